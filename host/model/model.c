@@ -1,0 +1,470 @@
+/*
+ * model.c - the bit-exact reference model of the tspu unit.
+ * The step below is the specification the RTL follows; docs/numerics.md
+ * explains each line.  Hot loops run over lanes in structure-of-arrays form
+ * so the compiler can vectorise them; the coupling product is computed in
+ * double precision, which is exact here (|a*op| <= 2^30, |sum| <= 2^36 < 2^53).
+ */
+#include "tspu_model.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "tspu_fixed.h"
+#include "tspu_noise.h"
+
+#define NN (TSPU_N_MAX * TSPU_N_MAX)
+
+struct tspu_model {
+    unsigned n;
+    tspu_model_config cfg;
+    /* coupling sets */
+    int16_t a[2][NN];
+    int32_t b[2][TSPU_N_MAX];
+    double at[2][NN]; /* a transposed, as doubles: at[k][j*n+i] = a[k][i*n+j] */
+    /* dynamic state */
+    int32_t x[TSPU_N_MAX], p[TSPU_N_MAX];
+    int32_t xop[TSPU_N_MAX]; /* op(x), refreshed after every state change */
+    int xop_valid;
+    int32_t xi_prev[TSPU_N_MAX];
+    uint32_t z[4][TSPU_N_MAX]; /* LFSR113 lane states, component-major */
+    /* sequencer */
+    tspu_phase phase;
+    uint32_t phase_cnt, thin_cnt;
+    unsigned seg_idx;
+    uint32_t lambda_acc;
+    /* results */
+    tspu_status st;
+    tspu_moments mom;
+    int64_t work;
+    /* sample FIFO (ring of 16-bit words) */
+    int16_t *fifo;
+    size_t fifo_cap, fifo_head, fifo_level;
+    tspu_model_observer obs;
+    void *obs_ctx;
+};
+
+tspu_model_config tspu_model_default_config(void)
+{
+    tspu_model_config c;
+    memset(&c, 0, sizeof c);
+    c.integrator = TSPU_INT_LM;
+    c.thin = 1;
+    return c;
+}
+
+tspu_model *tspu_model_create(unsigned n, size_t fifo_words)
+{
+    if (n < TSPU_N_MIN || n > TSPU_N_MAX)
+        return NULL;
+    if (fifo_words == 0)
+        fifo_words = 8192;
+    tspu_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->fifo = calloc(fifo_words, sizeof *m->fifo);
+    if (!m->fifo) {
+        free(m);
+        return NULL;
+    }
+    m->n = n;
+    m->fifo_cap = fifo_words;
+    m->cfg = tspu_model_default_config();
+    m->phase = TSPU_PHASE_IDLE;
+    tspu_model_seed(m, 1);
+    return m;
+}
+
+void tspu_model_destroy(tspu_model *m)
+{
+    if (!m)
+        return;
+    free(m->fifo);
+    free(m);
+}
+
+unsigned tspu_model_n(const tspu_model *m) { return m->n; }
+size_t tspu_model_fifo_capacity(const tspu_model *m) { return m->fifo_cap; }
+
+int tspu_model_configure(tspu_model *m, const tspu_model_config *c)
+{
+    if (c->integrator != TSPU_INT_EM && c->integrator != TSPU_INT_LM &&
+        c->integrator != TSPU_INT_UD)
+        return TSPU_MODEL_EINVAL;
+    if (c->drift_shift > TSPU_SHIFT_MAX || c->ka_shift > TSPU_SHIFT_MAX ||
+        c->ko_shift > TSPU_SHIFT_MAX || c->noise_shift > TSPU_NOISE_SHIFT_MAX)
+        return TSPU_MODEL_EINVAL;
+    if (c->thin == 0 || c->n_segments > TSPU_MAX_SEGMENTS ||
+        c->lambda_init > TSPU_LAMBDA_ACC_ONE)
+        return TSPU_MODEL_EINVAL;
+    if (c->sample_momentum && c->integrator != TSPU_INT_UD)
+        return TSPU_MODEL_EINVAL;
+    size_t words = (size_t)m->n * (c->sample_momentum ? 2 : 1);
+    if (c->n_samples > 0 && words > m->fifo_cap)
+        return TSPU_MODEL_EINVAL;
+    m->cfg = *c;
+    return TSPU_MODEL_OK;
+}
+
+const tspu_model_config *tspu_model_get_config(const tspu_model *m) { return &m->cfg; }
+
+int tspu_model_load_couplings(tspu_model *m, unsigned set, const int16_t *a,
+                              const int32_t *b)
+{
+    if (set > 1 || !a)
+        return TSPU_MODEL_EINVAL;
+    const unsigned n = m->n;
+    memcpy(m->a[set], a, (size_t)n * n * sizeof *a);
+    for (unsigned i = 0; i < n; i++)
+        for (unsigned j = 0; j < n; j++)
+            m->at[set][j * n + i] = (double)a[i * n + j];
+    if (b)
+        memcpy(m->b[set], b, n * sizeof *b);
+    else
+        memset(m->b[set], 0, sizeof m->b[set]);
+    return TSPU_MODEL_OK;
+}
+
+int tspu_model_read_couplings(const tspu_model *m, unsigned set, int16_t *a,
+                              int32_t *b)
+{
+    if (set > 1)
+        return TSPU_MODEL_EINVAL;
+    if (a)
+        memcpy(a, m->a[set], (size_t)m->n * m->n * sizeof *a);
+    if (b)
+        memcpy(b, m->b[set], m->n * sizeof *b);
+    return TSPU_MODEL_OK;
+}
+
+void tspu_model_seed(tspu_model *m, uint64_t seed)
+{
+    uint32_t z[TSPU_N_MAX * 4];
+    tspu_noise_seed_lanes(seed, m->n, z);
+    for (unsigned i = 0; i < m->n; i++)
+        tspu_model_set_lane_seed(m, i, z + 4 * i);
+}
+
+int tspu_model_set_lane_seed(tspu_model *m, unsigned lane, const uint32_t z[4])
+{
+    if (lane >= m->n || !tspu_lfsr113_valid(z))
+        return TSPU_MODEL_EINVAL;
+    for (int k = 0; k < 4; k++)
+        m->z[k][lane] = z[k];
+    return TSPU_MODEL_OK;
+}
+
+int tspu_model_get_lane_seed(const tspu_model *m, unsigned lane, uint32_t z[4])
+{
+    if (lane >= m->n)
+        return TSPU_MODEL_EINVAL;
+    for (int k = 0; k < 4; k++)
+        z[k] = m->z[k][lane];
+    return TSPU_MODEL_OK;
+}
+
+int tspu_model_set_state(tspu_model *m, const int32_t *x, const int32_t *p)
+{
+    if (x)
+        memcpy(m->x, x, m->n * sizeof *x);
+    if (p)
+        memcpy(m->p, p, m->n * sizeof *p);
+    memset(m->xi_prev, 0, sizeof m->xi_prev);
+    m->xop_valid = 0;
+    return TSPU_MODEL_OK;
+}
+
+void tspu_model_get_state(const tspu_model *m, int32_t *x, int32_t *p)
+{
+    if (x)
+        memcpy(x, m->x, m->n * sizeof *x);
+    if (p)
+        memcpy(p, m->p, m->n * sizeof *p);
+}
+
+static void add_sat(uint32_t *acc, uint32_t v)
+{
+    *acc = (*acc > UINT32_MAX - v) ? UINT32_MAX : *acc + v;
+}
+
+static void refresh_operands(tspu_model *m, uint32_t *sat)
+{
+    for (unsigned i = 0; i < m->n; i++)
+        m->xop[i] = tspu_operand(m->x[i], sat);
+    m->xop_valid = 1;
+}
+
+/* skip empty segments; move to sampling / done when none is left */
+static void enter_from(tspu_model *m, tspu_phase ph)
+{
+    m->phase_cnt = 0;
+    if (ph == TSPU_PHASE_BURNIN) {
+        if (m->cfg.burnin > 0) {
+            m->phase = TSPU_PHASE_BURNIN;
+            return;
+        }
+        ph = TSPU_PHASE_SCHEDULE;
+        m->seg_idx = 0;
+    }
+    if (ph == TSPU_PHASE_SCHEDULE) {
+        while (m->seg_idx < m->cfg.n_segments && m->cfg.seg[m->seg_idx].steps == 0)
+            m->seg_idx++;
+        if (m->seg_idx < m->cfg.n_segments) {
+            m->phase = TSPU_PHASE_SCHEDULE;
+            return;
+        }
+        ph = TSPU_PHASE_SAMPLING;
+    }
+    if (ph == TSPU_PHASE_SAMPLING && m->cfg.n_samples > 0) {
+        m->phase = TSPU_PHASE_SAMPLING;
+        m->thin_cnt = 0;
+        return;
+    }
+    m->phase = TSPU_PHASE_DONE;
+    m->st.flags |= TSPU_FLAG_DONE;
+}
+
+void tspu_model_start(tspu_model *m)
+{
+    memset(&m->mom, 0, sizeof m->mom);
+    memset(&m->st, 0, sizeof m->st);
+    m->work = 0;
+    m->fifo_head = m->fifo_level = 0;
+    m->lambda_acc = m->cfg.lambda_init;
+    m->seg_idx = 0;
+    m->thin_cnt = 0;
+    m->xop_valid = 0;
+    enter_from(m, TSPU_PHASE_BURNIN);
+}
+
+int tspu_model_done(const tspu_model *m) { return m->phase == TSPU_PHASE_DONE; }
+tspu_phase tspu_model_phase(const tspu_model *m) { return m->phase; }
+
+static void keep_sample(tspu_model *m, const int32_t *pop)
+{
+    const unsigned n = m->n;
+    if (m->mom.count == UINT32_MAX) {
+        m->st.flags |= TSPU_FLAG_MOMENT_LIMIT;
+    } else {
+        m->mom.count++;
+        unsigned k = 0;
+        for (unsigned i = 0; i < n; i++) {
+            const int64_t xi = m->xop[i];
+            m->mom.sum[i] += xi;
+            for (unsigned j = i; j < n; j++)
+                m->mom.sumsq[k++] += xi * m->xop[j];
+        }
+    }
+    const size_t words = m->cfg.sample_momentum ? 2u * n : n;
+    if (m->fifo_cap - m->fifo_level < words) {
+        add_sat(&m->st.fifo_dropped, 1);
+        m->st.flags |= TSPU_FLAG_FIFO_OVERFLOW;
+        return;
+    }
+    size_t w = (m->fifo_head + m->fifo_level) % m->fifo_cap;
+    for (unsigned i = 0; i < n; i++) {
+        m->fifo[w] = (int16_t)m->xop[i];
+        w = (w + 1 == m->fifo_cap) ? 0 : w + 1;
+    }
+    if (m->cfg.sample_momentum)
+        for (unsigned i = 0; i < n; i++) {
+            m->fifo[w] = (int16_t)pop[i];
+            w = (w + 1 == m->fifo_cap) ? 0 : w + 1;
+        }
+    m->fifo_level += words;
+}
+
+/* Y = a_set * xop, exact (see the file comment) */
+static void matvec(const tspu_model *m, unsigned set, int64_t *y)
+{
+    const unsigned n = m->n;
+    double acc[TSPU_N_MAX];
+    const double *at = m->at[set];
+    for (unsigned i = 0; i < n; i++)
+        acc[i] = 0.0;
+    for (unsigned j = 0; j < n; j++) {
+        const double xj = (double)m->xop[j];
+        const double *col = at + (size_t)j * n;
+        for (unsigned i = 0; i < n; i++)
+            acc[i] += col[i] * xj;
+    }
+    for (unsigned i = 0; i < n; i++)
+        y[i] = (int64_t)acc[i];
+}
+
+static void step(tspu_model *m)
+{
+    const unsigned n = m->n;
+    const tspu_model_config *c = &m->cfg;
+    uint32_t sat = 0;
+
+    if (!m->xop_valid)
+        refresh_operands(m, &sat);
+
+    /* 1. lambda schedule */
+    int64_t la = m->lambda_acc;
+    if (m->phase == TSPU_PHASE_SCHEDULE)
+        la += c->seg[m->seg_idx].dlambda;
+    if (la < 0) {
+        la = 0;
+        sat++;
+    } else if (la > (int64_t)TSPU_LAMBDA_ACC_ONE) {
+        la = TSPU_LAMBDA_ACC_ONE;
+        sat++;
+    }
+    const int32_t l0 = (int32_t)(m->lambda_acc >> 16), l1 = (int32_t)(la >> 16);
+    const int32_t d16 = l1 - l0;
+    const int need0 = !(l1 == TSPU_LAMBDA_ONE && d16 == 0);
+    const int need1 = !(l1 == 0 && d16 == 0);
+
+    /* 2. force F = round(Y * 2^16 / 2^D) - b for each needed set */
+    int64_t y[TSPU_N_MAX], f0[TSPU_N_MAX], f1[TSPU_N_MAX], f[TSPU_N_MAX];
+    if (need0) {
+        matvec(m, 0, y);
+        for (unsigned i = 0; i < n; i++)
+            f0[i] = tspu_sat(tspu_scale16(y[i], c->drift_shift) - m->b[0][i], 32, &sat);
+    }
+    if (need1) {
+        matvec(m, 1, y);
+        for (unsigned i = 0; i < n; i++)
+            f1[i] = tspu_sat(tspu_scale16(y[i], c->drift_shift) - m->b[1][i], 32, &sat);
+    }
+    if (need0 && need1) {
+        for (unsigned i = 0; i < n; i++)
+            f[i] = f0[i] + tspu_round_shift((int64_t)l1 * (f1[i] - f0[i]), 15);
+    } else {
+        memcpy(f, need0 ? f0 : f1, n * sizeof *f);
+    }
+
+    /* 3. work for the lambda switch at the current state */
+    if (d16 != 0) {
+        int64_t s = 0;
+        for (unsigned i = 0; i < n; i++)
+            s += (int64_t)m->xop[i] *
+                 ((f1[i] - f0[i]) - ((int64_t)m->b[1][i] - m->b[0][i]));
+        int64_t dw = (int64_t)d16 * tspu_round_shift(s, TSPU_WORK_SHIFT), nw;
+        if (__builtin_add_overflow(m->work, dw, &nw)) {
+            nw = dw > 0 ? INT64_MAX : INT64_MIN;
+            m->st.flags |= TSPU_FLAG_WORK_OVERFLOW;
+        }
+        m->work = nw;
+    }
+
+    /* 4. noise: one shaped sample per lane */
+    int32_t xi[TSPU_N_MAX];
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t zz[4] = {m->z[0][i], m->z[1][i], m->z[2][i], m->z[3][i]};
+        xi[i] = tspu_noise_next(zz);
+        m->z[0][i] = zz[0];
+        m->z[1][i] = zz[1];
+        m->z[2][i] = zz[2];
+        m->z[3][i] = zz[3];
+    }
+
+    /* 5. integrator */
+    const unsigned sn = c->noise_shift;
+    int32_t pop2[TSPU_N_MAX];
+    switch (c->integrator) {
+    case TSPU_INT_EM:
+        for (unsigned i = 0; i < n; i++)
+            m->x[i] = (int32_t)tspu_sat((int64_t)m->x[i] - f[i] + ((int64_t)xi[i] << sn), 32, &sat);
+        break;
+    case TSPU_INT_LM:
+        for (unsigned i = 0; i < n; i++) {
+            m->x[i] = (int32_t)tspu_sat(
+                (int64_t)m->x[i] - f[i] + ((int64_t)(xi[i] + m->xi_prev[i]) << sn), 32, &sat);
+            m->xi_prev[i] = xi[i];
+        }
+        break;
+    case TSPU_INT_UD:
+        for (unsigned i = 0; i < n; i++) {
+            /* B: full kick with the force at x (two half kicks merged) */
+            int64_t p1 = tspu_sat((int64_t)m->p[i] - f[i], 32, &sat);
+            int64_t op1 = tspu_operand((int32_t)p1, &sat);
+            /* A: half drift */
+            int64_t x1 = tspu_sat((int64_t)m->x[i] + tspu_scale16(op1 * c->ka, c->ka_shift), 32, &sat);
+            /* O: exact OU, p <- c p + noise, as p - (1-c) p */
+            int64_t p2 = tspu_sat(p1 - tspu_scale16(op1 * c->ko, c->ko_shift) +
+                                      ((int64_t)xi[i] << sn), 32, &sat);
+            int32_t op2 = tspu_operand((int32_t)p2, &sat);
+            /* A: half drift */
+            m->x[i] = (int32_t)tspu_sat(x1 + tspu_scale16((int64_t)op2 * c->ka, c->ka_shift), 32, &sat);
+            m->p[i] = (int32_t)p2;
+            pop2[i] = op2;
+        }
+        break;
+    }
+    m->lambda_acc = (uint32_t)la;
+    refresh_operands(m, &sat);
+    m->st.steps++;
+    if (sat) {
+        add_sat(&m->st.sat_count, sat);
+        m->st.flags |= TSPU_FLAG_SATURATED;
+    }
+
+    /* 6. sequencer */
+    switch (m->phase) {
+    case TSPU_PHASE_BURNIN:
+        if (++m->phase_cnt >= c->burnin) {
+            m->seg_idx = 0;
+            enter_from(m, TSPU_PHASE_SCHEDULE);
+        }
+        break;
+    case TSPU_PHASE_SCHEDULE:
+        if (++m->phase_cnt >= c->seg[m->seg_idx].steps) {
+            m->seg_idx++;
+            enter_from(m, TSPU_PHASE_SCHEDULE);
+        }
+        break;
+    case TSPU_PHASE_SAMPLING:
+        if (++m->thin_cnt >= c->thin) {
+            m->thin_cnt = 0;
+            keep_sample(m, pop2);
+            if (++m->st.samples >= c->n_samples)
+                { m->phase = TSPU_PHASE_DONE; m->st.flags |= TSPU_FLAG_DONE; }
+        }
+        break;
+    default:
+        break;
+    }
+    if (m->obs)
+        m->obs(m->obs_ctx, m->st.steps - 1, m->x, m->p, m->lambda_acc);
+}
+
+uint64_t tspu_model_run(tspu_model *m, uint64_t max_steps)
+{
+    uint64_t done = 0;
+    while (done < max_steps && m->phase != TSPU_PHASE_DONE && m->phase != TSPU_PHASE_IDLE) {
+        step(m);
+        done++;
+    }
+    return done;
+}
+
+size_t tspu_model_fifo_level(const tspu_model *m) { return m->fifo_level; }
+
+size_t tspu_model_fifo_read(tspu_model *m, int16_t *dst, size_t max_words)
+{
+    size_t k = 0;
+    while (k < max_words && m->fifo_level > 0) {
+        dst[k++] = m->fifo[m->fifo_head];
+        m->fifo_head = (m->fifo_head + 1 == m->fifo_cap) ? 0 : m->fifo_head + 1;
+        m->fifo_level--;
+    }
+    return k;
+}
+
+void tspu_model_read_moments(const tspu_model *m, tspu_moments *mom) { *mom = m->mom; }
+int64_t tspu_model_read_work(const tspu_model *m) { return m->work; }
+
+void tspu_model_read_status(const tspu_model *m, tspu_status *st)
+{
+    *st = m->st;
+    st->lambda_acc = m->lambda_acc;
+}
+
+void tspu_model_set_observer(tspu_model *m, tspu_model_observer f, void *ctx)
+{
+    m->obs = f;
+    m->obs_ctx = ctx;
+}

@@ -1,0 +1,64 @@
+/*
+ * tspu_noise.h - the unit's noise source (docs/numerics.md, "Noise").
+ * Per lane: one L'Ecuyer LFSR113 (four Tausworthe components, 113 state bits,
+ * each call a leap of 18/2/7/13 component steps, 32 fresh output bits).
+ * Per step and lane: two calls; xi = sum of the 8 output bytes - 1020.
+ * Lane streams: SplitMix64(seed) gives lane 0; lane i+1 = lane i jumped
+ * ahead by 2^64 calls (GF(2) matrix powers), so streams never overlap.
+ */
+#ifndef TSPU_NOISE_H
+#define TSPU_NOISE_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* one LFSR113 call: advances z[0..3], returns the 32-bit output */
+static inline uint32_t tspu_lfsr113_next(uint32_t z[4])
+{
+    uint32_t b;
+    b = ((z[0] << 6) ^ z[0]) >> 13;
+    z[0] = ((z[0] & 0xFFFFFFFEu) << 18) ^ b;
+    b = ((z[1] << 2) ^ z[1]) >> 27;
+    z[1] = ((z[1] & 0xFFFFFFF8u) << 2) ^ b;
+    b = ((z[2] << 13) ^ z[2]) >> 21;
+    z[2] = ((z[2] & 0xFFFFFFF0u) << 7) ^ b;
+    b = ((z[3] << 3) ^ z[3]) >> 12;
+    z[3] = ((z[3] & 0xFFFFFF80u) << 13) ^ b;
+    return z[0] ^ z[1] ^ z[2] ^ z[3];
+}
+
+/* sum of the four bytes of u */
+static inline int32_t tspu_bytesum(uint32_t u)
+{
+    uint32_t t = (u & 0x00FF00FFu) + ((u >> 8) & 0x00FF00FFu);
+    return (int32_t)((t & 0xFFFFu) + (t >> 16));
+}
+
+/* one shaped noise sample: two LFSR113 calls */
+static inline int32_t tspu_noise_next(uint32_t z[4])
+{
+    uint32_t u = tspu_lfsr113_next(z);
+    uint32_t v = tspu_lfsr113_next(z);
+    return tspu_bytesum(u) + tspu_bytesum(v) - 1020;
+}
+
+/* valid LFSR113 state: z0 >= 2, z1 >= 8, z2 >= 16, z3 >= 128 */
+int tspu_lfsr113_valid(const uint32_t z[4]);
+/* lane 0 state from a 64-bit seed */
+void tspu_lfsr113_from_seed(uint64_t seed, uint32_t z[4]);
+/* advance z by 2^log2_steps calls (log2_steps 0..127) */
+void tspu_lfsr113_jump_pow2(uint32_t z[4], unsigned log2_steps);
+/* lane states for n lanes from one seed (z is n*4 words) */
+void tspu_noise_seed_lanes(uint64_t seed, unsigned n, uint32_t *z);
+
+/* Exact distribution of xi: p[k] = P(xi = k - 1020) for k in 0..2040. */
+#define TSPU_NOISE_SUPPORT 2041
+void tspu_noise_pmf(double p[TSPU_NOISE_SUPPORT]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
