@@ -58,8 +58,16 @@ test-c: $(TEST_PROGS)
 	@bash scripts/run_tests.sh $(TEST_PROGS)
 
 bench: deps
-	@$(MAKE) --no-print-directory $(LIBS)
-	bash bench/run.sh
+	@$(MAKE) --no-print-directory $(LIBS) $(BENCH_BIN)
+	B=$(B) bash bench/run.sh
+
+# ---- bench: benchmark programs (bench/*.c), run by bench/run.sh ----------
+BENCH_BIN := $(B)/bin/model_bench $(B)/bin/model_golden
+
+$(BENCH_BIN): $(B)/bin/%: bench/%.c $(LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CFLAGS) $(INC) $< $(LIBS) $(LIBS_REF) -o $@
+# ---- end bench -------------------------------------------------------------
 
 clean:
 	rm -rf $(B)
