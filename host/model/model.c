@@ -35,7 +35,8 @@ struct tspu_model {
     uint32_t lambda_acc;
     /* results */
     tspu_status st;
-    tspu_moments mom;
+    tspu_moments mom; /* count and sum; sumsq is built from sq on read */
+    int64_t sq[NN];   /* sum op_i op_j over the full square, sq[i*n + j] */
     int64_t work;
     /* sample FIFO (ring of 16-bit words) */
     int16_t *fifo;
@@ -187,10 +188,46 @@ static void add_sat(uint32_t *acc, uint32_t v)
     *acc = (*acc > UINT32_MAX - v) ? UINT32_MAX : *acc + v;
 }
 
+/*
+ * Speed.  The model is also a software device, so its step is written for
+ * throughput; every loop below computes exactly the integers of the plain
+ * per-lane formulas (bench/model_golden checks this against the hashes of
+ * the original code, step by step).  How:
+ *  - loops run over lanes with no branches: clamps are selects and count
+ *    their hits into a local sum, so GCC vectorises them (-O3);
+ *  - the whole run loop is compiled twice, for baseline x86-64 and for AVX2,
+ *    and the CPU picks one at load time (GCC function multiversioning, so the
+ *    binary stays portable; the integers are the same on both paths);
+ *  - the matrix-vector product has copies for the common N (8, 16, 32, 64)
+ *    so it is fully unrolled with the accumulators in registers;
+ *  - forces are stored as int32 (they are clamped to 32 bits anyway), and a
+ *    fixed lambda uses the one force vector it needs without copying it.
+ */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define TSPU_MULTIVERSION __attribute__((target_clones("avx2", "default")))
+#define TSPU_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define TSPU_MULTIVERSION
+#define TSPU_ALWAYS_INLINE inline
+#endif
+
+/* op(v) = sat16(round(v / 2^16)) on int32 only: (v + 2^15) >> 16 equals
+ * (v >> 16) + bit 15 of v, which cannot overflow; only +32768 can clamp. */
+static TSPU_ALWAYS_INLINE uint32_t operands(const int32_t *restrict x, int32_t *restrict op,
+                                            unsigned n)
+{
+    uint32_t s = 0;
+    for (unsigned i = 0; i < n; i++) {
+        const int32_t o = (x[i] >> 16) + ((x[i] >> 15) & 1);
+        s += o > 32767;
+        op[i] = o > 32767 ? 32767 : o;
+    }
+    return s;
+}
+
 static void refresh_operands(tspu_model *m, uint32_t *sat)
 {
-    for (unsigned i = 0; i < m->n; i++)
-        m->xop[i] = tspu_operand(m->x[i], sat);
+    *sat += operands(m->x, m->xop, m->n);
     m->xop_valid = 1;
 }
 
@@ -227,6 +264,7 @@ static void enter_from(tspu_model *m, tspu_phase ph)
 void tspu_model_start(tspu_model *m)
 {
     memset(&m->mom, 0, sizeof m->mom);
+    memset(m->sq, 0, sizeof m->sq);
     memset(&m->st, 0, sizeof m->st);
     m->work = 0;
     m->fifo_head = m->fifo_level = 0;
@@ -240,19 +278,32 @@ void tspu_model_start(tspu_model *m)
 int tspu_model_done(const tspu_model *m) { return m->phase == TSPU_PHASE_DONE; }
 tspu_phase tspu_model_phase(const tspu_model *m) { return m->phase; }
 
-static void keep_sample(tspu_model *m, const int32_t *pop)
+/* sq[i*n + j] += op_i * op_j over the full square: whole rows vectorise,
+ * which beats the triangle's ragged rows; read_moments takes the upper
+ * triangle.  The product fits int32 (|op| <= 2^15, so |op_i op_j| <= 2^30). */
+static TSPU_ALWAYS_INLINE void moments_add(int64_t *restrict sq, int64_t *restrict sum,
+                                           const int32_t *restrict op, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        const int32_t oi = op[i];
+        int64_t *restrict row = sq + (size_t)i * n;
+        sum[i] += oi;
+        for (unsigned j = 0; j < n; j++)
+            row[j] += (int64_t)(oi * op[j]);
+    }
+}
+
+static TSPU_ALWAYS_INLINE void keep_sample(tspu_model *m, const int32_t *pop)
 {
     const unsigned n = m->n;
     if (m->mom.count == UINT32_MAX) {
         m->st.flags |= TSPU_FLAG_MOMENT_LIMIT;
     } else {
         m->mom.count++;
-        unsigned k = 0;
-        for (unsigned i = 0; i < n; i++) {
-            const int64_t xi = m->xop[i];
-            m->mom.sum[i] += xi;
-            for (unsigned j = i; j < n; j++)
-                m->mom.sumsq[k++] += xi * m->xop[j];
+        switch (n) { /* constant n: unrolled, sums in registers */
+        case 8: moments_add(m->sq, m->mom.sum, m->xop, 8); break;
+        case 16: moments_add(m->sq, m->mom.sum, m->xop, 16); break;
+        default: moments_add(m->sq, m->mom.sum, m->xop, n); break;
         }
     }
     const size_t words = m->cfg.sample_momentum ? 2u * n : n;
@@ -261,38 +312,93 @@ static void keep_sample(tspu_model *m, const int32_t *pop)
         m->st.flags |= TSPU_FLAG_FIFO_OVERFLOW;
         return;
     }
-    size_t w = (m->fifo_head + m->fifo_level) % m->fifo_cap;
-    for (unsigned i = 0; i < n; i++) {
-        m->fifo[w] = (int16_t)m->xop[i];
-        w = (w + 1 == m->fifo_cap) ? 0 : w + 1;
-    }
-    if (m->cfg.sample_momentum)
+    size_t w = m->fifo_head + m->fifo_level; /* < 2 * cap */
+    if (w >= m->fifo_cap)
+        w -= m->fifo_cap;
+    if (w + words <= m->fifo_cap) { /* no wrap: straight copies */
+        int16_t *restrict dst = m->fifo + w;
+        for (unsigned i = 0; i < n; i++)
+            dst[i] = (int16_t)m->xop[i];
+        if (m->cfg.sample_momentum)
+            for (unsigned i = 0; i < n; i++)
+                dst[n + i] = (int16_t)pop[i];
+    } else {
         for (unsigned i = 0; i < n; i++) {
-            m->fifo[w] = (int16_t)pop[i];
+            m->fifo[w] = (int16_t)m->xop[i];
             w = (w + 1 == m->fifo_cap) ? 0 : w + 1;
         }
+        if (m->cfg.sample_momentum)
+            for (unsigned i = 0; i < n; i++) {
+                m->fifo[w] = (int16_t)pop[i];
+                w = (w + 1 == m->fifo_cap) ? 0 : w + 1;
+            }
+    }
     m->fifo_level += words;
 }
 
-/* Y = a_set * xop, exact (see the file comment) */
-static void matvec(const tspu_model *m, unsigned set, int64_t *y)
+/* acc = a_set * op in double, exact (see the file comment) */
+static TSPU_ALWAYS_INLINE void matvec_n(const double *restrict at, const int32_t *restrict op,
+                                        double *restrict acc, unsigned n)
 {
-    const unsigned n = m->n;
-    double acc[TSPU_N_MAX];
-    const double *at = m->at[set];
     for (unsigned i = 0; i < n; i++)
         acc[i] = 0.0;
     for (unsigned j = 0; j < n; j++) {
-        const double xj = (double)m->xop[j];
-        const double *col = at + (size_t)j * n;
+        const double xj = (double)op[j];
+        const double *restrict col = at + (size_t)j * n;
         for (unsigned i = 0; i < n; i++)
             acc[i] += col[i] * xj;
     }
-    for (unsigned i = 0; i < n; i++)
-        y[i] = (int64_t)acc[i];
 }
 
-static void step(tspu_model *m)
+/* F = sat32(round(Y * 2^16 / 2^D) - b) for coupling set `set`; returns clamps */
+static TSPU_ALWAYS_INLINE uint32_t force(const tspu_model *m, unsigned set, int32_t *restrict f)
+{
+    const unsigned n = m->n, d = m->cfg.drift_shift;
+    double acc[TSPU_N_MAX];
+    switch (n) {
+    case 8: matvec_n(m->at[set], m->xop, acc, 8); break;
+    case 16: matvec_n(m->at[set], m->xop, acc, 16); break;
+    case 32: matvec_n(m->at[set], m->xop, acc, 32); break;
+    case 64: matvec_n(m->at[set], m->xop, acc, 64); break;
+    default: matvec_n(m->at[set], m->xop, acc, n); break;
+    }
+    /* tspu_scale16 with the half-LSB precomputed (0 when d = 0) */
+    const int64_t half = d ? (int64_t)1 << (d - 1) : 0;
+    const int32_t *restrict b = m->b[set];
+    uint32_t s = 0;
+    for (unsigned i = 0; i < n; i++) {
+        const int64_t v = (((int64_t)acc[i] * 65536 + half) >> d) - b[i];
+        s += (v > INT32_MAX) + (v < INT32_MIN);
+        f[i] = (int32_t)(v > INT32_MAX ? INT32_MAX : v < INT32_MIN ? INT32_MIN : v);
+    }
+    return s;
+}
+
+/* one shaped noise sample per lane, lanes side by side (see tspu_noise.h) */
+static TSPU_ALWAYS_INLINE void noise_lanes(uint32_t (*restrict z)[TSPU_N_MAX],
+                                           int32_t *restrict xi, unsigned n)
+{
+    uint32_t *restrict z0 = z[0], *restrict z1 = z[1], *restrict z2 = z[2], *restrict z3 = z[3];
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t a = z0[i], b = z1[i], c = z2[i], d = z3[i];
+        const uint32_t u = tspu_lfsr113_next4(&a, &b, &c, &d);
+        const uint32_t v = tspu_lfsr113_next4(&a, &b, &c, &d);
+        z0[i] = a;
+        z1[i] = b;
+        z2[i] = c;
+        z3[i] = d;
+        xi[i] = tspu_bytesum(u) + tspu_bytesum(v) - TSPU_NOISE_OFFSET;
+    }
+}
+
+/* sat32 as a select, counting into *s (vectorises) */
+static TSPU_ALWAYS_INLINE int32_t sat32c(int64_t v, uint32_t *s)
+{
+    *s += (v > INT32_MAX) + (v < INT32_MIN);
+    return (int32_t)(v > INT32_MAX ? INT32_MAX : v < INT32_MIN ? INT32_MIN : v);
+}
+
+static TSPU_ALWAYS_INLINE void step(tspu_model *m)
 {
     const unsigned n = m->n;
     const tspu_model_config *c = &m->cfg;
@@ -317,23 +423,21 @@ static void step(tspu_model *m)
     const int need0 = !(l1 == TSPU_LAMBDA_ONE && d16 == 0);
     const int need1 = !(l1 == 0 && d16 == 0);
 
-    /* 2. force F = round(Y * 2^16 / 2^D) - b for each needed set */
-    int64_t y[TSPU_N_MAX], f0[TSPU_N_MAX], f1[TSPU_N_MAX], f[TSPU_N_MAX];
-    if (need0) {
-        matvec(m, 0, y);
-        for (unsigned i = 0; i < n; i++)
-            f0[i] = tspu_sat(tspu_scale16(y[i], c->drift_shift) - m->b[0][i], 32, &sat);
-    }
-    if (need1) {
-        matvec(m, 1, y);
-        for (unsigned i = 0; i < n; i++)
-            f1[i] = tspu_sat(tspu_scale16(y[i], c->drift_shift) - m->b[1][i], 32, &sat);
-    }
+    /* 2. force F = round(Y * 2^16 / 2^D) - b for each needed set; F is
+     * then f0 or f1 itself, or the blend */
+    int32_t f0[TSPU_N_MAX], f1[TSPU_N_MAX], fb[TSPU_N_MAX];
+    const int32_t *f;
+    if (need0)
+        sat += force(m, 0, f0);
+    if (need1)
+        sat += force(m, 1, f1);
     if (need0 && need1) {
+        /* f0 + round(l1 (f1 - f0) / 2^15) lies between f0 and f1: fits int32 */
         for (unsigned i = 0; i < n; i++)
-            f[i] = f0[i] + tspu_round_shift((int64_t)l1 * (f1[i] - f0[i]), 15);
+            fb[i] = (int32_t)(f0[i] + tspu_round_shift((int64_t)l1 * ((int64_t)f1[i] - f0[i]), 15));
+        f = fb;
     } else {
-        memcpy(f, need0 ? f0 : f1, n * sizeof *f);
+        f = need0 ? f0 : f1;
     }
 
     /* 3. work for the lambda switch at the current state */
@@ -341,7 +445,7 @@ static void step(tspu_model *m)
         int64_t s = 0;
         for (unsigned i = 0; i < n; i++)
             s += (int64_t)m->xop[i] *
-                 ((f1[i] - f0[i]) - ((int64_t)m->b[1][i] - m->b[0][i]));
+                 (((int64_t)f1[i] - f0[i]) - ((int64_t)m->b[1][i] - m->b[0][i]));
         int64_t dw = (int64_t)d16 * tspu_round_shift(s, TSPU_WORK_SHIFT), nw;
         if (__builtin_add_overflow(m->work, dw, &nw)) {
             nw = dw > 0 ? INT64_MAX : INT64_MIN;
@@ -352,30 +456,25 @@ static void step(tspu_model *m)
 
     /* 4. noise: one shaped sample per lane */
     int32_t xi[TSPU_N_MAX];
-    for (unsigned i = 0; i < n; i++) {
-        uint32_t zz[4] = {m->z[0][i], m->z[1][i], m->z[2][i], m->z[3][i]};
-        xi[i] = tspu_noise_next(zz);
-        m->z[0][i] = zz[0];
-        m->z[1][i] = zz[1];
-        m->z[2][i] = zz[2];
-        m->z[3][i] = zz[3];
-    }
+    noise_lanes(m->z, xi, n);
 
     /* 5. integrator */
     const unsigned sn = c->noise_shift;
     int32_t pop2[TSPU_N_MAX];
+    int32_t *restrict x = m->x;
     switch (c->integrator) {
     case TSPU_INT_EM:
         for (unsigned i = 0; i < n; i++)
-            m->x[i] = (int32_t)tspu_sat((int64_t)m->x[i] - f[i] + ((int64_t)xi[i] << sn), 32, &sat);
+            x[i] = sat32c((int64_t)x[i] - f[i] + ((int64_t)xi[i] << sn), &sat);
         break;
-    case TSPU_INT_LM:
+    case TSPU_INT_LM: {
+        int32_t *restrict xp = m->xi_prev;
         for (unsigned i = 0; i < n; i++) {
-            m->x[i] = (int32_t)tspu_sat(
-                (int64_t)m->x[i] - f[i] + ((int64_t)(xi[i] + m->xi_prev[i]) << sn), 32, &sat);
-            m->xi_prev[i] = xi[i];
+            x[i] = sat32c((int64_t)x[i] - f[i] + ((int64_t)(xi[i] + xp[i]) << sn), &sat);
+            xp[i] = xi[i];
         }
         break;
+    }
     case TSPU_INT_UD:
         for (unsigned i = 0; i < n; i++) {
             /* B: full kick with the force at x (two half kicks merged) */
@@ -431,7 +530,9 @@ static void step(tspu_model *m)
         m->obs(m->obs_ctx, m->st.steps - 1, m->x, m->p, m->lambda_acc);
 }
 
-uint64_t tspu_model_run(tspu_model *m, uint64_t max_steps)
+/* the multiversioned unit: the run loop with step() inlined into it */
+TSPU_MULTIVERSION
+static uint64_t run_steps(tspu_model *m, uint64_t max_steps)
 {
     uint64_t done = 0;
     while (done < max_steps && m->phase != TSPU_PHASE_DONE && m->phase != TSPU_PHASE_IDLE) {
@@ -439,6 +540,11 @@ uint64_t tspu_model_run(tspu_model *m, uint64_t max_steps)
         done++;
     }
     return done;
+}
+
+uint64_t tspu_model_run(tspu_model *m, uint64_t max_steps)
+{
+    return run_steps(m, max_steps);
 }
 
 size_t tspu_model_fifo_level(const tspu_model *m) { return m->fifo_level; }
@@ -454,7 +560,15 @@ size_t tspu_model_fifo_read(tspu_model *m, int16_t *dst, size_t max_words)
     return k;
 }
 
-void tspu_model_read_moments(const tspu_model *m, tspu_moments *mom) { *mom = m->mom; }
+void tspu_model_read_moments(const tspu_model *m, tspu_moments *mom)
+{
+    const unsigned n = m->n;
+    *mom = m->mom;
+    unsigned k = 0;
+    for (unsigned i = 0; i < n; i++)
+        for (unsigned j = i; j < n; j++)
+            mom->sumsq[k++] = m->sq[i * n + j];
+}
 int64_t tspu_model_read_work(const tspu_model *m) { return m->work; }
 
 void tspu_model_read_status(const tspu_model *m, tspu_status *st)

@@ -15,19 +15,28 @@
 extern "C" {
 #endif
 
+/* one LFSR113 call on the four component words held separately: the form
+ * used in loops over lanes (components stored lane-major), which the compiler
+ * can keep in vector registers, one lane per element */
+static inline uint32_t tspu_lfsr113_next4(uint32_t *z0, uint32_t *z1, uint32_t *z2,
+                                          uint32_t *z3)
+{
+    uint32_t b;
+    b = ((*z0 << 6) ^ *z0) >> 13;
+    *z0 = ((*z0 & 0xFFFFFFFEu) << 18) ^ b;
+    b = ((*z1 << 2) ^ *z1) >> 27;
+    *z1 = ((*z1 & 0xFFFFFFF8u) << 2) ^ b;
+    b = ((*z2 << 13) ^ *z2) >> 21;
+    *z2 = ((*z2 & 0xFFFFFFF0u) << 7) ^ b;
+    b = ((*z3 << 3) ^ *z3) >> 12;
+    *z3 = ((*z3 & 0xFFFFFF80u) << 13) ^ b;
+    return *z0 ^ *z1 ^ *z2 ^ *z3;
+}
+
 /* one LFSR113 call: advances z[0..3], returns the 32-bit output */
 static inline uint32_t tspu_lfsr113_next(uint32_t z[4])
 {
-    uint32_t b;
-    b = ((z[0] << 6) ^ z[0]) >> 13;
-    z[0] = ((z[0] & 0xFFFFFFFEu) << 18) ^ b;
-    b = ((z[1] << 2) ^ z[1]) >> 27;
-    z[1] = ((z[1] & 0xFFFFFFF8u) << 2) ^ b;
-    b = ((z[2] << 13) ^ z[2]) >> 21;
-    z[2] = ((z[2] & 0xFFFFFFF0u) << 7) ^ b;
-    b = ((z[3] << 3) ^ z[3]) >> 12;
-    z[3] = ((z[3] & 0xFFFFFF80u) << 13) ^ b;
-    return z[0] ^ z[1] ^ z[2] ^ z[3];
+    return tspu_lfsr113_next4(&z[0], &z[1], &z[2], &z[3]);
 }
 
 /* sum of the four bytes of u */
