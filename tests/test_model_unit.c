@@ -508,7 +508,7 @@ static void random_problem(problem_t *P, unsigned n, tspu_integrator integ, int 
             c->seg[k].dlambda = (int32_t)((int64_t)1 << 31) / (int32_t)(c->seg[k].steps ? c->seg[k].steps : 1);
             break;
         case 1: c->seg[k].dlambda = (int32_t)rnd_range(-(1 << 24), 1 << 24); break;
-        case 2: c->seg[k].dlambda = (int32_t)(rnd_range(-64, 64) << 16); break;
+        case 2: c->seg[k].dlambda = (int32_t)(rnd_range(-64, 64) * 65536); break;
         default: c->seg[k].dlambda = (int32_t)rnd_range(INT32_MIN, INT32_MAX); break;
         }
     }
@@ -796,6 +796,31 @@ static void test_lockstep(void)
         int ok = lockstep(&P, MUT_NONE, why, sizeof why, &satc, NULL);
         tt_check(ok && satc == 0, "lockstep: stable LM run without any clamp", "%s sat=%u", why, satc);
     }
+
+    /* extreme products: N = 64, every coupling -32768 (or +32767) and every
+     * operand -32768 (or the clamped +32767): |Y| reaches 2^36, the largest
+     * value the coupling accumulator must hold exactly */
+    for (int sign = 0; sign < 2; sign++)
+        for (int integ = 0; integ < 3; integ++) {
+            problem_t P;
+            random_problem(&P, 64, (tspu_integrator)integ, 1);
+            for (int k = 0; k < 2; k++) {
+                for (unsigned i = 0; i < 64 * 64; i++)
+                    P.a[k][i] = sign ? 32767 : -32768;
+                for (unsigned i = 0; i < 64; i++)
+                    P.b[k][i] = k ? INT32_MIN : 0;
+            }
+            for (unsigned i = 0; i < 64; i++)
+                P.x0[i] = sign ? INT32_MAX : INT32_MIN;
+            P.c.drift_shift = (unsigned)(sign ? 40 + integ : 44 + integ);
+            P.c.burnin = 200;
+            P.c.n_samples = 100;
+            char why[256] = "";
+            uint32_t satc;
+            int ok = lockstep(&P, MUT_NONE, why, sizeof why, &satc, NULL);
+            tt_check(ok, "lockstep: N=64 extreme couplings and operands (|Y| = 2^36)", "%s %d: %s",
+                     sign ? "+32767" : "-32768", integ, why);
+        }
 
     /* negative twins: each mutation of the reference must be caught */
     static const struct {
