@@ -76,6 +76,9 @@ enum {
     MUT_WORK_SHIFT15,  /* work uses round_shift(S, 15)                       */
     MUT_OPSAT_NOCOUNT, /* operand clamps are not counted                     */
     MUT_UD_FRICTION_P, /* friction from p1 (not op(p1) * 2^16)               */
+    MUT_DRIFT_TIES_DOWN,  /* force scale16 rounds ties toward -inf            */
+    MUT_LAMBDA_TIES_DOWN, /* lambda interpolation rounds ties toward -inf     */
+    MUT_OP_TIES_DOWN,     /* operands round ties toward -inf                  */
 };
 static int ref_mut;
 
@@ -85,6 +88,14 @@ static int64_t ref_round(int64_t v, unsigned s)
     if (s == 0)
         return v;
     return ref_floor_div_pow2(v + ((int64_t)1 << (s - 1)), s);
+}
+
+/* round(v / 2^s), ties toward -inf (for the mutations only) */
+static int64_t ref_round_ties_down(int64_t v, unsigned s)
+{
+    if (s == 0)
+        return v;
+    return ref_floor_div_pow2(v + ((int64_t)1 << (s - 1)) - 1, s);
 }
 
 static int64_t ref_clamp(int64_t v, int64_t lo, int64_t hi, uint64_t *sat)
@@ -103,11 +114,14 @@ static int64_t ref_clamp32(int64_t v, uint64_t *sat)
 {
     return ref_clamp(v, INT32_MIN, INT32_MAX, sat);
 }
+static int64_t ref_round_ties_down(int64_t v, unsigned s);
 static int64_t ref_op(int64_t v, uint64_t *sat)
 {
     uint64_t dummy = 0;
     if (ref_mut == MUT_OPSAT_NOCOUNT)
         sat = &dummy;
+    if (ref_mut == MUT_OP_TIES_DOWN)
+        return ref_clamp(ref_round_ties_down(v, 16), -32768, 32767, sat);
     return ref_clamp(ref_round(v, 16), -32768, 32767, sat);
 }
 /* coefficient product: round(v * 2^16 / 2^s) */
@@ -278,16 +292,18 @@ static void ref_step(ref_t *r)
             int64_t y = 0;
             for (unsigned j = 0; j < n; j++)
                 y += r->a[k][i][j] * xo[j];
-            int64_t sc = ref_mut == MUT_DRIFT_FLOOR ? ref_floor_div_pow2(y * 65536, c->drift_shift)
-                                                    : ref_coef(y, c->drift_shift);
+            int64_t sc = ref_mut == MUT_DRIFT_FLOOR       ? ref_floor_div_pow2(y * 65536, c->drift_shift)
+                         : ref_mut == MUT_DRIFT_TIES_DOWN ? ref_round_ties_down(y * 65536, c->drift_shift)
+                                                          : ref_coef(y, c->drift_shift);
             F[k][i] = ref_clamp32(sc - r->b[k][i], &sat);
         }
     }
     for (unsigned i = 0; i < n; i++) {
         if (use0 && use1) {
             int64_t t = l1 * (F[1][i] - F[0][i]);
-            f[i] = F[0][i] + (ref_mut == MUT_LAMBDA_FLOOR ? ref_floor_div_pow2(t, 15)
-                                                           : ref_round(t, 15));
+            f[i] = F[0][i] + (ref_mut == MUT_LAMBDA_FLOOR       ? ref_floor_div_pow2(t, 15)
+                              : ref_mut == MUT_LAMBDA_TIES_DOWN ? ref_round_ties_down(t, 15)
+                                                                : ref_round(t, 15));
         } else {
             f[i] = use0 ? F[0][i] : F[1][i];
         }
@@ -797,6 +813,28 @@ static void test_lockstep(void)
         tt_check(ok && satc == 0, "lockstep: stable LM run without any clamp", "%s sat=%u", why, satc);
     }
 
+    /* tie-heavy: D = 17 makes scale16(Y, D) an exact tie for every odd Y,
+     * lambda16 = 2^14 makes the interpolation a tie for every odd F1 - F0 */
+    for (int integ = 0; integ < 3; integ++) {
+        problem_t P;
+        random_problem(&P, 5, (tspu_integrator)integ, 0);
+        for (int k = 0; k < 2; k++)
+            for (unsigned i = 0; i < 25; i++)
+                P.a[k][i] = (int16_t)(P.a[k][i] / 5);
+        P.c.drift_shift = 17;
+        P.c.lambda_init = 1u << 30;
+        P.c.n_segments = 0;
+        P.c.burnin = 1000;
+        P.c.n_samples = 500;
+        char why[256] = "";
+        int ok = lockstep(&P, MUT_NONE, why, sizeof why, NULL, NULL);
+        int caught1 = !lockstep(&P, MUT_DRIFT_TIES_DOWN, why + 128, 128, NULL, NULL);
+        int caught2 = !lockstep(&P, MUT_LAMBDA_TIES_DOWN, why + 128, 128, NULL, NULL);
+        tt_check(ok && caught1 && caught2,
+                 "lockstep: tie-heavy run (D = 17, lambda = 1/2) agrees; ties-down references do not",
+                 "integrator %d: ok %d caught %d %d: %s", integ, ok, caught1, caught2, why);
+    }
+
     /* extreme products: N = 64, every coupling -32768 (or +32767) and every
      * operand -32768 (or the clamped +32767): |Y| reaches 2^36, the largest
      * value the coupling accumulator must hold exactly */
@@ -834,6 +872,9 @@ static void test_lockstep(void)
         {MUT_WORK_SHIFT15, TSPU_INT_EM, "work rounded by 2^15"},
         {MUT_OPSAT_NOCOUNT, TSPU_INT_EM, "operand clamps not counted"},
         {MUT_UD_FRICTION_P, TSPU_INT_UD, "friction from p instead of op(p)"},
+        {MUT_DRIFT_TIES_DOWN, TSPU_INT_LM, "force ties rounded toward -inf"},
+        {MUT_LAMBDA_TIES_DOWN, TSPU_INT_EM, "lambda interpolation ties toward -inf"},
+        {MUT_OP_TIES_DOWN, TSPU_INT_EM, "operand ties toward -inf"},
     };
     for (size_t k = 0; k < sizeof muts / sizeof muts[0]; k++) {
         problem_t P;
@@ -846,6 +887,8 @@ static void test_lockstep(void)
         P.c.n_samples = 100;
         P.c.drift_shift = 20;
         P.x0[0] = INT32_MAX; /* operand clamp on the first step */
+        for (unsigned i = 1; i < 5; i++) /* exact operand ties, +-(1000.5 * 2^16) */
+            P.x0[i] = (i & 1 ? -1 : 1) * (1000 * 65536 + 32768);
         char why[256] = "";
         int ok = lockstep(&P, muts[k].mut, why, sizeof why, NULL, NULL);
         tt_check(!ok, "lockstep negative twin: mutated reference disagrees", "%s: lockstep passed",
