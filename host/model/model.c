@@ -25,6 +25,7 @@ struct tspu_model {
     /* dynamic state */
     int32_t x[TSPU_N_MAX], p[TSPU_N_MAX];
     int32_t xop[TSPU_N_MAX]; /* op(x), refreshed after every state change */
+    double xopd[TSPU_N_MAX]; /* the same as doubles, for the products      */
     int xop_valid;
     int32_t xi_prev[TSPU_N_MAX];
     uint32_t z[4][TSPU_N_MAX]; /* LFSR113 lane states, component-major */
@@ -35,8 +36,10 @@ struct tspu_model {
     uint32_t lambda_acc;
     /* results */
     tspu_status st;
-    tspu_moments mom; /* count and sum; sumsq is built from sq on read */
+    tspu_moments mom; /* count and sum; sumsq is built from sq, sqd on read */
     int64_t sq[NN];   /* sum op_i op_j over the full square, sq[i*n + j] */
+    double sqd[NN];   /* the recent part of sq, exact in double (below)    */
+    uint32_t sqd_count; /* samples in sqd                                 */
     int64_t work;
     /* sample FIFO (ring of 16-bit words) */
     int16_t *fifo;
@@ -191,19 +194,29 @@ static void add_sat(uint32_t *acc, uint32_t v)
 /*
  * Speed.  The model is also a software device, so its step is written for
  * throughput; every loop below computes exactly the integers of the plain
- * per-lane formulas (bench/model_golden checks this against the hashes of
- * the original code, step by step).  How:
- *  - loops run over lanes with no branches: clamps are selects and count
- *    their hits into a local sum, so GCC vectorises them (-O3);
- *  - the whole run loop is compiled twice, for baseline x86-64 and for AVX2,
- *    and the CPU picks one at load time (GCC function multiversioning, so the
- *    binary stays portable; the integers are the same on both paths);
- *  - the matrix-vector product has copies for the common N (8, 16, 32, 64)
- *    so it is fully unrolled with the accumulators in registers;
- *  - forces are stored as int32 (they are clamped to 32 bits anyway), and a
- *    fixed lambda uses the one force vector it needs without copying it.
- */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+ * per-lane formulas (bench/model_golden hashes every step of EM, LM and UD
+ * against the output of the original, straightforward code).  How:
+ *  - the run loop, with the step inlined, is compiled twice, for baseline
+ *    x86-64 and for AVX2, and the CPU picks one at load time (GCC function
+ *    multiversioning: the binary stays portable; the integers are the same);
+ *  - for N a multiple of 4 the per-lane work is written four lanes at a time
+ *    (vector extension, below), other N use plain loops that -O3 vectorises;
+ *  - the products and the force use double, whose arithmetic is exact here
+ *    (every value is a whole number below 2^53, see force()), because x86
+ *    vectorises double <-> int32 and double compares but not int64 ones;
+ *  - rounding and clamping are branch-free selects that count their hits;
+ *  - a fixed lambda uses the one force vector it needs, without a copy;
+ *  - second moments are summed in double over the full square and moved
+ *    into the int64 sums every 2^22 samples (exact, see sqd_flush);
+ *  - the noise loop keeps the four LFSR113 words of a lane in registers.
+ * The floor() trick in force() needs IEEE double with round-to-nearest and
+ * no value-changing optimisation, hence: */
+#if defined(__FAST_MATH__)
+#error "host/model/model.c must not be built with -ffast-math (its exact double arithmetic would break)"
+#endif
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
+    !defined(TSPU_NO_MULTIVERSION)
 #define TSPU_MULTIVERSION __attribute__((target_clones("avx2", "default")))
 #define TSPU_ALWAYS_INLINE inline __attribute__((always_inline))
 #else
@@ -211,23 +224,56 @@ static void add_sat(uint32_t *acc, uint32_t v)
 #define TSPU_ALWAYS_INLINE inline
 #endif
 
+/* Four lanes as one value (GCC / clang vector extension): for N a multiple of
+ * 4 the per-lane loops are written with it, so each operation is one AVX2
+ * instruction (two SSE2 ones on the baseline path) whatever the
+ * auto-vectoriser would have made of them.  Memory is only touched through
+ * memcpy (ld / st below: unaligned, no aliasing questions). */
+#if defined(__GNUC__) && !defined(TSPU_NO_V4D) /* -DTSPU_NO_V4D: scalar loops only */
+#define TSPU_V4D 1
+typedef double v4d __attribute__((vector_size(32)));
+typedef int64_t v4i __attribute__((vector_size(32))); /* comparison masks */
+typedef int32_t v4s __attribute__((vector_size(16)));
+/* These helpers must be inlined even at -O0: the AVX2 clone and a baseline
+ * helper would pass 32-byte vectors differently (GCC's -Wpsabi note). */
+#pragma GCC diagnostic ignored "-Wpsabi"
+/* m ? a : b per element, m from a comparison (all ones or zero) */
+static TSPU_ALWAYS_INLINE v4d v4d_ld(const double *p) { v4d v; memcpy(&v, p, sizeof v); return v; }
+static TSPU_ALWAYS_INLINE void v4d_st(double *p, v4d v) { memcpy(p, &v, sizeof v); }
+static TSPU_ALWAYS_INLINE v4s v4s_ld(const int32_t *p) { v4s v; memcpy(&v, p, sizeof v); return v; }
+static TSPU_ALWAYS_INLINE void v4s_st(int32_t *p, v4s v) { memcpy(p, &v, sizeof v); }
+static TSPU_ALWAYS_INLINE v4d v4d_sel(v4i m, v4d a, v4d b) { return (v4d)(((v4i)a & m) | ((v4i)b & ~m)); }
+static TSPU_ALWAYS_INLINE v4d v4d_set1(double a) { return (v4d){a, a, a, a}; }
+/* v clamped to int32 range; clamps counted (as -1 per hit) into *cnt */
+static TSPU_ALWAYS_INLINE v4d v4d_sat32(v4d v, v4i *cnt)
+{
+    const v4d hi = v4d_set1((double)INT32_MAX), lo = v4d_set1((double)INT32_MIN);
+    const v4i up = v > hi, dn = v < lo;
+    *cnt += up + dn;
+    return v4d_sel(up, hi, v4d_sel(dn, lo, v));
+}
+static TSPU_ALWAYS_INLINE uint32_t v4i_hits(v4i cnt) { return (uint32_t)-(cnt[0] + cnt[1] + cnt[2] + cnt[3]); }
+#endif
+
 /* op(v) = sat16(round(v / 2^16)) on int32 only: (v + 2^15) >> 16 equals
  * (v >> 16) + bit 15 of v, which cannot overflow; only +32768 can clamp. */
 static TSPU_ALWAYS_INLINE uint32_t operands(const int32_t *restrict x, int32_t *restrict op,
-                                            unsigned n)
+                                            double *restrict opd, unsigned n)
 {
     uint32_t s = 0;
     for (unsigned i = 0; i < n; i++) {
-        const int32_t o = (x[i] >> 16) + ((x[i] >> 15) & 1);
+        int32_t o = (x[i] >> 16) + ((x[i] >> 15) & 1);
         s += o > 32767;
-        op[i] = o > 32767 ? 32767 : o;
+        o = o > 32767 ? 32767 : o;
+        op[i] = o;
+        opd[i] = (double)o;
     }
     return s;
 }
 
-static void refresh_operands(tspu_model *m, uint32_t *sat)
+static TSPU_ALWAYS_INLINE void refresh_operands(tspu_model *m, uint32_t *sat)
 {
-    *sat += operands(m->x, m->xop, m->n);
+    *sat += operands(m->x, m->xop, m->xopd, m->n);
     m->xop_valid = 1;
 }
 
@@ -265,6 +311,8 @@ void tspu_model_start(tspu_model *m)
 {
     memset(&m->mom, 0, sizeof m->mom);
     memset(m->sq, 0, sizeof m->sq);
+    memset(m->sqd, 0, sizeof m->sqd);
+    m->sqd_count = 0;
     memset(&m->st, 0, sizeof m->st);
     m->work = 0;
     m->fifo_head = m->fifo_level = 0;
@@ -278,18 +326,47 @@ void tspu_model_start(tspu_model *m)
 int tspu_model_done(const tspu_model *m) { return m->phase == TSPU_PHASE_DONE; }
 tspu_phase tspu_model_phase(const tspu_model *m) { return m->phase; }
 
-/* sq[i*n + j] += op_i * op_j over the full square: whole rows vectorise,
- * which beats the triangle's ragged rows; read_moments takes the upper
- * triangle.  The product fits int32 (|op| <= 2^15, so |op_i op_j| <= 2^30). */
-static TSPU_ALWAYS_INLINE void moments_add(int64_t *restrict sq, int64_t *restrict sum,
-                                           const int32_t *restrict op, unsigned n)
+/* Second moments: sqd[i*n + j] += op_i * op_j over the full square, in
+ * double: whole rows vectorise as plain multiply-adds, and every product
+ * (|op_i op_j| <= 2^30) and every partial sum stays an exact integer as long
+ * as sqd holds at most 2^22 samples (2^22 * 2^30 = 2^52 < 2^53); then it is
+ * moved into the int64 sums.  read_moments adds the two and takes the upper
+ * triangle. */
+#define SQD_MAX_SAMPLES (1u << 22)
+
+static void sqd_flush(tspu_model *m)
 {
+    const unsigned nn = m->n * m->n;
+    for (unsigned k = 0; k < nn; k++) {
+        m->sq[k] += (int64_t)m->sqd[k];
+        m->sqd[k] = 0.0;
+    }
+    m->sqd_count = 0;
+}
+
+static TSPU_ALWAYS_INLINE void moments_add(double *restrict sqd, int64_t *restrict sum,
+                                           const int32_t *restrict op,
+                                           const double *restrict opd, unsigned n)
+{
+#ifdef TSPU_V4D
+    if (n % 4 == 0) {
+        /* row i from the 4-block holding the diagonal: j < i is never read */
+        for (unsigned i = 0; i < n; i++) {
+            const double oi = opd[i];
+            double *row = sqd + (size_t)i * n;
+            sum[i] += op[i];
+            for (unsigned k = i / 4 * 4; k < n; k += 4)
+                v4d_st(row + k, v4d_ld(row + k) + oi * v4d_ld(opd + k));
+        }
+        return;
+    }
+#endif
     for (unsigned i = 0; i < n; i++) {
-        const int32_t oi = op[i];
-        int64_t *restrict row = sq + (size_t)i * n;
-        sum[i] += oi;
+        const double oi = opd[i];
+        double *restrict row = sqd + (size_t)i * n;
+        sum[i] += op[i];
         for (unsigned j = 0; j < n; j++)
-            row[j] += (int64_t)(oi * op[j]);
+            row[j] += oi * opd[j];
     }
 }
 
@@ -300,10 +377,13 @@ static TSPU_ALWAYS_INLINE void keep_sample(tspu_model *m, const int32_t *pop)
         m->st.flags |= TSPU_FLAG_MOMENT_LIMIT;
     } else {
         m->mom.count++;
-        switch (n) { /* constant n: unrolled, sums in registers */
-        case 8: moments_add(m->sq, m->mom.sum, m->xop, 8); break;
-        case 16: moments_add(m->sq, m->mom.sum, m->xop, 16); break;
-        default: moments_add(m->sq, m->mom.sum, m->xop, n); break;
+        if (m->sqd_count == SQD_MAX_SAMPLES)
+            sqd_flush(m);
+        m->sqd_count++;
+        switch (n) { /* constant n: unrolled */
+        case 8: moments_add(m->sqd, m->mom.sum, m->xop, m->xopd, 8); break;
+        case 16: moments_add(m->sqd, m->mom.sum, m->xop, m->xopd, 16); break;
+        default: moments_add(m->sqd, m->mom.sum, m->xop, m->xopd, n); break;
         }
     }
     const size_t words = m->cfg.sample_momentum ? 2u * n : n;
@@ -337,41 +417,99 @@ static TSPU_ALWAYS_INLINE void keep_sample(tspu_model *m, const int32_t *pop)
 }
 
 /* acc = a_set * op in double, exact (see the file comment) */
-static TSPU_ALWAYS_INLINE void matvec_n(const double *restrict at, const int32_t *restrict op,
+static TSPU_ALWAYS_INLINE void matvec_n(const double *restrict at, const double *restrict op,
                                         double *restrict acc, unsigned n)
 {
+#ifdef TSPU_V4D
+    if (n % 4 == 0 && n <= 16) {
+        /* columns j and j+1 into separate accumulators, added at the end:
+         * two dependency chains instead of one (the sums are exact in any
+         * order) */
+        v4d a0[4], a1[4];
+        for (unsigned k = 0; k < n / 4; k++)
+            a0[k] = a1[k] = v4d_set1(0.0);
+        for (unsigned j = 0; j < n; j += 2) {
+            const double *c0 = at + (size_t)j * n, *c1 = c0 + n;
+            for (unsigned k = 0; k < n / 4; k++) {
+                a0[k] += v4d_ld(c0 + 4 * k) * op[j];
+                a1[k] += v4d_ld(c1 + 4 * k) * op[j + 1];
+            }
+        }
+        for (unsigned k = 0; k < n / 4; k++)
+            v4d_st(acc + 4 * k, a0[k] + a1[k]);
+        return;
+    }
+    if (n % 4 == 0) {
+        for (unsigned i = 0; i < n; i++)
+            acc[i] = 0.0;
+        for (unsigned j = 0; j < n; j++) {
+            const double *c = at + (size_t)j * n;
+            for (unsigned k = 0; k < n; k += 4)
+                v4d_st(acc + k, v4d_ld(acc + k) + v4d_ld(c + k) * op[j]);
+        }
+        return;
+    }
+#endif
     for (unsigned i = 0; i < n; i++)
         acc[i] = 0.0;
     for (unsigned j = 0; j < n; j++) {
-        const double xj = (double)op[j];
+        const double xj = op[j];
         const double *restrict col = at + (size_t)j * n;
         for (unsigned i = 0; i < n; i++)
             acc[i] += col[i] * xj;
     }
 }
 
-/* F = sat32(round(Y * 2^16 / 2^D) - b) for coupling set `set`; returns clamps */
-static TSPU_ALWAYS_INLINE uint32_t force(const tspu_model *m, unsigned set, int32_t *restrict f)
+/* F = sat32(round(Y * 2^16 / 2^D) - b) for coupling set `set`, as doubles
+ * holding the exact int32 values; returns the clamps.  All in double so the
+ * loop vectorises (no int64 conversions, no 64-bit shifts):
+ *  - w = Y 2^(16-D) + 1/2 (D > 0) is exact: |Y| <= 2^36 gives |w| <= 2^51
+ *    with no bit below 2^-1 when D <= 16, and a 36-bit span otherwise; its
+ *    floor is round_shift(Y * 2^16, D).  D = 0: w = Y 2^16, already whole.
+ *  - |w| is first limited to 2^40: beyond that F clamps the same way anyway,
+ *    and below it floor() is done exactly with the 1.5 * 2^52 rounding trick
+ *    (round to nearest, then step down if that went up), with no libm. */
+static TSPU_ALWAYS_INLINE uint32_t force(const tspu_model *m, unsigned set, double *restrict f)
 {
     const unsigned n = m->n, d = m->cfg.drift_shift;
     double acc[TSPU_N_MAX];
     switch (n) {
-    case 8: matvec_n(m->at[set], m->xop, acc, 8); break;
-    case 16: matvec_n(m->at[set], m->xop, acc, 16); break;
-    case 32: matvec_n(m->at[set], m->xop, acc, 32); break;
-    case 64: matvec_n(m->at[set], m->xop, acc, 64); break;
-    default: matvec_n(m->at[set], m->xop, acc, n); break;
+    case 8: matvec_n(m->at[set], m->xopd, acc, 8); break;
+    case 16: matvec_n(m->at[set], m->xopd, acc, 16); break;
+    case 32: matvec_n(m->at[set], m->xopd, acc, 32); break;
+    case 64: matvec_n(m->at[set], m->xopd, acc, 64); break;
+    default: matvec_n(m->at[set], m->xopd, acc, n); break;
     }
-    /* tspu_scale16 with the half-LSB precomputed (0 when d = 0) */
-    const int64_t half = d ? (int64_t)1 << (d - 1) : 0;
+    const double scale = 65536.0 / (double)((uint64_t)1 << d); /* 2^(16-D), exact */
+    const double half = d ? 0.5 : 0.0;
+    const double magic = 0x1.8p52, lim = 0x1p40;
+    const double hi = (double)INT32_MAX, lo = (double)INT32_MIN;
     const int32_t *restrict b = m->b[set];
-    uint32_t s = 0;
-    for (unsigned i = 0; i < n; i++) {
-        const int64_t v = (((int64_t)acc[i] * 65536 + half) >> d) - b[i];
-        s += (v > INT32_MAX) + (v < INT32_MIN);
-        f[i] = (int32_t)(v > INT32_MAX ? INT32_MAX : v < INT32_MIN ? INT32_MIN : v);
+#ifdef TSPU_V4D
+    if (n % 4 == 0) { /* the same, four lanes at a time */
+        v4i cnt = {0, 0, 0, 0};
+        for (unsigned k = 0; k < n; k += 4) {
+            v4d w = v4d_ld(acc + k) * scale + half;
+            w = v4d_sel(w > lim, v4d_set1(lim), w);
+            w = v4d_sel(w < -lim, v4d_set1(-lim), w);
+            v4d r = (w + magic) - magic;
+            r -= v4d_sel(r > w, v4d_set1(1.0), v4d_set1(0.0));
+            v4d_st(f + k, v4d_sat32(r - __builtin_convertvector(v4s_ld(b + k), v4d), &cnt));
+        }
+        return v4i_hits(cnt);
     }
-    return s;
+#endif
+    int64_t s = 0;
+    for (unsigned i = 0; i < n; i++) {
+        double w = acc[i] * scale + half;
+        w = w > lim ? lim : w;
+        w = w < -lim ? -lim : w;
+        const double r = (w + magic) - magic;               /* nearest integer */
+        const double v = (r > w ? r - 1.0 : r) - (double)b[i]; /* floor(w) - b */
+        s += (v > hi) + (v < lo);
+        f[i] = v > hi ? hi : v < lo ? lo : v;
+    }
+    return (uint32_t)s;
 }
 
 /* one shaped noise sample per lane, lanes side by side (see tspu_noise.h) */
@@ -391,11 +529,34 @@ static TSPU_ALWAYS_INLINE void noise_lanes(uint32_t (*restrict z)[TSPU_N_MAX],
     }
 }
 
-/* sat32 as a select, counting into *s (vectorises) */
-static TSPU_ALWAYS_INLINE int32_t sat32c(int64_t v, uint32_t *s)
+/* x' = sat32(x - F + noise) for EM and LM, in double: every term is a whole
+ * number below 2^33 in size, so the sum is exact; the clamp is a select that
+ * counts its hits (vectorises). */
+static TSPU_ALWAYS_INLINE uint32_t overdamped_update(int32_t *restrict x, const double *restrict f,
+                                                     const int32_t *restrict xi,
+                                                     const int32_t *restrict xi_prev, double nscale,
+                                                     unsigned n)
 {
-    *s += (v > INT32_MAX) + (v < INT32_MIN);
-    return (int32_t)(v > INT32_MAX ? INT32_MAX : v < INT32_MIN ? INT32_MIN : v);
+#ifdef TSPU_V4D
+    if (n % 4 == 0) { /* the same, four lanes at a time */
+        v4i cnt = {0, 0, 0, 0};
+        for (unsigned k = 0; k < n; k += 4) {
+            const v4s noise = v4s_ld(xi + k) + v4s_ld(xi_prev + k);
+            const v4d v = __builtin_convertvector(v4s_ld(x + k), v4d) - v4d_ld(f + k) +
+                          __builtin_convertvector(noise, v4d) * nscale;
+            v4s_st(x + k, __builtin_convertvector(v4d_sat32(v, &cnt), v4s));
+        }
+        return v4i_hits(cnt);
+    }
+#endif
+    const double hi = (double)INT32_MAX, lo = (double)INT32_MIN;
+    int64_t s = 0;
+    for (unsigned i = 0; i < n; i++) {
+        const double v = (double)x[i] - f[i] + (double)(xi[i] + xi_prev[i]) * nscale;
+        s += (v > hi) + (v < lo);
+        x[i] = (int32_t)(v > hi ? hi : v < lo ? lo : v);
+    }
+    return (uint32_t)s;
 }
 
 static TSPU_ALWAYS_INLINE void step(tspu_model *m)
@@ -425,16 +586,18 @@ static TSPU_ALWAYS_INLINE void step(tspu_model *m)
 
     /* 2. force F = round(Y * 2^16 / 2^D) - b for each needed set; F is
      * then f0 or f1 itself, or the blend */
-    int32_t f0[TSPU_N_MAX], f1[TSPU_N_MAX], fb[TSPU_N_MAX];
-    const int32_t *f;
+    double f0[TSPU_N_MAX], f1[TSPU_N_MAX], fb[TSPU_N_MAX];
+    const double *f;
     if (need0)
         sat += force(m, 0, f0);
     if (need1)
         sat += force(m, 1, f1);
     if (need0 && need1) {
         /* f0 + round(l1 (f1 - f0) / 2^15) lies between f0 and f1: fits int32 */
-        for (unsigned i = 0; i < n; i++)
-            fb[i] = (int32_t)(f0[i] + tspu_round_shift((int64_t)l1 * ((int64_t)f1[i] - f0[i]), 15));
+        for (unsigned i = 0; i < n; i++) {
+            const int64_t a0 = (int64_t)f0[i], a1 = (int64_t)f1[i];
+            fb[i] = (double)(a0 + tspu_round_shift((int64_t)l1 * (a1 - a0), 15));
+        }
         f = fb;
     } else {
         f = need0 ? f0 : f1;
@@ -445,7 +608,7 @@ static TSPU_ALWAYS_INLINE void step(tspu_model *m)
         int64_t s = 0;
         for (unsigned i = 0; i < n; i++)
             s += (int64_t)m->xop[i] *
-                 (((int64_t)f1[i] - f0[i]) - ((int64_t)m->b[1][i] - m->b[0][i]));
+                 (((int64_t)f1[i] - (int64_t)f0[i]) - ((int64_t)m->b[1][i] - m->b[0][i]));
         int64_t dw = (int64_t)d16 * tspu_round_shift(s, TSPU_WORK_SHIFT), nw;
         if (__builtin_add_overflow(m->work, dw, &nw)) {
             nw = dw > 0 ? INT64_MAX : INT64_MIN;
@@ -460,25 +623,23 @@ static TSPU_ALWAYS_INLINE void step(tspu_model *m)
 
     /* 5. integrator */
     const unsigned sn = c->noise_shift;
+    const double nscale = (double)(1u << sn); /* xi << Sn as a product */
     int32_t pop2[TSPU_N_MAX];
     int32_t *restrict x = m->x;
     switch (c->integrator) {
-    case TSPU_INT_EM:
-        for (unsigned i = 0; i < n; i++)
-            x[i] = sat32c((int64_t)x[i] - f[i] + ((int64_t)xi[i] << sn), &sat);
-        break;
-    case TSPU_INT_LM: {
-        int32_t *restrict xp = m->xi_prev;
-        for (unsigned i = 0; i < n; i++) {
-            x[i] = sat32c((int64_t)x[i] - f[i] + ((int64_t)(xi[i] + xp[i]) << sn), &sat);
-            xp[i] = xi[i];
-        }
+    case TSPU_INT_EM: {
+        static const int32_t zero[TSPU_N_MAX];
+        sat += overdamped_update(x, f, xi, zero, nscale, n);
         break;
     }
+    case TSPU_INT_LM:
+        sat += overdamped_update(x, f, xi, m->xi_prev, nscale, n);
+        memcpy(m->xi_prev, xi, n * sizeof *xi);
+        break;
     case TSPU_INT_UD:
         for (unsigned i = 0; i < n; i++) {
             /* B: full kick with the force at x (two half kicks merged) */
-            int64_t p1 = tspu_sat((int64_t)m->p[i] - f[i], 32, &sat);
+            int64_t p1 = tspu_sat((int64_t)m->p[i] - (int64_t)f[i], 32, &sat);
             int64_t op1 = tspu_operand((int32_t)p1, &sat);
             /* A: half drift */
             int64_t x1 = tspu_sat((int64_t)m->x[i] + tspu_scale16(op1 * c->ka, c->ka_shift), 32, &sat);
@@ -552,10 +713,18 @@ size_t tspu_model_fifo_level(const tspu_model *m) { return m->fifo_level; }
 size_t tspu_model_fifo_read(tspu_model *m, int16_t *dst, size_t max_words)
 {
     size_t k = 0;
-    while (k < max_words && m->fifo_level > 0) {
-        dst[k++] = m->fifo[m->fifo_head];
-        m->fifo_head = (m->fifo_head + 1 == m->fifo_cap) ? 0 : m->fifo_head + 1;
-        m->fifo_level--;
+    while (k < max_words && m->fifo_level > 0) { /* at most two pieces of the ring */
+        size_t len = m->fifo_cap - m->fifo_head;
+        if (len > m->fifo_level)
+            len = m->fifo_level;
+        if (len > max_words - k)
+            len = max_words - k;
+        memcpy(dst + k, m->fifo + m->fifo_head, len * sizeof *dst);
+        k += len;
+        m->fifo_head += len;
+        if (m->fifo_head == m->fifo_cap)
+            m->fifo_head = 0;
+        m->fifo_level -= len;
     }
     return k;
 }
@@ -567,7 +736,7 @@ void tspu_model_read_moments(const tspu_model *m, tspu_moments *mom)
     unsigned k = 0;
     for (unsigned i = 0; i < n; i++)
         for (unsigned j = i; j < n; j++)
-            mom->sumsq[k++] = m->sq[i * n + j];
+            mom->sumsq[k++] = m->sq[i * n + j] + (int64_t)m->sqd[i * n + j];
 }
 int64_t tspu_model_read_work(const tspu_model *m) { return m->work; }
 
