@@ -1,0 +1,768 @@
+`default_nettype none
+// tspu_core - the tspu Langevin unit: N lanes, a P-wide MAC array over the
+// coupling memory, the three integrators (EM, LM, UD), two coupling sets with
+// the lambda schedule and on-chip work, the sequencer, the moment
+// accumulators and the sample FIFO.  Bit-exact with step() in
+// host/model/model.c.  docs/architecture.md describes the pipeline.
+//
+// Interface: plain ports.  cfg_* are held stable while busy.  Host writes
+// (seg_*, cpl_*, bias_*, seed_*, st_*) and host reads (seed_re, st_re,
+// mom_re; data the next cycle) are honoured only while !busy.  fifo_re works
+// at any time.  hold=1 makes the engine wait at the next step boundary
+// (held=1 there); it is how a host drains the FIFO at a defined point.
+// obs_* show every lane write-back and the end of every step (lockstep).
+module tspu_core #(
+    parameter N = 8,              // lanes, 2..64
+    parameter P = 8,              // parallel multipliers, power of 2, 1..16
+    parameter FIFO_AW = 9,        // sample FIFO of 2^FIFO_AW 16-bit words
+    parameter BREAK_ROUNDING = 0  // 1: operand rounding deliberately wrong
+                                  //    (only for the harness self-test)
+) (
+    input  wire        clk,
+    input  wire        rst,
+    // configuration (tspu_model_config)
+    input  wire [1:0]  cfg_integrator,   // 0 EM, 1 LM, 2 UD
+    input  wire [5:0]  cfg_drift_shift,  // 0..62
+    input  wire [4:0]  cfg_noise_shift,  // 0..20
+    input  wire [15:0] cfg_ka,
+    input  wire [5:0]  cfg_ka_shift,
+    input  wire [15:0] cfg_ko,
+    input  wire [5:0]  cfg_ko_shift,
+    input  wire [31:0] cfg_burnin,
+    input  wire [31:0] cfg_thin,         // >= 1
+    input  wire [31:0] cfg_n_samples,
+    input  wire [4:0]  cfg_n_segments,   // 0..16
+    input  wire [31:0] cfg_lambda_init,  // 0..2^31
+    input  wire        cfg_sample_momentum,
+    // segment table
+    input  wire        seg_we,
+    input  wire [3:0]  seg_addr,
+    input  wire [31:0] seg_steps,
+    input  wire [31:0] seg_dlambda,
+    // couplings A[set][row][col] (int16) and biases b[set][lane] (int32)
+    input  wire        cpl_we,
+    input  wire        cpl_set,
+    input  wire [5:0]  cpl_row,
+    input  wire [5:0]  cpl_col,
+    input  wire [15:0] cpl_data,
+    input  wire        bias_we,
+    input  wire        bias_set,
+    input  wire [5:0]  bias_lane,
+    input  wire [31:0] bias_data,
+    // LFSR113 lane states: word writes, lane reads (seed_rdata = {z3,z2,z1,z0})
+    input  wire        seed_we,
+    input  wire        seed_re,
+    input  wire [5:0]  seed_lane,
+    input  wire [1:0]  seed_word,
+    input  wire [31:0] seed_data,
+    output wire [127:0] seed_rdata,
+    // state x (st_sel 0) / p (st_sel 1); a write also clears the LM memory
+    input  wire        st_we,
+    input  wire        st_re,
+    input  wire        st_sel,
+    input  wire [5:0]  st_lane,
+    input  wire [31:0] st_data,
+    output wire [31:0] st_rdata,
+    // commands
+    input  wire        cmd_start,
+    input  wire        cmd_stop,
+    input  wire        hold,
+    output wire        held,
+    // results: moments (addr < T: sumsq[addr], T+i: sum[i]; T = N(N+1)/2)
+    input  wire        mom_re,
+    input  wire [11:0] mom_addr,
+    output wire [63:0] mom_rdata,
+    output reg  [31:0] mom_count,
+    output reg  [63:0] work,
+    // status (tspu_status)
+    output reg  [4:0]  flags,
+    output reg  [31:0] sat_count,
+    output reg  [31:0] fifo_dropped,
+    output reg  [63:0] steps,
+    output wire [31:0] samples,
+    output reg  [31:0] lambda_acc,
+    output wire [2:0]  phase,
+    output wire        busy,
+    // sample FIFO read port
+    input  wire        fifo_re,
+    output wire [15:0] fifo_rdata,
+    output wire [FIFO_AW:0] fifo_level,
+    // observation (lockstep): lane write-backs and step ends
+    output wire        obs_valid,
+    output wire [5:0]  obs_lane,
+    output wire [31:0] obs_x,
+    output wire [31:0] obs_p,
+    output wire        obs_step_done
+);
+    `include "tspu_fixed.vh"
+
+    // ---- parameters ------------------------------------------------------
+    localparam C    = (N + P - 1) / P;       // chunks per row
+    localparam NP   = C * P;                 // padded operand count
+    localparam LW   = (N <= 2) ? 1 : $clog2(N);
+    localparam CPLD = 2 * N * C;             // coupling words per multiplier
+    localparam CAW  = $clog2(CPLD);
+    localparam T    = N * (N + 1) / 2;       // upper-triangle entries
+    localparam MOMD = T + N;
+    localparam MAW  = $clog2(MOMD);
+    localparam CW   = (C <= 1) ? 1 : $clog2(C);
+
+    generate
+        if (N < 2 || N > 64) begin : g_bad_n
+            tspu_param_error_n_out_of_range u_err ();
+        end
+        if (P < 1 || P > 16 || (P & (P - 1)) != 0) begin : g_bad_p
+            tspu_param_error_p_not_pow2_1_16 u_err ();
+        end
+        if (MOMD > 4096) begin : g_bad_mom
+            tspu_param_error_moments_too_large u_err ();
+        end
+    endgenerate
+
+    // operand: sat16(round_shift(x, 16)); BREAK_ROUNDING drops the half LSB
+    function signed [16:0] f_op_raw;
+        input [31:0] x;
+        begin
+            f_op_raw = ($signed({x[31], x}) + (BREAK_ROUNDING != 0 ? 33'sd0 : 33'sd32768)) >>> 16;
+        end
+    endfunction
+    function [15:0] f_op;
+        input [31:0] x;
+        reg signed [16:0] r;
+        begin
+            r = f_op_raw(x);
+            f_op = (r > 17'sd32767) ? 16'h7FFF : r[15:0];
+        end
+    endfunction
+    function f_op_sat;
+        input [31:0] x;
+        begin
+            f_op_sat = f_op_raw(x) > 17'sd32767;
+        end
+    endfunction
+
+    localparam [1:0] INT_EM = 2'd0, INT_LM = 2'd1, INT_UD = 2'd2;
+    localparam [2:0] PH_IDLE = 3'd0, PH_SCHEDULE = 3'd2;
+    wire is_ud = cfg_integrator == INT_UD;
+    wire is_lm = cfg_integrator == INT_LM;
+
+    // ---- controller states ---------------------------------------------
+    localparam [3:0] C_IDLE = 4'd0, C_CLR = 4'd1, C_INIT = 4'd2, C_INITW = 4'd3,
+                     C_FAST = 4'd4, C_DRAIN = 4'd5, C_SLOW_ISS = 4'd6,
+                     C_SLOW_WAIT = 4'd7, C_SLOW_WORK = 4'd8, C_SLOW_END = 4'd9,
+                     C_GAP = 4'd10, C_NEXT = 4'd11, C_KEEP = 4'd12,
+                     C_KEEP_DRAIN = 4'd13, C_DONE = 4'd14;
+    reg [3:0] ctl;
+    assign busy = ctl != C_IDLE && ctl != C_DONE;
+    wire host_ok = !busy;
+
+    // ---- sequencer ---------------------------------------------------------
+    wire        seq_start = cmd_start && host_ok;
+    wire        seq_commit;
+    wire [2:0]  seq_phase;
+    wire [31:0] cur_dl;
+    wire        seq_keep, seq_done;
+    tspu_sequencer u_seq (
+        .clk(clk), .rst(rst), .start(seq_start), .commit(seq_commit),
+        .cfg_burnin(cfg_burnin), .cfg_thin(cfg_thin), .cfg_n_samples(cfg_n_samples),
+        .cfg_n_segments(cfg_n_segments),
+        .seg_we(seg_we && host_ok), .seg_addr(seg_addr), .seg_steps(seg_steps),
+        .seg_dlambda(seg_dlambda),
+        .phase(seq_phase), .cur_dl(cur_dl), .keep(seq_keep), .samples(samples),
+        .done(seq_done));
+    assign phase = (ctl == C_IDLE) ? PH_IDLE : seq_phase;
+
+    // ---- step begin: lambda schedule (combinational, model step 1) -------
+    wire signed [33:0] la_sum = $signed({2'b00, lambda_acc}) +
+        ((seq_phase == PH_SCHEDULE) ? $signed({{2{cur_dl[31]}}, cur_dl}) : 34'sd0);
+    wire        la_lo = la_sum < 34'sd0;
+    wire        la_hi = la_sum > 34'sh80000000;
+    wire [31:0] la_c  = la_lo ? 32'd0 : la_hi ? 32'h80000000 : la_sum[31:0];
+    wire [15:0] b_l1  = la_c[31:16];
+    wire [15:0] b_l0  = lambda_acc[31:16];
+    wire signed [16:0] b_d16 = $signed({1'b0, b_l1}) - $signed({1'b0, b_l0});
+    wire b_need0 = !(b_l1 == 16'h8000 && b_d16 == 17'sd0);
+    wire b_need1 = !(b_l1 == 16'h0000 && b_d16 == 17'sd0);
+    wire b_fast  = !is_ud && !(b_need0 && b_need1);
+    wire b_set   = !b_need0;
+
+    reg [31:0] la_reg;
+    reg [15:0] l1_reg;
+    reg signed [16:0] d16_reg;
+    reg need0, need1, fast_reg, set_reg, keep_reg, stop_req;
+
+    // ---- issue stage and MAC pipeline -------------------------------------
+    reg [LW-1:0] cur_row;
+    reg [CW-1:0] cur_chunk;
+    reg          slow_set, first_iss;
+    wire         chunk_last = cur_chunk == C - 1;
+    reg          iss_valid, iss_set;
+    reg [LW-1:0] iss_row;
+    reg [CW-1:0] iss_chunk;
+    reg          m_valid, m_set, m_first, m_last;
+    reg [LW-1:0] m_row;
+    reg          a_valid, a_set, a_first, a_last;
+    reg [LW-1:0] a_row;
+    reg          y_valid, y_set;
+    reg [LW-1:0] y_row;
+    reg          q_valid;
+    reg [LW-1:0] q_row;
+
+    reg [16*NP-1:0] opr;   // operands in use (rotates by P per chunk)
+    reg [16*NP-1:0] opn;   // operands being produced (Jacobi double buffer)
+
+    wire [CAW-1:0] cpl_raddr = iss_set * (N * C) + iss_row * C + iss_chunk;
+    wire [16*P-1:0] coef;
+    wire [CAW:0]    cpl_wfull = cpl_set * (N * C) + cpl_row[LW-1:0] * C + cpl_col / P;
+    genvar gk;
+    generate
+        for (gk = 0; gk < P; gk = gk + 1) begin : g_cpl
+            tspu_ram #(.W(16), .DEPTH(CPLD), .AW(CAW)) u_cpl (
+                .clk(clk), .we(cpl_we && host_ok && (cpl_col % P) == gk),
+                .waddr(cpl_wfull[CAW-1:0]), .wdata(cpl_data),
+                .re(iss_valid), .raddr(cpl_raddr), .rdata(coef[16*gk +: 16]));
+        end
+    endgenerate
+
+    reg         aux_en;
+    reg  [15:0] aux_a, aux_b;
+    wire signed [39:0] acc;
+    wire signed [31:0] prod0;
+    tspu_mac_array #(.P(P)) u_mac (
+        .clk(clk), .mul_en(m_valid), .coef(coef), .opw(opr[16*P-1:0]),
+        .aux_en(aux_en), .aux_a(aux_a), .aux_b(aux_b),
+        .acc_en(a_valid), .acc_first(a_first), .acc(acc), .prod0(prod0));
+
+    // ---- per-lane memories -------------------------------------------------
+    reg           x_re, p_re, b_re, z_re, xip_re;
+    reg  [LW-1:0] x_ra, p_ra, z_ra, xip_ra;
+    reg  [LW:0]   b_ra;
+    wire [31:0]   xq, pq, bq;
+    wire [11:0]   xipq;
+    reg  [N-1:0]  xip_ok;  // LM memory valid bits (set_state clears them)
+
+    wire          wb_valid;
+    wire [LW-1:0] wb_lane;
+    wire [31:0]   wb_x, wb_p;
+    wire          wb_pwrite;
+    wire [127:0]  z_q, z_adv;
+    wire signed [11:0] xi;
+
+    wire host_st_we = st_we && host_ok;
+    tspu_ram #(.W(32), .DEPTH(N), .AW(LW)) u_x (
+        .clk(clk), .we(wb_valid || (host_st_we && !st_sel)),
+        .waddr(wb_valid ? wb_lane : st_lane[LW-1:0]), .wdata(wb_valid ? wb_x : st_data),
+        .re(x_re), .raddr(x_ra), .rdata(xq));
+    tspu_ram #(.W(32), .DEPTH(N), .AW(LW)) u_p (
+        .clk(clk), .we((wb_valid && wb_pwrite) || (host_st_we && st_sel)),
+        .waddr(wb_valid ? wb_lane : st_lane[LW-1:0]), .wdata(wb_valid ? wb_p : st_data),
+        .re(p_re), .raddr(p_ra), .rdata(pq));
+    tspu_ram #(.W(12), .DEPTH(N), .AW(LW)) u_xip (
+        .clk(clk), .we(wb_valid && is_lm), .waddr(wb_lane), .wdata(xi),
+        .re(xip_re), .raddr(xip_ra), .rdata(xipq));
+    tspu_ram #(.W(32), .DEPTH(2 << LW), .AW(LW + 1)) u_b (
+        .clk(clk), .we(bias_we && host_ok), .waddr({bias_set, bias_lane[LW-1:0]}),
+        .wdata(bias_data), .re(b_re), .raddr(b_ra), .rdata(bq));
+    tspu_noise_lanes #(.N(N), .LW(LW)) u_noise (
+        .clk(clk), .rd_en(z_re), .rd_lane(z_ra), .adv_we(wb_valid), .adv_lane(wb_lane),
+        .seed_we(seed_we && host_ok), .seed_lane(seed_lane[LW-1:0]), .seed_word(seed_word),
+        .seed_data(seed_data), .z_q(z_q), .z_adv(z_adv), .xi(xi));
+    assign seed_rdata = z_q;
+    reg st_sel_q;
+    always @(posedge clk) if (st_re) st_sel_q <= st_sel;
+    assign st_rdata = st_sel_q ? pq : xq;
+
+    // ---- slow lane FSM registers (declared early: they feed the muxes) ---
+    localparam [3:0] LS_IDLE = 4'd0, LS_B0 = 4'd1, LS_B1 = 4'd2, LS_WY = 4'd3,
+                     LS_INT = 4'd4, LS_WK = 4'd5, LS_INTEG = 4'd6, LS_U2 = 4'd7,
+                     LS_U3 = 4'd8, LS_U4 = 4'd9;
+    reg [3:0]    ls;
+    reg [LW-1:0] lane_r;
+    reg          lane_go;      // combinational: controller starts lane_r
+    reg          got0, got1;
+    reg [31:0]   f0_r, f1_r, b0_r, b1_r, fs_r, p1_r, x1_r, p2_r;
+    reg [15:0]   op1_r;
+    reg signed [63:0] s_acc;
+
+    // ---- P1: force of the finished row (fast and slow) --------------------
+    wire [31:0] bsel = fast_reg ? bq : (y_set ? b1_r : b0_r);
+    wire signed [63:0] f_pre = f_scale16({{24{acc[39]}}, acc}, cfg_drift_shift) - f_sx32(bsel);
+    wire [31:0] f_new = f_sat32(f_pre);
+    wire        f_sat = y_valid && f_is_sat32(f_pre);
+    reg  [31:0] f_reg;
+
+    // ---- integrate (EM / LM) and UD steps ---------------------------------
+    wire [31:0]  f_in   = fast_reg ? f_reg : fs_r;
+    wire signed [12:0] xi_sum = is_lm ? ($signed({xi[11], xi}) +
+                              (xip_ok[wb_lane] ? $signed({xipq[11], xipq}) : 13'sd0))
+                              : $signed({xi[11], xi});
+    wire signed [63:0] noise_t = {{51{xi_sum[12]}}, xi_sum} <<< cfg_noise_shift;
+    wire signed [63:0] lm_pre  = f_sx32(xq) - f_sx32(f_in) + noise_t;
+    // UD, one product per state (multiplier 0 of the MAC array, prod0)
+    wire [5:0]   u_sh      = (ls == LS_U3) ? cfg_ko_shift : cfg_ka_shift;
+    wire signed [63:0] u_scaled = f_scale16({{32{prod0[31]}}, prod0}, u_sh);
+    wire signed [63:0] p1_pre  = f_sx32(pq) - f_sx32(fs_r);
+    wire [31:0]  p1_v      = f_sat32(p1_pre);
+    wire signed [63:0] x1_pre  = f_sx32(xq) + u_scaled;
+    wire signed [63:0] p2_pre  = f_sx32(p1_r) - u_scaled + ({{52{xi[11]}}, xi} <<< cfg_noise_shift);
+    wire [31:0]  p2_v      = f_sat32(p2_pre);
+    wire signed [63:0] x2_pre  = f_sx32(x1_r) + u_scaled;
+
+    wire wb_fast = q_valid && fast_reg;
+    wire wb_slow = (ls == LS_INTEG && !is_ud) || ls == LS_U4;
+    assign wb_valid  = wb_fast || wb_slow;
+    assign wb_lane   = wb_fast ? q_row : lane_r;
+    wire   wb_ud     = ls == LS_U4;
+    wire signed [63:0] wb_pre = wb_ud ? x2_pre : lm_pre;
+    assign wb_x      = f_sat32(wb_pre);
+    assign wb_p      = p2_r;
+    assign wb_pwrite = wb_ud;
+    wire   wb_xsat   = wb_valid && f_is_sat32(wb_pre);
+    wire [15:0] wb_op = f_op(wb_x);
+    wire   wb_opsat  = wb_valid && f_op_sat(wb_x);
+
+    assign obs_valid = wb_valid;
+    assign obs_lane  = {{(6 - LW){1'b0}}, wb_lane};
+    assign obs_x     = wb_x;
+    assign obs_p     = wb_p;
+
+    // ---- serial multiplier (interpolation, work) ---------------------------
+    reg                mul_start;
+    reg  signed [63:0] mul_a;
+    reg  signed [17:0] mul_b;
+    wire               mul_done;
+    wire signed [63:0] mul_p;
+    tspu_serial_mul u_smul (.clk(clk), .rst(rst), .start(mul_start), .a(mul_a), .b(mul_b),
+                            .done(mul_done), .p(mul_p));
+
+    // ---- init refresh, keep pass --------------------------------------------
+    reg [LW-1:0] ir;            // init read lane
+    reg          iq_valid;
+    reg [LW-1:0] iq_lane;
+    wire         init_wr = iq_valid;
+    wire [15:0]  init_op = f_op(xq);
+    wire         init_sat = iq_valid && f_op_sat(xq);
+
+    // keep-pass token generator: SUM i, PAIR (i, j>=i), momentum p[j]
+    localparam [1:0] K_SUM = 2'd0, K_PAIR = 2'd1, K_MP = 2'd2, K_END = 2'd3;
+    reg [1:0]     kmode;
+    reg [LW-1:0]  ki, kj;
+    reg [MAW-1:0] kk;
+    reg           fifo_ok, mom_ok;
+    reg           k0_valid;       // combinational: a token issues this cycle
+    reg           k1_valid, k1_sum, k1_mp, k1_fifo;
+    reg [MAW-1:0] k1_k;
+    reg           k2_valid, k2_sum, k2_mp;
+    reg [MAW-1:0] k2_k;
+    reg [15:0]    k2_val, opi;
+    reg [1:0]     kdrain;
+    wire [15:0]   k1_op = f_op(k1_mp ? pq : xq);
+    wire [15:0]   xq_op = f_op(xq);
+
+    // moment memory
+    reg            mom_clr_we;
+    reg [MAW-1:0]  mom_clr_a;
+    wire           mom_we = mom_clr_we || (k2_valid && !k2_mp && mom_ok);
+    wire [MAW-1:0] mom_wa = mom_clr_we ? mom_clr_a : k2_k;
+    wire [63:0]    mom_q;
+    wire [63:0]    mom_wd = mom_clr_we ? 64'd0 :
+                   mom_q + (k2_sum ? {{48{k2_val[15]}}, k2_val} : {{32{prod0[31]}}, prod0});
+    tspu_ram #(.W(64), .DEPTH(MOMD), .AW(MAW)) u_mom (
+        .clk(clk), .we(mom_we), .waddr(mom_wa), .wdata(mom_wd),
+        .re((k1_valid && !k1_mp) || (mom_re && host_ok)),
+        .raddr(k1_valid ? k1_k : mom_addr[MAW-1:0]), .rdata(mom_q));
+    assign mom_rdata = mom_q;
+
+    // sample FIFO
+    wire          fifo_clear = seq_start;
+    wire          fifo_we = k1_valid && k1_fifo && fifo_ok;
+    wire [FIFO_AW:0] fifo_free;
+    tspu_fifo #(.AW(FIFO_AW)) u_fifo (
+        .clk(clk), .rst(rst), .clear(fifo_clear), .wr_en(fifo_we), .wr_data(k1_op),
+        .rd_en(fifo_re), .rd_data(fifo_rdata), .level(fifo_level), .free(fifo_free));
+    localparam [7:0] WORDS1 = N, WORDS2 = 2 * N;
+    wire [7:0]  words = cfg_sample_momentum ? WORDS2 : WORDS1;
+    wire        fifo_room = {{(15 - FIFO_AW){1'b0}}, fifo_free} >= {8'd0, words};
+
+    // ---- read-port multiplexing (the users are mutually exclusive) -------
+    always @(*) begin
+        x_re = 1'b0; x_ra = {LW{1'b0}};
+        p_re = 1'b0; p_ra = {LW{1'b0}};
+        z_re = 1'b0; z_ra = {LW{1'b0}};
+        xip_re = 1'b0; xip_ra = {LW{1'b0}};
+        b_re = 1'b0; b_ra = {(LW + 1){1'b0}};
+        if (y_valid && fast_reg) begin            // fast P1 -> P2 operands
+            x_re = 1'b1; x_ra = y_row;
+            z_re = 1'b1; z_ra = y_row;
+            xip_re = 1'b1; xip_ra = y_row;
+        end
+        if (a_valid && a_last && fast_reg) begin  // fast ACC -> P1 bias
+            b_re = 1'b1; b_ra = {a_set, a_row};
+        end
+        if (lane_go) begin                        // slow lane start
+            x_re = 1'b1; x_ra = lane_r;
+            p_re = 1'b1; p_ra = lane_r;
+            z_re = 1'b1; z_ra = lane_r;
+            xip_re = 1'b1; xip_ra = lane_r;
+            b_re = 1'b1; b_ra = {1'b0, lane_r};
+        end
+        if (ls == LS_B0) begin
+            b_re = 1'b1; b_ra = {1'b1, lane_r};
+        end
+        if (ctl == C_INIT) begin
+            x_re = 1'b1; x_ra = ir;
+        end
+        if (k0_valid) begin
+            if (kmode == K_MP) begin p_re = 1'b1; p_ra = kj; end
+            else begin x_re = 1'b1; x_ra = (kmode == K_SUM) ? ki : kj; end
+        end
+        if (host_ok && st_re) begin
+            x_re = 1'b1; x_ra = st_lane[LW-1:0];
+            p_re = 1'b1; p_ra = st_lane[LW-1:0];
+        end
+        if (host_ok && seed_re) begin
+            z_re = 1'b1; z_ra = seed_lane[LW-1:0];
+        end
+    end
+
+    // ---- saturation events of this cycle ---------------------------------
+    reg        la_sat_now;
+    reg [2:0]  ud_sat_now;
+    wire [3:0] sat_inc = {3'd0, la_sat_now} + {3'd0, f_sat} + {3'd0, wb_xsat} +
+                         {3'd0, wb_opsat} + {3'd0, init_sat} + {1'b0, ud_sat_now};
+
+    // ---- operand buffers ---------------------------------------------------
+    reg  [16*NP-1:0] opn_next;
+    always @(*) begin
+        opn_next = opn;
+        if (wb_valid) opn_next[16*wb_lane +: 16] = wb_op;
+        if (init_wr)  opn_next[16*iq_lane +: 16] = init_op;
+    end
+    wire swap = (wb_valid && wb_lane == N - 1) || (init_wr && iq_lane == N - 1);
+    // a fast step ends with its last write-back, a slow one in C_SLOW_END
+    assign obs_step_done = (wb_fast && wb_lane == N - 1) || ctl == C_SLOW_END;
+
+    // rotate by one chunk per multiply cycle; after C chunks it is aligned again
+    wire [16*NP-1:0] opr_rot;
+    generate
+        if (C > 1) begin : g_rot
+            assign opr_rot = {opr[16*P-1:0], opr[16*NP-1:16*P]};
+        end else begin : g_norot
+            assign opr_rot = opr;
+        end
+    endgenerate
+
+    always @(posedge clk) begin
+        if (rst) begin
+            opr <= {16*NP{1'b0}};
+            opn <= {16*NP{1'b0}};
+        end else begin
+            opn <= opn_next;
+            if (swap)
+                opr <= opn_next;
+            else if (m_valid)
+                opr <= opr_rot;
+        end
+    end
+
+    // ---- step-level decisions shared by the controller -------------------
+    wire next_keep = keep_reg;
+    wire do_next_fast, do_next_slow;
+    wire at_decide = (ctl == C_NEXT) || (ctl == C_DRAIN && wb_valid && wb_lane == N - 1);
+    wire go_step   = at_decide && !next_keep && !seq_done && !stop_req && !hold;
+    assign do_next_fast = go_step && b_fast;
+    assign do_next_slow = go_step && !b_fast;
+    assign held = ctl == C_NEXT && hold && !next_keep;
+
+    wire last_iss = iss_row == N - 1 && iss_chunk == C - 1;
+    assign seq_commit = (ctl == C_FAST && last_iss) || ctl == C_SLOW_END;
+    wire [63:0] work_sum = work + mul_p;
+    localparam [MAW-1:0] TK = T;
+
+
+    // ---- MAC pipeline tags and keep-pass stages ---------------------------
+    always @(posedge clk) begin
+        if (rst) begin
+            m_valid <= 1'b0; a_valid <= 1'b0; y_valid <= 1'b0; q_valid <= 1'b0;
+            k1_valid <= 1'b0; k2_valid <= 1'b0;
+        end else begin
+            m_valid <= iss_valid; m_set <= iss_set; m_row <= iss_row;
+            m_first <= iss_chunk == 0; m_last <= iss_chunk == C - 1;
+            a_valid <= m_valid; a_set <= m_set; a_row <= m_row;
+            a_first <= m_first; a_last <= m_last;
+            y_valid <= a_valid && a_last; y_set <= a_set; y_row <= a_row;
+            q_valid <= y_valid && fast_reg; q_row <= y_row;
+            if (y_valid && fast_reg) f_reg <= f_new;
+            k1_valid <= k0_valid; k1_sum <= kmode == K_SUM; k1_mp <= kmode == K_MP;
+            k1_fifo <= (kmode == K_PAIR && ki == 0) || kmode == K_MP;
+            k1_k <= (kmode == K_SUM) ? TK + {{(MAW - LW){1'b0}}, ki} : kk;
+            k2_valid <= k1_valid; k2_sum <= k1_sum; k2_mp <= k1_mp; k2_k <= k1_k;
+            k2_val <= k1_op;
+            if (k1_valid && k1_sum) opi <= k1_op;
+        end
+    end
+
+    // multiplier 0 of the MAC array, borrowed by UD and the moment pass
+    always @(*) begin
+        aux_en = 1'b0; aux_a = 16'd0; aux_b = 16'd0; ud_sat_now = 3'd0;
+        if (ls == LS_INTEG && is_ud) begin
+            aux_en = 1'b1; aux_a = f_op(p1_v); aux_b = cfg_ka;
+            ud_sat_now = {2'd0, f_is_sat32(p1_pre)} + {2'd0, f_op_sat(p1_v)};
+        end
+        if (ls == LS_U2) begin
+            aux_en = 1'b1; aux_a = op1_r; aux_b = cfg_ko;
+            ud_sat_now = {2'd0, f_is_sat32(x1_pre)};
+        end
+        if (ls == LS_U3) begin
+            aux_en = 1'b1; aux_a = f_op(p2_v); aux_b = cfg_ka;
+            ud_sat_now = {2'd0, f_is_sat32(p2_pre)} + {2'd0, f_op_sat(p2_v)};
+        end
+        if (k1_valid && !k1_sum && !k1_mp) begin
+            aux_en = 1'b1; aux_a = opi; aux_b = k1_op;
+        end
+    end
+    // ---- controller --------------------------------------------------------
+    integer ii;
+    always @(*) begin
+        iss_valid = 1'b0; iss_set = set_reg; iss_row = {LW{1'b0}}; iss_chunk = {CW{1'b0}};
+        lane_go = 1'b0; la_sat_now = 1'b0; k0_valid = 1'b0;
+        if (do_next_fast) begin
+            iss_valid = 1'b1; iss_set = b_set;
+        end
+        if (do_next_fast || do_next_slow)
+            la_sat_now = la_lo || la_hi;
+        if (ctl == C_FAST) begin
+            iss_valid = 1'b1; iss_row = cur_row; iss_chunk = cur_chunk;
+        end
+        if (ctl == C_SLOW_ISS) begin
+            iss_valid = 1'b1; iss_row = lane_r; iss_chunk = cur_chunk; iss_set = slow_set;
+            lane_go = first_iss;
+        end
+        if (ctl == C_KEEP && kmode != K_END)
+            k0_valid = 1'b1;
+    end
+
+
+    always @(posedge clk) begin
+        mom_clr_we <= 1'b0;
+        mul_start  <= 1'b0;
+        if (cmd_stop) stop_req <= 1'b1;
+        if (rst) begin
+            ctl <= C_IDLE;
+            flags <= 5'd0; sat_count <= 32'd0; fifo_dropped <= 32'd0; steps <= 64'd0;
+            lambda_acc <= 32'd0; work <= 64'd0; mom_count <= 32'd0;
+            keep_reg <= 1'b0; stop_req <= 1'b0; fast_reg <= 1'b1; xip_ok <= {N{1'b0}};
+            need0 <= 1'b1; need1 <= 1'b0; set_reg <= 1'b0; d16_reg <= 17'sd0;
+            la_reg <= 32'd0; l1_reg <= 16'd0; s_acc <= 64'sd0;
+            cur_row <= {LW{1'b0}}; cur_chunk <= {CW{1'b0}}; lane_r <= {LW{1'b0}};
+            slow_set <= 1'b0; first_iss <= 1'b0; ir <= {LW{1'b0}}; iq_valid <= 1'b0;
+            kmode <= K_END; kdrain <= 2'd0; ls <= LS_IDLE; got0 <= 1'b0; got1 <= 1'b0;
+        end else begin
+            // saturation counter (saturating) and sticky flag
+            if (sat_inc != 4'd0) begin
+                flags[0] <= 1'b1;
+                sat_count <= (sat_count > 32'hFFFFFFFF - {28'd0, sat_inc}) ? 32'hFFFFFFFF
+                             : sat_count + {28'd0, sat_inc};
+            end
+            if (seq_done) flags[4] <= 1'b1;
+            if (host_st_we) xip_ok <= {N{1'b0}};
+            if (wb_valid && is_lm) xip_ok[wb_lane] <= 1'b1;
+            iq_valid <= 1'b0;
+
+            // begin of a step (fast or slow)
+            if (do_next_fast || do_next_slow) begin
+                la_reg <= la_c; l1_reg <= b_l1; d16_reg <= b_d16;
+                need0 <= b_need0; need1 <= b_need1; fast_reg <= b_fast; set_reg <= b_set;
+                s_acc <= 64'sd0;
+            end
+
+            case (ctl)
+                C_IDLE, C_DONE: begin
+                    if (seq_start) begin
+                        flags <= 5'd0; sat_count <= 32'd0; fifo_dropped <= 32'd0;
+                        steps <= 64'd0; work <= 64'd0; mom_count <= 32'd0;
+                        lambda_acc <= cfg_lambda_init; keep_reg <= 1'b0; stop_req <= 1'b0;
+                        mom_clr_we <= 1'b1; mom_clr_a <= {MAW{1'b0}};
+                        ctl <= C_CLR;
+                    end
+                end
+                C_CLR: begin  // clear the moment memory, one word a cycle
+                    if (mom_clr_a != MOMD - 1) begin
+                        mom_clr_we <= 1'b1; mom_clr_a <= mom_clr_a + 1'b1;
+                    end else if (seq_done) begin
+                        ctl <= C_DONE;
+                    end else begin
+                        ir <= {LW{1'b0}}; ctl <= C_INIT;
+                    end
+                end
+                C_INIT: begin  // first step's operand refresh (xop_valid = 0)
+                    iq_valid <= 1'b1; iq_lane <= ir;
+                    if (ir == N - 1) ctl <= C_INITW;
+                    else ir <= ir + 1'b1;
+                end
+                C_INITW: if (init_wr && iq_lane == N - 1) ctl <= C_NEXT;
+                C_FAST: begin
+                    if (last_iss) begin
+                        lambda_acc <= la_reg; steps <= steps + 64'd1;
+                        keep_reg <= seq_keep;
+                        ctl <= C_DRAIN;
+                    end
+                    if (chunk_last) begin
+                        cur_chunk <= {CW{1'b0}}; cur_row <= cur_row + 1'b1;
+                    end else begin
+                        cur_chunk <= cur_chunk + 1'b1;
+                    end
+                end
+                C_SLOW_ISS: begin
+                    first_iss <= 1'b0;
+                    if (chunk_last) begin
+                        cur_chunk <= {CW{1'b0}};
+                        if (slow_set == 1'b0 && need1) slow_set <= 1'b1;
+                        else ctl <= C_SLOW_WAIT;
+                    end else begin
+                        cur_chunk <= cur_chunk + 1'b1;
+                    end
+                end
+                C_SLOW_WAIT: begin
+                    if (wb_slow) begin
+                        if (lane_r == N - 1) begin
+                            ctl <= C_SLOW_WORK;
+                            if (d16_reg != 17'sd0) begin
+                                mul_start <= 1'b1;
+                                mul_a <= f_round_shift(s_acc, 6'd16);
+                                mul_b <= {d16_reg[16], d16_reg};
+                            end
+                        end else begin
+                            lane_r <= lane_r + 1'b1; cur_chunk <= {CW{1'b0}};
+                            slow_set <= !need0; first_iss <= 1'b1;
+                            ctl <= C_SLOW_ISS;
+                        end
+                    end
+                end
+                C_SLOW_WORK: begin
+                    if (d16_reg == 17'sd0) begin
+                        ctl <= C_SLOW_END;
+                    end else if (mul_done) begin
+                        // saturating 64-bit add (model: __builtin_add_overflow)
+                        if (work[63] == mul_p[63] && work_sum[63] != work[63]) begin
+                            work <= mul_p[63] ? 64'h8000000000000000 : 64'h7FFFFFFFFFFFFFFF;
+                            flags[2] <= 1'b1;
+                        end else begin
+                            work <= work + mul_p;
+                        end
+                        ctl <= C_SLOW_END;
+                    end
+                end
+                C_SLOW_END: begin
+                    lambda_acc <= la_reg; steps <= steps + 64'd1;
+                    keep_reg <= seq_keep;
+                    ctl <= C_GAP;
+                end
+                C_GAP: ctl <= C_NEXT;
+                C_KEEP: begin
+                    if (kmode == K_END) begin
+                        kdrain <= 2'd2; ctl <= C_KEEP_DRAIN;
+                    end
+                end
+                C_KEEP_DRAIN: begin
+                    if (kdrain == 2'd0) begin
+                        keep_reg <= 1'b0; ctl <= C_NEXT;
+                    end else kdrain <= kdrain - 1'b1;
+                end
+                default: ;
+            endcase
+
+
+            // ---- slow lane FSM (model step 2..5 for one lane) ----
+            if (y_valid && !fast_reg) begin
+                if (y_set) begin f1_r <= f_new; got1 <= 1'b1; end
+                else begin f0_r <= f_new; got0 <= 1'b1; end
+            end
+            case (ls)
+                LS_IDLE: if (lane_go) begin ls <= LS_B0; got0 <= 1'b0; got1 <= 1'b0; end
+                LS_B0: begin b0_r <= bq; ls <= LS_B1; end
+                LS_B1: begin b1_r <= bq; ls <= LS_WY; end
+                LS_WY: if ((got0 || !need0) && (got1 || !need1)) begin
+                    if (need0 && need1) begin
+                        mul_start <= 1'b1; mul_a <= f_sx32(f1_r) - f_sx32(f0_r);
+                        mul_b <= {2'b00, l1_reg}; ls <= LS_INT;
+                    end else begin
+                        fs_r <= need0 ? f0_r : f1_r; ls <= LS_INTEG;
+                    end
+                end
+                LS_INT: if (mul_done) begin
+                    fs_r <= f0_r + f_round_shift(mul_p, 6'd15);
+                    if (d16_reg != 17'sd0) begin
+                        mul_start <= 1'b1;
+                        mul_a <= (f_sx32(f1_r) - f_sx32(f0_r)) - (f_sx32(b1_r) - f_sx32(b0_r));
+                        mul_b <= {{2{xq_op[15]}}, xq_op};
+                        ls <= LS_WK;
+                    end else ls <= LS_INTEG;
+                end
+                LS_WK: if (mul_done) begin s_acc <= s_acc + mul_p; ls <= LS_INTEG; end
+                LS_INTEG: if (is_ud) begin
+                    p1_r <= p1_v; op1_r <= f_op(p1_v); ls <= LS_U2;
+                end else ls <= LS_IDLE;
+                LS_U2: begin x1_r <= f_sat32(x1_pre); ls <= LS_U3; end
+                LS_U3: begin p2_r <= p2_v; ls <= LS_U4; end
+                LS_U4: ls <= LS_IDLE;
+                default: ls <= LS_IDLE;
+            endcase
+
+            // step boundary decisions (C_NEXT, or the last write-back of a fast step)
+            if (at_decide) begin
+                if (next_keep) begin
+                    // keep_sample: moments (unless at the limit) and FIFO (whole or dropped)
+                    ctl <= C_KEEP; kmode <= K_SUM; ki <= {LW{1'b0}}; kj <= {LW{1'b0}};
+                    kk <= {MAW{1'b0}};
+                    mom_ok <= mom_count != 32'hFFFFFFFF;
+                    if (mom_count != 32'hFFFFFFFF) mom_count <= mom_count + 32'd1;
+                    else flags[3] <= 1'b1;
+                    fifo_ok <= fifo_room;
+                    if (!fifo_room) begin
+                        flags[1] <= 1'b1;
+                        if (fifo_dropped != 32'hFFFFFFFF) fifo_dropped <= fifo_dropped + 32'd1;
+                    end
+                end else if (seq_done) begin
+                    ctl <= C_DONE;
+                end else if (stop_req) begin
+                    ctl <= C_IDLE; stop_req <= 1'b0;
+                end else if (hold) begin
+                    ctl <= C_NEXT;
+                end else if (b_fast) begin
+                    // row 0 chunk 0 issued this cycle
+                    if (C == 1) begin cur_row <= 1; cur_chunk <= 0; end
+                    else begin cur_row <= 0; cur_chunk <= 1; end
+                    ctl <= C_FAST;
+                end else begin
+                    lane_r <= {LW{1'b0}}; cur_chunk <= {CW{1'b0}};
+                    slow_set <= !b_need0; first_iss <= 1'b1;
+                    ctl <= C_SLOW_ISS;
+                end
+            end
+
+            // keep-pass token generator
+            if (k0_valid) begin
+                case (kmode)
+                    K_SUM: begin kmode <= K_PAIR; kj <= ki; end
+                    K_PAIR: begin
+                        kk <= kk + 1'b1;
+                        if (kj == N - 1) begin
+                            if (ki == N - 1) begin
+                                kmode <= cfg_sample_momentum ? K_MP : K_END; kj <= {LW{1'b0}};
+                            end else begin
+                                ki <= ki + 1'b1; kmode <= K_SUM;
+                            end
+                        end else kj <= kj + 1'b1;
+                    end
+                    K_MP: begin
+                        if (kj == N - 1) kmode <= K_END;
+                        else kj <= kj + 1'b1;
+                    end
+                    default: ;
+                endcase
+            end
+        end
+    end
+endmodule
+`default_nettype wire

@@ -1,0 +1,162 @@
+`default_nettype none
+// tspu_sequencer - the program of a run, exactly as step() / enter_from() in
+// host/model/model.c: burn-in steps, then the schedule segments (segments of
+// 0 steps are skipped), then sampling (every thin-th step kept) until
+// n_samples are kept, then done.  One commit pulse per finished step.
+// The segment table (16 x {steps, dlambda}) is written by the host; cur_dl
+// is the dlambda of the current segment, valid two cycles after a commit.
+module tspu_sequencer (
+    input  wire        clk,
+    input  wire        rst,
+    input  wire        start,       // clears counters, enters burn-in
+    input  wire        commit,      // a step finished
+    input  wire [31:0] cfg_burnin,
+    input  wire [31:0] cfg_thin,    // >= 1
+    input  wire [31:0] cfg_n_samples,
+    input  wire [4:0]  cfg_n_segments, // 0..16
+    input  wire        seg_we,
+    input  wire [3:0]  seg_addr,
+    input  wire [31:0] seg_steps,
+    input  wire [31:0] seg_dlambda,
+    output reg  [2:0]  phase,       // TSPU_PHASE_* of tspu_model.h
+    output reg  [31:0] cur_dl,
+    output wire        keep,        // with commit: this step's sample is kept
+    output reg  [31:0] samples,
+    output wire        done
+);
+    localparam [2:0] PH_IDLE = 3'd0, PH_BURNIN = 3'd1, PH_SCHEDULE = 3'd2,
+                     PH_SAMPLING = 3'd3, PH_DONE = 3'd4;
+
+    reg [31:0] steps_mem [0:15];
+    reg [31:0] dl_mem [0:15];
+    reg [15:0] nz;          // nz[k]: segment k has steps != 0 (for skipping)
+    reg [31:0] cur_steps;
+    reg [3:0]  seg_idx;
+    reg [31:0] phase_cnt, thin_cnt;
+
+    always @(posedge clk) begin
+        if (seg_we) begin
+            steps_mem[seg_addr] <= seg_steps;
+            dl_mem[seg_addr]    <= seg_dlambda;
+        end
+        cur_steps <= steps_mem[seg_idx];
+        cur_dl    <= dl_mem[seg_idx];
+    end
+
+    // first segment k >= from with steps != 0 and k < n_segments
+    function [4:0] first_seg; // {found, index}
+        input [4:0] from;
+        input [15:0] nzv;
+        input [4:0] nseg;
+        integer k;
+        begin
+            first_seg = 5'd0;
+            for (k = 15; k >= 0; k = k - 1)
+                if (k >= from && k < nseg && nzv[k])
+                    first_seg = {1'b1, k[3:0]};
+        end
+    endfunction
+
+    wire [32:0] cnt1  = {1'b0, phase_cnt} + 33'd1;
+    wire [32:0] thin1 = {1'b0, thin_cnt} + 33'd1;
+    wire [32:0] smp1  = {1'b0, samples} + 33'd1;
+    wire        burn_end = cnt1 >= {1'b0, cfg_burnin};
+    wire        seg_end  = cnt1 >= {1'b0, cur_steps};
+    wire [4:0]  from0 = 5'd0;
+    wire [4:0]  from1 = {1'b0, seg_idx} + 5'd1;
+    wire [4:0]  nxt = first_seg((phase == PH_SCHEDULE) ? from1 : from0, nz, cfg_n_segments);
+
+    assign keep = commit && phase == PH_SAMPLING && thin1 >= {1'b0, cfg_thin};
+    assign done = phase == PH_DONE;
+
+    // enter_from(SCHEDULE) given the search result
+    task enter_schedule;
+        input [4:0] r;
+        begin
+            phase_cnt <= 32'd0;
+            if (r[4]) begin
+                phase   <= PH_SCHEDULE;
+                seg_idx <= r[3:0];
+            end else if (cfg_n_samples != 32'd0) begin
+                phase    <= PH_SAMPLING;
+                thin_cnt <= 32'd0;
+            end else begin
+                phase <= PH_DONE;
+            end
+        end
+    endtask
+
+    always @(posedge clk) begin
+        if (rst) begin
+            phase     <= PH_IDLE;
+            seg_idx   <= 4'd0;
+            phase_cnt <= 32'd0;
+            thin_cnt  <= 32'd0;
+            samples   <= 32'd0;
+            nz        <= 16'd0;
+        end else begin
+            if (seg_we)
+                nz[seg_addr] <= seg_steps != 32'd0;
+            if (start) begin
+                samples  <= 32'd0;
+                thin_cnt <= 32'd0;
+                seg_idx  <= 4'd0;
+                if (cfg_burnin != 32'd0) begin
+                    phase     <= PH_BURNIN;
+                    phase_cnt <= 32'd0;
+                end else begin
+                    enter_schedule(first_seg(5'd0, nz, cfg_n_segments));
+                end
+            end else if (commit) begin
+                case (phase)
+                    PH_BURNIN:
+                        if (burn_end) enter_schedule(nxt);
+                        else phase_cnt <= cnt1[31:0];
+                    PH_SCHEDULE:
+                        if (seg_end) enter_schedule(nxt);
+                        else phase_cnt <= cnt1[31:0];
+                    PH_SAMPLING:
+                        if (keep) begin
+                            thin_cnt <= 32'd0;
+                            samples  <= smp1[31:0];
+                            if (smp1 >= {1'b0, cfg_n_samples})
+                                phase <= PH_DONE;
+                        end else begin
+                            thin_cnt <= thin1[31:0];
+                        end
+                    default: ;
+                endcase
+            end
+        end
+    end
+
+`ifdef FORMAL
+    reg f_past_valid = 1'b0;
+    always @(posedge clk) f_past_valid <= 1'b1;
+    always @(*) if (!f_past_valid) assume (rst);
+    // the configuration is held while a program runs; no step before start
+    always @(posedge clk) if (f_past_valid && phase != PH_IDLE && !start) begin
+        assume (cfg_burnin == $past(cfg_burnin));
+        assume (cfg_thin == $past(cfg_thin));
+        assume (cfg_n_samples == $past(cfg_n_samples));
+        assume (cfg_n_segments == $past(cfg_n_segments));
+        assume (!seg_we);
+    end
+    always @(*) begin
+        assume (cfg_thin != 32'd0);
+        assume (cfg_n_segments <= 5'd16);
+        assume (!(seg_we && phase != PH_IDLE && phase != PH_DONE));
+        assume (!(commit && start));
+        if (phase == PH_IDLE) assume (!commit);
+        assert (phase <= PH_DONE);
+        if (phase == PH_BURNIN)   assert (phase_cnt < cfg_burnin);
+        if (phase == PH_SCHEDULE) assert ({1'b0, seg_idx} < cfg_n_segments && nz[seg_idx]);
+        if (phase == PH_SAMPLING) assert (thin_cnt < cfg_thin && samples < cfg_n_samples);
+        if (phase == PH_DONE)     assert (!keep);
+    end
+    // phases only move forward during a run
+    always @(posedge clk) if (f_past_valid && !$past(rst) && !$past(start) && $past(phase) != PH_IDLE)
+        assert (phase >= $past(phase));
+`endif
+endmodule
+`default_nettype wire
