@@ -101,3 +101,51 @@ $(HOSTLIB_OBJ) $(TEST_BIN): $(GEN_H)
 # the table check (consistency, docs/regmap.md up to date) runs with the tests
 TEST_PROGS += scripts/test_regmap.sh
 # ---- end link --------------------------------------------------------------
+
+# ==== RTL / sim: Verilator harnesses of rtl/ (see docs/architecture.md) =====
+# Every build lives under $(B)/sim/.  `make rtl-test` runs the per-module
+# tests and the lockstep cases (PASS:/FAIL: lines); `make test` runs them too
+# through $(B)/sim/rtl_tests.  N is a Verilator -G parameter, one build per N.
+VERILATOR  ?= verilator
+RTL_SRC    := $(wildcard rtl/*.v) rtl/tspu_fixed.vh
+RTL_P      ?= 8
+RTL_NS     := 2 8 16
+VFLAGS     := --cc --exe --build -O2 -Wno-fatal -Wno-lint -Wno-style -Irtl \
+              -CFLAGS "-O2 -I$(CURDIR)/host/model" -MAKEFLAGS "-s"
+LOCKSTEP_BIN := $(foreach n,$(RTL_NS),$(B)/sim/ls$(n)/lockstep) $(B)/sim/ls8brk/lockstep
+
+$(B)/sim/noise/test_noise: sim/test_noise.cpp $(RTL_SRC) $(B)/lib/libtspumodel.a
+	@mkdir -p $(dir $@)
+	$(VERILATOR) $(VFLAGS) --top-module tspu_noise_lanes -GN=8 -GLW=3 \
+	  rtl/tspu_noise_lanes.v rtl/tspu_noise_shape.v rtl/tspu_lfsr113.v rtl/tspu_ram.v \
+	  $(CURDIR)/sim/test_noise.cpp -LDFLAGS "$(CURDIR)/$(B)/lib/libtspumodel.a" \
+	  -Mdir $(dir $@) -o test_noise >/dev/null
+
+$(B)/sim/ls%/lockstep: sim/lockstep.cpp $(RTL_SRC) $(B)/lib/libtspumodel.a
+	@mkdir -p $(dir $@)
+	$(VERILATOR) $(VFLAGS) --trace-fst --top-module tspu_core -GN=$* -GP=$(RTL_P) \
+	  $(filter %.v,$(RTL_SRC)) $(CURDIR)/sim/lockstep.cpp -CFLAGS -DTSPU_N=$* \
+	  -LDFLAGS "$(CURDIR)/$(B)/lib/libtspumodel.a" -Mdir $(dir $@) -o lockstep >/dev/null
+
+# the deliberately broken twin: operand rounding drops its half LSB
+$(B)/sim/ls8brk/lockstep: sim/lockstep.cpp $(RTL_SRC) $(B)/lib/libtspumodel.a
+	@mkdir -p $(dir $@)
+	$(VERILATOR) $(VFLAGS) --trace-fst --top-module tspu_core -GN=8 -GP=$(RTL_P) -GBREAK_ROUNDING=1 \
+	  $(filter %.v,$(RTL_SRC)) $(CURDIR)/sim/lockstep.cpp -CFLAGS -DTSPU_N=8 \
+	  -LDFLAGS "$(CURDIR)/$(B)/lib/libtspumodel.a" -Mdir $(dir $@) -o lockstep >/dev/null
+
+$(B)/sim/rtl_tests: sim/rtl_tests.sh $(B)/sim/noise/test_noise $(LOCKSTEP_BIN)
+	@printf '#!/bin/sh\nexec bash %s/sim/rtl_tests.sh %s/$(B)\n' "$(CURDIR)" "$(CURDIR)" > $@
+	@chmod +x $@
+
+.PHONY: rtl-test lint formal synth
+rtl-test: $(B)/sim/rtl_tests
+	@$(B)/sim/rtl_tests
+
+TEST_PROGS += $(B)/sim/rtl_tests
+
+lint:
+	$(VERILATOR) --lint-only -Wall -Irtl --top-module tspu_core -GN=16 -GP=8 $(filter %.v,$(RTL_SRC))
+	$(VERILATOR) --lint-only -Wall -Irtl --top-module tspu_core -GN=2 -GP=8 $(filter %.v,$(RTL_SRC))
+	@echo "lint: clean"
+# ==== end RTL / sim ==========================================================

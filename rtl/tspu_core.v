@@ -11,6 +11,7 @@
 // at any time.  hold=1 makes the engine wait at the next step boundary
 // (held=1 there); it is how a host drains the FIFO at a defined point.
 // obs_* show every lane write-back and the end of every step (lockstep).
+/* verilator lint_off UNUSEDSIGNAL */ // lane/row/col ports are 6 bits for N <= 64; LW bits used
 module tspu_core #(
     parameter N = 8,              // lanes, 2..64
     parameter P = 8,              // parallel multipliers, power of 2, 1..16
@@ -94,6 +95,7 @@ module tspu_core #(
     output wire [31:0] obs_p,
     output wire        obs_step_done
 );
+    /* verilator lint_on UNUSEDSIGNAL */
     `include "tspu_fixed.vh"
 
     // ---- parameters ------------------------------------------------------
@@ -106,6 +108,14 @@ module tspu_core #(
     localparam MOMD = T + N;
     localparam MAW  = $clog2(MOMD);
     localparam CW   = (C <= 1) ? 1 : $clog2(C);
+    /* verilator lint_off WIDTH */ // sized copies of integer parameters (values fit)
+    localparam [LW-1:0] LAST_LANE  = N - 1;
+    localparam [CW-1:0] LAST_CHUNK = C - 1;
+    localparam [MAW-1:0] MOM_LAST  = MOMD - 1;
+    localparam [MAW-1:0] TK        = T;
+    localparam [7:0]    WORDS1     = N;
+    localparam [7:0]    WORDS2     = 2 * N;
+    /* verilator lint_on WIDTH */
 
     generate
         if (N < 2 || N > 64) begin : g_bad_n
@@ -122,8 +132,12 @@ module tspu_core #(
     // operand: sat16(round_shift(x, 16)); BREAK_ROUNDING drops the half LSB
     function signed [16:0] f_op_raw;
         input [31:0] x;
+        /* verilator lint_off UNUSEDSIGNAL */ // |t| <= 2^15: bits above 16 are sign copies
+        reg signed [32:0] t;
+        /* verilator lint_on UNUSEDSIGNAL */
         begin
-            f_op_raw = ($signed({x[31], x}) + (BREAK_ROUNDING != 0 ? 33'sd0 : 33'sd32768)) >>> 16;
+            t = ($signed({x[31], x}) + (BREAK_ROUNDING != 0 ? 33'sd0 : 33'sd32768)) >>> 16;
+            f_op_raw = t[16:0]; // |t| <= 2^15, 17 bits hold it
         end
     endfunction
     function [15:0] f_op;
@@ -141,7 +155,7 @@ module tspu_core #(
         end
     endfunction
 
-    localparam [1:0] INT_EM = 2'd0, INT_LM = 2'd1, INT_UD = 2'd2;
+    localparam [1:0] INT_LM = 2'd1, INT_UD = 2'd2; // INT_EM = 0
     localparam [2:0] PH_IDLE = 3'd0, PH_SCHEDULE = 3'd2;
     wire is_ud = cfg_integrator == INT_UD;
     wire is_lm = cfg_integrator == INT_LM;
@@ -195,7 +209,7 @@ module tspu_core #(
     reg [LW-1:0] cur_row;
     reg [CW-1:0] cur_chunk;
     reg          slow_set, first_iss;
-    wire         chunk_last = cur_chunk == C - 1;
+    wire         chunk_last = cur_chunk == LAST_CHUNK;
     reg          iss_valid, iss_set;
     reg [LW-1:0] iss_row;
     reg [CW-1:0] iss_chunk;
@@ -211,15 +225,21 @@ module tspu_core #(
     reg [16*NP-1:0] opr;   // operands in use (rotates by P per chunk)
     reg [16*NP-1:0] opn;   // operands being produced (Jacobi double buffer)
 
-    wire [CAW-1:0] cpl_raddr = iss_set * (N * C) + iss_row * C + iss_chunk;
+    // coupling word address {set, row, chunk} = (set*N + row)*C + chunk
+    /* verilator lint_off UNUSEDSIGNAL */ // 32-bit arithmetic, CAW bits used
+    wire [31:0] cpl_raddr_w = ({31'd0, iss_set} * N + {{(32 - LW){1'b0}}, iss_row}) * C
+                              + {{(32 - CW){1'b0}}, iss_chunk};
+    wire [31:0] cpl_waddr_w = ({31'd0, cpl_set} * N + {26'd0, cpl_row}) * C + {26'd0, cpl_col} / P;
+    wire [31:0] cpl_wlane_w = {26'd0, cpl_col} % P;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [CAW-1:0] cpl_raddr = cpl_raddr_w[CAW-1:0];
     wire [16*P-1:0] coef;
-    wire [CAW:0]    cpl_wfull = cpl_set * (N * C) + cpl_row[LW-1:0] * C + cpl_col / P;
     genvar gk;
     generate
         for (gk = 0; gk < P; gk = gk + 1) begin : g_cpl
             tspu_ram #(.W(16), .DEPTH(CPLD), .AW(CAW)) u_cpl (
-                .clk(clk), .we(cpl_we && host_ok && (cpl_col % P) == gk),
-                .waddr(cpl_wfull[CAW-1:0]), .wdata(cpl_data),
+                .clk(clk), .we(cpl_we && host_ok && cpl_wlane_w == gk),
+                .waddr(cpl_waddr_w[CAW-1:0]), .wdata(cpl_data),
                 .re(iss_valid), .raddr(cpl_raddr), .rdata(coef[16*gk +: 16]));
         end
     endgenerate
@@ -245,7 +265,10 @@ module tspu_core #(
     wire [LW-1:0] wb_lane;
     wire [31:0]   wb_x, wb_p;
     wire          wb_pwrite;
-    wire [127:0]  z_q, z_adv;
+    wire [127:0]  z_q;
+    /* verilator lint_off UNUSEDSIGNAL */ // written back inside tspu_noise_lanes
+    wire [127:0]  z_adv;
+    /* verilator lint_on UNUSEDSIGNAL */
     wire signed [11:0] xi;
 
     wire host_st_we = st_we && host_ok;
@@ -358,6 +381,9 @@ module tspu_core #(
     reg [1:0]     kdrain;
     wire [15:0]   k1_op = f_op(k1_mp ? pq : xq);
     wire [15:0]   xq_op = f_op(xq);
+    /* verilator lint_off UNUSEDSIGNAL */ // F0 + round(l1 (F1 - F0) / 2^15) is within [F0, F1]
+    wire signed [63:0] interp = f_sx32(f0_r) + f_round_shift(mul_p, 6'd15);
+    /* verilator lint_on UNUSEDSIGNAL */
 
     // moment memory
     reg            mom_clr_we;
@@ -380,7 +406,6 @@ module tspu_core #(
     tspu_fifo #(.AW(FIFO_AW)) u_fifo (
         .clk(clk), .rst(rst), .clear(fifo_clear), .wr_en(fifo_we), .wr_data(k1_op),
         .rd_en(fifo_re), .rd_data(fifo_rdata), .level(fifo_level), .free(fifo_free));
-    localparam [7:0] WORDS1 = N, WORDS2 = 2 * N;
     wire [7:0]  words = cfg_sample_momentum ? WORDS2 : WORDS1;
     wire        fifo_room = {{(15 - FIFO_AW){1'b0}}, fifo_free} >= {8'd0, words};
 
@@ -438,9 +463,9 @@ module tspu_core #(
         if (wb_valid) opn_next[16*wb_lane +: 16] = wb_op;
         if (init_wr)  opn_next[16*iq_lane +: 16] = init_op;
     end
-    wire swap = (wb_valid && wb_lane == N - 1) || (init_wr && iq_lane == N - 1);
+    wire swap = (wb_valid && wb_lane == LAST_LANE) || (init_wr && iq_lane == LAST_LANE);
     // a fast step ends with its last write-back, a slow one in C_SLOW_END
-    assign obs_step_done = (wb_fast && wb_lane == N - 1) || ctl == C_SLOW_END;
+    assign obs_step_done = (wb_fast && wb_lane == LAST_LANE) || ctl == C_SLOW_END;
 
     // rotate by one chunk per multiply cycle; after C chunks it is aligned again
     wire [16*NP-1:0] opr_rot;
@@ -468,16 +493,17 @@ module tspu_core #(
     // ---- step-level decisions shared by the controller -------------------
     wire next_keep = keep_reg;
     wire do_next_fast, do_next_slow;
-    wire at_decide = (ctl == C_NEXT) || (ctl == C_DRAIN && wb_valid && wb_lane == N - 1);
+    wire at_decide = (ctl == C_NEXT) || (ctl == C_DRAIN && wb_valid && wb_lane == LAST_LANE);
     wire go_step   = at_decide && !next_keep && !seq_done && !stop_req && !hold;
     assign do_next_fast = go_step && b_fast;
     assign do_next_slow = go_step && !b_fast;
     assign held = ctl == C_NEXT && hold && !next_keep;
 
-    wire last_iss = iss_row == N - 1 && iss_chunk == C - 1;
+    wire last_iss = iss_row == LAST_LANE && iss_chunk == LAST_CHUNK;
     assign seq_commit = (ctl == C_FAST && last_iss) || ctl == C_SLOW_END;
+    /* verilator lint_off UNUSEDSIGNAL */ // only the sign bit decides overflow
     wire [63:0] work_sum = work + mul_p;
-    localparam [MAW-1:0] TK = T;
+    /* verilator lint_on UNUSEDSIGNAL */
 
 
     // ---- MAC pipeline tags and keep-pass stages ---------------------------
@@ -487,7 +513,7 @@ module tspu_core #(
             k1_valid <= 1'b0; k2_valid <= 1'b0;
         end else begin
             m_valid <= iss_valid; m_set <= iss_set; m_row <= iss_row;
-            m_first <= iss_chunk == 0; m_last <= iss_chunk == C - 1;
+            m_first <= iss_chunk == {CW{1'b0}}; m_last <= iss_chunk == LAST_CHUNK;
             a_valid <= m_valid; a_set <= m_set; a_row <= m_row;
             a_first <= m_first; a_last <= m_last;
             y_valid <= a_valid && a_last; y_set <= a_set; y_row <= a_row;
@@ -522,7 +548,6 @@ module tspu_core #(
         end
     end
     // ---- controller --------------------------------------------------------
-    integer ii;
     always @(*) begin
         iss_valid = 1'b0; iss_set = set_reg; iss_row = {LW{1'b0}}; iss_chunk = {CW{1'b0}};
         lane_go = 1'b0; la_sat_now = 1'b0; k0_valid = 1'b0;
@@ -587,7 +612,7 @@ module tspu_core #(
                     end
                 end
                 C_CLR: begin  // clear the moment memory, one word a cycle
-                    if (mom_clr_a != MOMD - 1) begin
+                    if (mom_clr_a != MOM_LAST) begin
                         mom_clr_we <= 1'b1; mom_clr_a <= mom_clr_a + 1'b1;
                     end else if (seq_done) begin
                         ctl <= C_DONE;
@@ -597,10 +622,10 @@ module tspu_core #(
                 end
                 C_INIT: begin  // first step's operand refresh (xop_valid = 0)
                     iq_valid <= 1'b1; iq_lane <= ir;
-                    if (ir == N - 1) ctl <= C_INITW;
+                    if (ir == LAST_LANE) ctl <= C_INITW;
                     else ir <= ir + 1'b1;
                 end
-                C_INITW: if (init_wr && iq_lane == N - 1) ctl <= C_NEXT;
+                C_INITW: if (init_wr && iq_lane == LAST_LANE) ctl <= C_NEXT;
                 C_FAST: begin
                     if (last_iss) begin
                         lambda_acc <= la_reg; steps <= steps + 64'd1;
@@ -625,7 +650,7 @@ module tspu_core #(
                 end
                 C_SLOW_WAIT: begin
                     if (wb_slow) begin
-                        if (lane_r == N - 1) begin
+                        if (lane_r == LAST_LANE) begin
                             ctl <= C_SLOW_WORK;
                             if (d16_reg != 17'sd0) begin
                                 mul_start <= 1'b1;
@@ -691,7 +716,7 @@ module tspu_core #(
                     end
                 end
                 LS_INT: if (mul_done) begin
-                    fs_r <= f0_r + f_round_shift(mul_p, 6'd15);
+                    fs_r <= interp[31:0]; // lies between F0 and F1: fits 32 bits
                     if (d16_reg != 17'sd0) begin
                         mul_start <= 1'b1;
                         mul_a <= (f_sx32(f1_r) - f_sx32(f0_r)) - (f_sx32(b1_r) - f_sx32(b0_r));
@@ -747,8 +772,8 @@ module tspu_core #(
                     K_SUM: begin kmode <= K_PAIR; kj <= ki; end
                     K_PAIR: begin
                         kk <= kk + 1'b1;
-                        if (kj == N - 1) begin
-                            if (ki == N - 1) begin
+                        if (kj == LAST_LANE) begin
+                            if (ki == LAST_LANE) begin
                                 kmode <= cfg_sample_momentum ? K_MP : K_END; kj <= {LW{1'b0}};
                             end else begin
                                 ki <= ki + 1'b1; kmode <= K_SUM;
@@ -756,7 +781,7 @@ module tspu_core #(
                         end else kj <= kj + 1'b1;
                     end
                     K_MP: begin
-                        if (kj == N - 1) kmode <= K_END;
+                        if (kj == LAST_LANE) kmode <= K_END;
                         else kj <= kj + 1'b1;
                     end
                     default: ;
