@@ -417,8 +417,9 @@ static TSPU_ALWAYS_INLINE void keep_sample(tspu_model *m, const int32_t *pop)
 }
 
 /* acc = a_set * op in double, exact (see the file comment) */
+/* acc = init + a_set * op; init is 0 or 1/2, so every partial sum is exact */
 static TSPU_ALWAYS_INLINE void matvec_n(const double *restrict at, const double *restrict op,
-                                        double *restrict acc, unsigned n)
+                                        double *restrict acc, unsigned n, double init)
 {
 #ifdef TSPU_V4D
     if (n % 4 == 0 && n <= 16) {
@@ -426,8 +427,10 @@ static TSPU_ALWAYS_INLINE void matvec_n(const double *restrict at, const double 
          * two dependency chains instead of one (the sums are exact in any
          * order) */
         v4d a0[4], a1[4];
-        for (unsigned k = 0; k < n / 4; k++)
-            a0[k] = a1[k] = v4d_set1(0.0);
+        for (unsigned k = 0; k < n / 4; k++) {
+            a0[k] = v4d_set1(init);
+            a1[k] = v4d_set1(0.0);
+        }
         for (unsigned j = 0; j < n; j += 2) {
             const double *c0 = at + (size_t)j * n, *c1 = c0 + n;
             for (unsigned k = 0; k < n / 4; k++) {
@@ -441,7 +444,7 @@ static TSPU_ALWAYS_INLINE void matvec_n(const double *restrict at, const double 
     }
     if (n % 4 == 0) {
         for (unsigned i = 0; i < n; i++)
-            acc[i] = 0.0;
+            acc[i] = init;
         for (unsigned j = 0; j < n; j++) {
             const double *c = at + (size_t)j * n;
             for (unsigned k = 0; k < n; k += 4)
@@ -451,7 +454,7 @@ static TSPU_ALWAYS_INLINE void matvec_n(const double *restrict at, const double 
     }
 #endif
     for (unsigned i = 0; i < n; i++)
-        acc[i] = 0.0;
+        acc[i] = init;
     for (unsigned j = 0; j < n; j++) {
         const double xj = op[j];
         const double *restrict col = at + (size_t)j * n;
@@ -461,44 +464,57 @@ static TSPU_ALWAYS_INLINE void matvec_n(const double *restrict at, const double 
 }
 
 /* F = sat32(round(Y * 2^16 / 2^D) - b) for coupling set `set`, as doubles
- * holding the exact int32 values; returns the clamps.  All in double so the
- * loop vectorises (no int64 conversions, no 64-bit shifts):
- *  - w = Y 2^(16-D) + 1/2 (D > 0) is exact: |Y| <= 2^36 gives |w| <= 2^51
- *    with no bit below 2^-1 when D <= 16, and a 36-bit span otherwise; its
- *    floor is round_shift(Y * 2^16, D).  D = 0: w = Y 2^16, already whole.
- *  - |w| is first limited to 2^40: beyond that F clamps the same way anyway,
- *    and below it floor() is done exactly with the 1.5 * 2^52 rounding trick
- *    (round to nearest, then step down if that went up), with no libm. */
+ * holding the exact int32 values; returns the clamps.  All in double so it
+ * vectorises (no int64 conversions, no 64-bit shifts); the two forms below
+ * each say why their arithmetic is exact. */
 static TSPU_ALWAYS_INLINE uint32_t force(const tspu_model *m, unsigned set, double *restrict f)
 {
     const unsigned n = m->n, d = m->cfg.drift_shift;
-    double acc[TSPU_N_MAX];
-    switch (n) {
-    case 8: matvec_n(m->at[set], m->xopd, acc, 8); break;
-    case 16: matvec_n(m->at[set], m->xopd, acc, 16); break;
-    case 32: matvec_n(m->at[set], m->xopd, acc, 32); break;
-    case 64: matvec_n(m->at[set], m->xopd, acc, 64); break;
-    default: matvec_n(m->at[set], m->xopd, acc, n); break;
-    }
-    const double scale = 65536.0 / (double)((uint64_t)1 << d); /* 2^(16-D), exact */
-    const double half = d ? 0.5 : 0.0;
-    const double magic = 0x1.8p52, lim = 0x1p40;
-    const double hi = (double)INT32_MAX, lo = (double)INT32_MIN;
+    const double scale = 65536.0 / (double)((uint64_t)1 << d); /* g = 2^(16-D), exact */
+    const double magic = 0x1.8p52;
     const int32_t *restrict b = m->b[set];
+    double acc[TSPU_N_MAX];
 #ifdef TSPU_V4D
-    if (n % 4 == 0) { /* the same, four lanes at a time */
+    if (n % 4 == 0) {
+        /* The same integers with a shorter chain of dependent operations
+         * (this is the critical path of a step):
+         *  - round_shift(Y 2^16, D) = floor(Y g + 1/2) = nearest(w) with
+         *    w = (Y + c) g, c = 1/2 for D > 16 and 0 otherwise: for D <= 16
+         *    Y g is whole; for D > 16 the fraction of w is an odd multiple of
+         *    g/2 < 1/2, never a tie, and nearest(w) = floor(Y g + 1/2).  The
+         *    c is the matvec's starting value, so w costs one product.
+         *  - nearest(w) - b = (w + (M - b)) - M, M = 1.5 * 2^52: M - b is
+         *    whole, and while |w - b| < 2^51 the sum lies in [2^52, 2^53),
+         *    where the doubles are exactly the integers, so its one rounding
+         *    is nearest(w) (no ties, see above).  Beyond that the result may
+         *    be a unit off, but it is far outside int32 and clamps the same. */
+        const double c = d > 16 ? 0.5 : 0.0;
+        switch (n) {
+        case 8: matvec_n(m->at[set], m->xopd, acc, 8, c); break;
+        case 16: matvec_n(m->at[set], m->xopd, acc, 16, c); break;
+        case 32: matvec_n(m->at[set], m->xopd, acc, 32, c); break;
+        case 64: matvec_n(m->at[set], m->xopd, acc, 64, c); break;
+        default: matvec_n(m->at[set], m->xopd, acc, n, c); break;
+        }
+        const v4d vm = v4d_set1(magic);
         v4i cnt = {0, 0, 0, 0};
         for (unsigned k = 0; k < n; k += 4) {
-            v4d w = v4d_ld(acc + k) * scale + half;
-            w = v4d_sel(w > lim, v4d_set1(lim), w);
-            w = v4d_sel(w < -lim, v4d_set1(-lim), w);
-            v4d r = (w + magic) - magic;
-            r -= v4d_sel(r > w, v4d_set1(1.0), v4d_set1(0.0));
-            v4d_st(f + k, v4d_sat32(r - __builtin_convertvector(v4s_ld(b + k), v4d), &cnt));
+            const v4d mb = vm - __builtin_convertvector(v4s_ld(b + k), v4d);
+            const v4d w = v4d_ld(acc + k) * scale;
+            v4d_st(f + k, v4d_sat32((w + mb) - vm, &cnt));
         }
         return v4i_hits(cnt);
     }
 #endif
+    /* Plain form: w = Y g + 1/2 is exact (|Y| <= 2^36 gives |w| <= 2^51
+     * with no bit below 2^-1 when D <= 16, a 36-bit span otherwise), and
+     * floor(w) = round_shift(Y 2^16, D).  D = 0: w = Y 2^16, already whole.
+     * |w| is first limited to 2^40 (beyond that F clamps the same way), and
+     * below it floor() is done exactly with the 1.5 * 2^52 rounding trick
+     * (round to nearest, then step down if that went up), with no libm. */
+    matvec_n(m->at[set], m->xopd, acc, n, 0.0);
+    const double half = d ? 0.5 : 0.0, lim = 0x1p40;
+    const double hi = (double)INT32_MAX, lo = (double)INT32_MIN;
     int64_t s = 0;
     for (unsigned i = 0; i < n; i++) {
         double w = acc[i] * scale + half;
@@ -531,22 +547,35 @@ static TSPU_ALWAYS_INLINE void noise_lanes(uint32_t (*restrict z)[TSPU_N_MAX],
 
 /* x' = sat32(x - F + noise) for EM and LM, in double: every term is a whole
  * number below 2^33 in size, so the sum is exact; the clamp is a select that
- * counts its hits (vectorises). */
+ * counts its hits (vectorises).  Then the new operands op(x'). */
 static TSPU_ALWAYS_INLINE uint32_t overdamped_update(int32_t *restrict x, const double *restrict f,
                                                      const int32_t *restrict xi,
                                                      const int32_t *restrict xi_prev, double nscale,
+                                                     int32_t *restrict op, double *restrict opd,
                                                      unsigned n)
 {
 #ifdef TSPU_V4D
-    if (n % 4 == 0) { /* the same, four lanes at a time */
+    if (n % 4 == 0) {
+        /* the same, four lanes at a time, and operands() on the new x while
+         * it is still in registers (reading it back from memory in wider
+         * pieces than it was stored in would stall store forwarding) */
         v4i cnt = {0, 0, 0, 0};
+        v4s ocnt = {0, 0, 0, 0};
+        const v4s omax = {32767, 32767, 32767, 32767};
         for (unsigned k = 0; k < n; k += 4) {
             const v4s noise = v4s_ld(xi + k) + v4s_ld(xi_prev + k);
             const v4d v = __builtin_convertvector(v4s_ld(x + k), v4d) - v4d_ld(f + k) +
                           __builtin_convertvector(noise, v4d) * nscale;
-            v4s_st(x + k, __builtin_convertvector(v4d_sat32(v, &cnt), v4s));
+            const v4s xs = __builtin_convertvector(v4d_sat32(v, &cnt), v4s);
+            v4s_st(x + k, xs);
+            v4s o = (xs >> 16) + ((xs >> 15) & 1);
+            const v4s up = o > omax;
+            ocnt += up;
+            o = (o & ~up) | (omax & up);
+            v4s_st(op + k, o);
+            v4d_st(opd + k, __builtin_convertvector(o, v4d));
         }
-        return v4i_hits(cnt);
+        return v4i_hits(cnt) - (uint32_t)(ocnt[0] + ocnt[1] + ocnt[2] + ocnt[3]);
     }
 #endif
     const double hi = (double)INT32_MAX, lo = (double)INT32_MIN;
@@ -556,7 +585,7 @@ static TSPU_ALWAYS_INLINE uint32_t overdamped_update(int32_t *restrict x, const 
         s += (v > hi) + (v < lo);
         x[i] = (int32_t)(v > hi ? hi : v < lo ? lo : v);
     }
-    return (uint32_t)s;
+    return (uint32_t)s + operands(x, op, opd, n);
 }
 
 static TSPU_ALWAYS_INLINE void step(tspu_model *m)
@@ -629,11 +658,11 @@ static TSPU_ALWAYS_INLINE void step(tspu_model *m)
     switch (c->integrator) {
     case TSPU_INT_EM: {
         static const int32_t zero[TSPU_N_MAX];
-        sat += overdamped_update(x, f, xi, zero, nscale, n);
+        sat += overdamped_update(x, f, xi, zero, nscale, m->xop, m->xopd, n);
         break;
     }
     case TSPU_INT_LM:
-        sat += overdamped_update(x, f, xi, m->xi_prev, nscale, n);
+        sat += overdamped_update(x, f, xi, m->xi_prev, nscale, m->xop, m->xopd, n);
         memcpy(m->xi_prev, xi, n * sizeof *xi);
         break;
     case TSPU_INT_UD:
@@ -652,10 +681,10 @@ static TSPU_ALWAYS_INLINE void step(tspu_model *m)
             m->p[i] = (int32_t)p2;
             pop2[i] = op2;
         }
+        refresh_operands(m, &sat); /* (EM and LM did it in their update) */
         break;
     }
     m->lambda_acc = (uint32_t)la;
-    refresh_operands(m, &sat);
     m->st.steps++;
     if (sat) {
         add_sat(&m->st.sat_count, sat);
