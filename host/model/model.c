@@ -271,9 +271,9 @@ static TSPU_ALWAYS_INLINE uint32_t operands(const int32_t *restrict x, int32_t *
     return s;
 }
 
-static TSPU_ALWAYS_INLINE void refresh_operands(tspu_model *m, uint32_t *sat)
+static TSPU_ALWAYS_INLINE void refresh_operands(tspu_model *m, uint32_t *sat, unsigned n)
 {
-    *sat += operands(m->x, m->xop, m->xopd, m->n);
+    *sat += operands(m->x, m->xop, m->xopd, n);
     m->xop_valid = 1;
 }
 
@@ -370,9 +370,8 @@ static TSPU_ALWAYS_INLINE void moments_add(double *restrict sqd, int64_t *restri
     }
 }
 
-static TSPU_ALWAYS_INLINE void keep_sample(tspu_model *m, const int32_t *pop)
+static TSPU_ALWAYS_INLINE void keep_sample(tspu_model *m, const int32_t *pop, unsigned n)
 {
-    const unsigned n = m->n;
     if (m->mom.count == UINT32_MAX) {
         m->st.flags |= TSPU_FLAG_MOMENT_LIMIT;
     } else {
@@ -467,9 +466,10 @@ static TSPU_ALWAYS_INLINE void matvec_n(const double *restrict at, const double 
  * holding the exact int32 values; returns the clamps.  All in double so it
  * vectorises (no int64 conversions, no 64-bit shifts); the two forms below
  * each say why their arithmetic is exact. */
-static TSPU_ALWAYS_INLINE uint32_t force(const tspu_model *m, unsigned set, double *restrict f)
+static TSPU_ALWAYS_INLINE uint32_t force(const tspu_model *m, unsigned set, double *restrict f,
+                                         unsigned n)
 {
-    const unsigned n = m->n, d = m->cfg.drift_shift;
+    const unsigned d = m->cfg.drift_shift;
     const double scale = 65536.0 / (double)((uint64_t)1 << d); /* g = 2^(16-D), exact */
     const double magic = 0x1.8p52;
     const int32_t *restrict b = m->b[set];
@@ -588,14 +588,14 @@ static TSPU_ALWAYS_INLINE uint32_t overdamped_update(int32_t *restrict x, const 
     return (uint32_t)s + operands(x, op, opd, n);
 }
 
-static TSPU_ALWAYS_INLINE void step(tspu_model *m)
+/* one step; n is m->n, passed so that callers can make it a constant */
+static TSPU_ALWAYS_INLINE void step(tspu_model *m, unsigned n)
 {
-    const unsigned n = m->n;
     const tspu_model_config *c = &m->cfg;
     uint32_t sat = 0;
 
     if (!m->xop_valid)
-        refresh_operands(m, &sat);
+        refresh_operands(m, &sat, n);
 
     /* 1. lambda schedule */
     int64_t la = m->lambda_acc;
@@ -618,9 +618,9 @@ static TSPU_ALWAYS_INLINE void step(tspu_model *m)
     double f0[TSPU_N_MAX], f1[TSPU_N_MAX], fb[TSPU_N_MAX];
     const double *f;
     if (need0)
-        sat += force(m, 0, f0);
+        sat += force(m, 0, f0, n);
     if (need1)
-        sat += force(m, 1, f1);
+        sat += force(m, 1, f1, n);
     if (need0 && need1) {
         /* f0 + round(l1 (f1 - f0) / 2^15) lies between f0 and f1: fits int32 */
         for (unsigned i = 0; i < n; i++) {
@@ -681,7 +681,7 @@ static TSPU_ALWAYS_INLINE void step(tspu_model *m)
             m->p[i] = (int32_t)p2;
             pop2[i] = op2;
         }
-        refresh_operands(m, &sat); /* (EM and LM did it in their update) */
+        refresh_operands(m, &sat, n); /* (EM and LM did it in their update) */
         break;
     }
     m->lambda_acc = (uint32_t)la;
@@ -708,7 +708,7 @@ static TSPU_ALWAYS_INLINE void step(tspu_model *m)
     case TSPU_PHASE_SAMPLING:
         if (++m->thin_cnt >= c->thin) {
             m->thin_cnt = 0;
-            keep_sample(m, pop2);
+            keep_sample(m, pop2, n);
             if (++m->st.samples >= c->n_samples)
                 { m->phase = TSPU_PHASE_DONE; m->st.flags |= TSPU_FLAG_DONE; }
         }
@@ -720,14 +720,22 @@ static TSPU_ALWAYS_INLINE void step(tspu_model *m)
         m->obs(m->obs_ctx, m->st.steps - 1, m->x, m->p, m->lambda_acc);
 }
 
-/* the multiversioned unit: the run loop with step() inlined into it */
+/* The multiversioned unit: the run loop with step() inlined into it, with
+ * copies for N = 8 and 16 where every lane loop is unrolled and the step's
+ * temporaries stay in registers. */
+#define RUN_LOOP(N)                                                                         \
+    while (done < max_steps && m->phase != TSPU_PHASE_DONE && m->phase != TSPU_PHASE_IDLE) { \
+        step(m, N);                                                                         \
+        done++;                                                                             \
+    }
 TSPU_MULTIVERSION
 static uint64_t run_steps(tspu_model *m, uint64_t max_steps)
 {
     uint64_t done = 0;
-    while (done < max_steps && m->phase != TSPU_PHASE_DONE && m->phase != TSPU_PHASE_IDLE) {
-        step(m);
-        done++;
+    switch (m->n) {
+    case 8: RUN_LOOP(8) break;
+    case 16: RUN_LOOP(16) break;
+    default: RUN_LOOP(m->n) break;
     }
     return done;
 }
