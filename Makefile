@@ -54,8 +54,9 @@ TEST_PROGS := $(TEST_BIN)
 test: deps
 	@$(MAKE) --no-print-directory test-c
 
-test-c: $(TEST_PROGS)
-	@bash scripts/run_tests.sh $(TEST_PROGS)
+# test-c's rule stands at the end of this file, after every section has
+# appended its programs to TEST_PROGS (prerequisites expand when read).
+
 
 bench: deps
 	@$(MAKE) --no-print-directory $(LIBS) $(BENCH_BIN)
@@ -149,3 +150,7 @@ lint:
 	$(VERILATOR) --lint-only -Wall -Irtl --top-module tspu_core -GN=2 -GP=8 $(filter %.v,$(RTL_SRC))
 	@echo "lint: clean"
 # ==== end RTL / sim ==========================================================
+
+# ==== test runner: keep last (see `test` above) ==============================
+test-c: $(TEST_PROGS)
+	@bash scripts/run_tests.sh $(TEST_PROGS)
