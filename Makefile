@@ -65,10 +65,11 @@ bench: deps
 # ---- bench: benchmark programs (bench/*.c), run by bench/run.sh ----------
 # The model is also a software device: its objects are built at -O3, which
 # vectorises the per-lane loops of host/model/model.c (see its "Speed" note;
-# -fno-trapping-math lets GCC if-convert its clamps, -Wno-psabi silences a
-# note about AVX vectors that never cross a call there).  Results do not
+# -fno-trapping-math lets GCC if-convert its clamps, -ffp-contract=fast lets
+# it fuse multiply-adds, whose products are exact there anyway, -Wno-psabi
+# silences a note about AVX vectors that never cross a call).  Results do not
 # depend on these flags (bench/model_golden checks it); -ffast-math is refused.
-$(MODEL_OBJ): OPT := -O3 -fno-trapping-math -Wno-psabi
+$(MODEL_OBJ): OPT := -O3 -fno-trapping-math -ffp-contract=fast -Wno-psabi
 BENCH_BIN := $(B)/bin/model_bench $(B)/bin/model_golden
 
 $(BENCH_BIN): $(B)/bin/%: bench/%.c $(LIBS)

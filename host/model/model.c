@@ -18,6 +18,7 @@
 struct tspu_model {
     unsigned n;
     tspu_model_config cfg;
+    double fscale, fround; /* from cfg.drift_shift, for force(): g and c   */
     /* coupling sets */
     int16_t a[2][NN];
     int32_t b[2][TSPU_N_MAX];
@@ -57,6 +58,14 @@ tspu_model_config tspu_model_default_config(void)
     return c;
 }
 
+/* constants of the step that depend only on the configuration (see force) */
+static void derive_constants(tspu_model *m)
+{
+    const unsigned d = m->cfg.drift_shift;
+    m->fscale = 65536.0 / (double)((uint64_t)1 << d); /* g = 2^(16-D), exact */
+    m->fround = d > 16 ? 0.5 : 0.0;
+}
+
 tspu_model *tspu_model_create(unsigned n, size_t fifo_words)
 {
     if (n < TSPU_N_MIN || n > TSPU_N_MAX)
@@ -74,6 +83,7 @@ tspu_model *tspu_model_create(unsigned n, size_t fifo_words)
     m->n = n;
     m->fifo_cap = fifo_words;
     m->cfg = tspu_model_default_config();
+    derive_constants(m);
     m->phase = TSPU_PHASE_IDLE;
     tspu_model_seed(m, 1);
     return m;
@@ -107,6 +117,7 @@ int tspu_model_configure(tspu_model *m, const tspu_model_config *c)
     if (c->n_samples > 0 && words > m->fifo_cap)
         return TSPU_MODEL_EINVAL;
     m->cfg = *c;
+    derive_constants(m);
     return TSPU_MODEL_OK;
 }
 
@@ -197,8 +208,10 @@ static void add_sat(uint32_t *acc, uint32_t v)
  * per-lane formulas (bench/model_golden hashes every step of EM, LM and UD
  * against the output of the original, straightforward code).  How:
  *  - the run loop, with the step inlined, is compiled twice, for baseline
- *    x86-64 and for AVX2, and the CPU picks one at load time (GCC function
- *    multiversioning: the binary stays portable; the integers are the same);
+ *    x86-64 and for x86-64-v3 (AVX2, FMA), and the CPU picks one at load
+ *    time (GCC function multiversioning: the binary stays portable, and the
+ *    integers are the same: every product below is exact, so a fused
+ *    multiply-add rounds exactly like the separate add);
  *  - for N a multiple of 4 the per-lane work is written four lanes at a time
  *    (vector extension, below), other N use plain loops that -O3 vectorises;
  *  - the products and the force use double, whose arithmetic is exact here
@@ -217,7 +230,7 @@ static void add_sat(uint32_t *acc, uint32_t v)
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
     !defined(TSPU_NO_MULTIVERSION)
-#define TSPU_MULTIVERSION __attribute__((target_clones("avx2", "default")))
+#define TSPU_MULTIVERSION __attribute__((target_clones("arch=x86-64-v3", "default")))
 #define TSPU_ALWAYS_INLINE inline __attribute__((always_inline))
 #else
 #define TSPU_MULTIVERSION
@@ -470,7 +483,7 @@ static TSPU_ALWAYS_INLINE uint32_t force(const tspu_model *m, unsigned set, doub
                                          unsigned n)
 {
     const unsigned d = m->cfg.drift_shift;
-    const double scale = 65536.0 / (double)((uint64_t)1 << d); /* g = 2^(16-D), exact */
+    const double scale = m->fscale; /* g = 2^(16-D) */
     const double magic = 0x1.8p52;
     const int32_t *restrict b = m->b[set];
     double acc[TSPU_N_MAX];
@@ -488,7 +501,7 @@ static TSPU_ALWAYS_INLINE uint32_t force(const tspu_model *m, unsigned set, doub
          *    where the doubles are exactly the integers, so its one rounding
          *    is nearest(w) (no ties, see above).  Beyond that the result may
          *    be a unit off, but it is far outside int32 and clamps the same. */
-        const double c = d > 16 ? 0.5 : 0.0;
+        const double c = m->fround; /* c: 1/2 if D > 16, else 0 */
         switch (n) {
         case 8: matvec_n(m->at[set], m->xopd, acc, 8, c); break;
         case 16: matvec_n(m->at[set], m->xopd, acc, 16, c); break;
