@@ -429,39 +429,45 @@ static TSPU_ALWAYS_INLINE void keep_sample(tspu_model *m, const int32_t *pop, un
 }
 
 /* acc = a_set * op in double, exact (see the file comment) */
+#ifdef TSPU_V4D
+/* rows i0 .. i0+w-1 of acc = init + a op (w a multiple of 4, at most 16): the
+ * row sums stay in registers over all columns; columns j and j+1 go into
+ * separate accumulators, added at the end: two dependency chains instead of
+ * one (the sums are exact in any order) */
+static TSPU_ALWAYS_INLINE void matvec_rows(const double *restrict at, const double *restrict op,
+                                           double *restrict acc, unsigned n, unsigned i0,
+                                           unsigned w, double init)
+{
+    v4d a0[4], a1[4];
+    for (unsigned k = 0; k < w / 4; k++) {
+        a0[k] = v4d_set1(init);
+        a1[k] = v4d_set1(0.0);
+    }
+    for (unsigned j = 0; j < n; j += 2) {
+        const double *c0 = at + (size_t)j * n + i0, *c1 = c0 + n;
+        for (unsigned k = 0; k < w / 4; k++) {
+            a0[k] += v4d_ld(c0 + 4 * k) * op[j];
+            a1[k] += v4d_ld(c1 + 4 * k) * op[j + 1];
+        }
+    }
+    for (unsigned k = 0; k < w / 4; k++)
+        v4d_st(acc + i0 + 4 * k, a0[k] + a1[k]);
+}
+#endif
+
 /* acc = init + a_set * op; init is 0 or 1/2, so every partial sum is exact */
 static TSPU_ALWAYS_INLINE void matvec_n(const double *restrict at, const double *restrict op,
                                         double *restrict acc, unsigned n, double init)
 {
 #ifdef TSPU_V4D
-    if (n % 4 == 0 && n <= 16) {
-        /* columns j and j+1 into separate accumulators, added at the end:
-         * two dependency chains instead of one (the sums are exact in any
-         * order) */
-        v4d a0[4], a1[4];
-        for (unsigned k = 0; k < n / 4; k++) {
-            a0[k] = v4d_set1(init);
-            a1[k] = v4d_set1(0.0);
-        }
-        for (unsigned j = 0; j < n; j += 2) {
-            const double *c0 = at + (size_t)j * n, *c1 = c0 + n;
-            for (unsigned k = 0; k < n / 4; k++) {
-                a0[k] += v4d_ld(c0 + 4 * k) * op[j];
-                a1[k] += v4d_ld(c1 + 4 * k) * op[j + 1];
-            }
-        }
-        for (unsigned k = 0; k < n / 4; k++)
-            v4d_st(acc + 4 * k, a0[k] + a1[k]);
-        return;
-    }
     if (n % 4 == 0) {
-        for (unsigned i = 0; i < n; i++)
-            acc[i] = init;
-        for (unsigned j = 0; j < n; j++) {
-            const double *c = at + (size_t)j * n;
-            for (unsigned k = 0; k < n; k += 4)
-                v4d_st(acc + k, v4d_ld(acc + k) + v4d_ld(c + k) * op[j]);
-        }
+        for (unsigned i0 = 0; i0 < n; i0 += 16)
+            switch (n - i0 < 16 ? n - i0 : 16) { /* constant widths: sums in registers */
+            case 16: matvec_rows(at, op, acc, n, i0, 16, init); break;
+            case 12: matvec_rows(at, op, acc, n, i0, 12, init); break;
+            case 8: matvec_rows(at, op, acc, n, i0, 8, init); break;
+            default: matvec_rows(at, op, acc, n, i0, 4, init); break;
+            }
         return;
     }
 #endif
