@@ -215,12 +215,14 @@ static void add_sat(uint32_t *acc, uint32_t v)
  *  - for N a multiple of 4 the per-lane work is written four lanes at a time
  *    (vector extension, below), other N use plain loops that -O3 vectorises;
  *  - the products and the force use double, whose arithmetic is exact here
- *    (every value is a whole number below 2^53, see force()), because x86
- *    vectorises double <-> int32 and double compares but not int64 ones;
+ *    (every value is representable, mostly whole numbers below 2^53; see
+ *    force()), because x86 vectorises double <-> int32 conversions and
+ *    double compares but not the int64 ones;
+ *  - the run loop has copies for N = 8 and 16, where n is a constant;
  *  - rounding and clamping are branch-free selects that count their hits;
  *  - a fixed lambda uses the one force vector it needs, without a copy;
- *  - second moments are summed in double over the full square and moved
- *    into the int64 sums every 2^22 samples (exact, see sqd_flush);
+ *  - second moments are summed in double, by whole rows, and moved into
+ *    the int64 sums every 2^22 samples (exact, see moments_add);
  *  - the noise loop keeps the four LFSR113 words of a lane in registers.
  * The floor() trick in force() needs IEEE double with round-to-nearest and
  * no value-changing optimisation, hence: */
@@ -339,8 +341,9 @@ void tspu_model_start(tspu_model *m)
 int tspu_model_done(const tspu_model *m) { return m->phase == TSPU_PHASE_DONE; }
 tspu_phase tspu_model_phase(const tspu_model *m) { return m->phase; }
 
-/* Second moments: sqd[i*n + j] += op_i * op_j over the full square, in
- * double: whole rows vectorise as plain multiply-adds, and every product
+/* Second moments: sqd[i*n + j] += op_i * op_j for j >= i (row-major
+ * square; the 4-lane path also fills a few j < i, never read), in double:
+ * rows vectorise as plain multiply-adds, and every product
  * (|op_i op_j| <= 2^30) and every partial sum stays an exact integer as long
  * as sqd holds at most 2^22 samples (2^22 * 2^30 = 2^52 < 2^53); then it is
  * moved into the int64 sums.  read_moments adds the two and takes the upper
