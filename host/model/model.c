@@ -342,7 +342,7 @@ int tspu_model_done(const tspu_model *m) { return m->phase == TSPU_PHASE_DONE; }
 tspu_phase tspu_model_phase(const tspu_model *m) { return m->phase; }
 
 /* Second moments: sqd[i*n + j] += op_i * op_j for j >= i (row-major
- * square; the 4-lane path also fills a few j < i, never read), in double:
+ * square; some entries j < i are filled too, never read), in double:
  * rows vectorise as plain multiply-adds, and every product
  * (|op_i op_j| <= 2^30) and every partial sum stays an exact integer as long
  * as sqd holds at most 2^22 samples (2^22 * 2^30 = 2^52 < 2^53); then it is
