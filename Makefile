@@ -150,6 +150,21 @@ lint:
 	$(VERILATOR) --lint-only -Wall -Irtl --top-module tspu_core -GN=16 -GP=8 $(filter %.v,$(RTL_SRC))
 	$(VERILATOR) --lint-only -Wall -Irtl --top-module tspu_core -GN=2 -GP=8 $(filter %.v,$(RTL_SRC))
 	@echo "lint: clean"
+
+# bounded model checks (yosys + yosys-smtbmc + z3, depth 24): FIFO, sequencer
+formal:
+	@bash formal/run.sh $(B)/formal
+
+# yosys synth_ice40 -dsp of tspu_core for N = 8 and 16 at P = 8
+synth:
+	@bash synth/run.sh $(B)/synth 8 $(RTL_P)
+	@bash synth/run.sh $(B)/synth 16 $(RTL_P)
+
+# bench/results/rtl.json and the rtl section of docs/benchmarks.md
+.PHONY: bench-rtl
+bench-rtl: $(LOCKSTEP_BIN)
+	B=$(B) bash bench/rtl_bench.sh
+bench: bench-rtl
 # ==== end RTL / sim ==========================================================
 
 # ==== test runner: keep last (see `test` above) ==============================

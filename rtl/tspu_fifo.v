@@ -49,7 +49,7 @@ module tspu_fifo #(
     reg f_past_valid = 1'b0;
     always @(posedge clk) f_past_valid <= 1'b1;
     always @(*) if (!f_past_valid) assume (rst);
-    always @(*) begin
+    always @(*) if (f_past_valid) begin
         // level never exceeds the depth and always equals wp - rp (mod depth)
         assert (level <= DEPTH);
         assert (wp - rp == level[AW-1:0]);

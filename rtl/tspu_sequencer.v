@@ -144,10 +144,16 @@ module tspu_sequencer (
     end
     always @(*) begin
         assume (cfg_thin != 32'd0);
+        // a bounded check only reaches small counts: small programs keep the
+        // solver fast without hiding any state-machine path
+        assume (cfg_burnin < 32'd6 && cfg_thin < 32'd4 && cfg_n_samples < 32'd6);
+        if (seg_we) assume (seg_steps < 32'd4);
         assume (cfg_n_segments <= 5'd16);
         assume (!(seg_we && phase != PH_IDLE && phase != PH_DONE));
         assume (!(commit && start));
         if (phase == PH_IDLE) assume (!commit);
+    end
+    always @(*) if (f_past_valid) begin
         assert (phase <= PH_DONE);
         if (phase == PH_BURNIN)   assert (phase_cnt < cfg_burnin);
         if (phase == PH_SCHEDULE) assert ({1'b0, seg_idx} < cfg_n_segments && nz[seg_idx]);
