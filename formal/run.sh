@@ -11,7 +11,7 @@ run() { # name top files...
   yosys -q -l "$out/$name.yosys.log" -p "read_verilog -formal -DFORMAL $* ; \
       $par prep -top $top; memory_map; opt -fast; \
       async2sync; dffunmap; write_smt2 -wires $out/$name.smt2" 
-  if yosys-smtbmc -s z3 --presat -t "$depth" "$out/$name.smt2" > "$out/$name.log" 2>&1; then
+  if timeout "${FORMAL_TIMEOUT:-300}" yosys-smtbmc -s z3 --presat -t "$depth" "$out/$name.smt2" > "$out/$name.log" 2>&1; then
     echo "PASS: formal $name (BMC depth $depth)"
   else
     echo "FAIL: formal $name -- see $out/$name.log"; tail -5 "$out/$name.log"; return 1
