@@ -1050,7 +1050,13 @@ static void test_sequencer(void)
         z.seg[1].steps = 0;
         z.n_samples = 5;
         z.thin = 2;
-        tspu_model_configure(m, &z);
+        /* the program started above is running: a new configuration is
+         * refused until it is done */
+        tt_check(tspu_model_configure(m, &z) == TSPU_MODEL_EBUSY,
+                 "config: refused (busy) while a program runs", "");
+        tspu_model_run(m, UINT64_MAX);
+        tt_check(tspu_model_configure(m, &z) == TSPU_MODEL_OK,
+                 "config: accepted once the program is done", "");
         tspu_model_start(m);
         int ok1 = tspu_model_phase(m) == TSPU_PHASE_SAMPLING;
         uint64_t s = tspu_model_run(m, UINT64_MAX);
@@ -1832,16 +1838,16 @@ static void test_config(void)
             tspu_model_get_lane_seed(m2, i, zr);
             ok &= !memcmp(z, zr, sizeof z) && !memcmp(z, lanes + 4 * i, sizeof z) && tspu_lfsr113_valid(z);
         }
-        /* lane i+1 = lane i jumped 2^64 calls */
+        /* lane i+1 = lane i jumped by the lane stride */
         uint32_t j[4];
         memcpy(j, lanes, sizeof j);
-        tspu_lfsr113_jump_pow2(j, 64);
+        tspu_lfsr113_jump(j, tspu_lane_stride);
         ok &= !memcmp(j, lanes + 4, sizeof j);
         tspu_model_seed(m2, 778);
         tspu_model_get_lane_seed(m2, 0, zr);
         tspu_model_get_lane_seed(m, 0, z);
         ok &= memcmp(z, zr, sizeof z) != 0;
-        tt_check(ok, "seed: deterministic, = tspu_noise_seed_lanes, lanes 2^64 calls apart; other seed differs", "");
+        tt_check(ok, "seed: deterministic, = tspu_noise_seed_lanes, lanes one stride apart; other seed differs", "");
 
         /* same seed -> same trajectory; writing lane seeds back replays it */
         tspu_model_config c = good;

@@ -762,20 +762,43 @@ static void test_crosscorr(const int32_t *x, int32_t *scratch)
     tt_check(r8.ok, "noise/crosscorr all lane pairs, lags -8..8", "max|z| %.2f p %.3g",
              r8.maxz, r8.p);
 
-    /* lags at which two lanes share one LFSR113 component (see above) */
-    long tl[4];
+    /* Component spacing of the lane streams.  Each LFSR113 component has one
+     * cycle (period 2^d - 1, d = 31/29/28/25), so two lanes always replay the
+     * same component-c sequence at SOME lag: (j-i)*stride_c calls, circularly.
+     * The lane stride is chosen so that lag is never short: for every pair of
+     * 64 lanes and every component the circular offset must be >= 2^18 calls
+     * (2^17 steps), longer than any lag this test can see.  Pure arithmetic on
+     * the strides the seeding really uses (checked above: lane i+1 = lane i
+     * jumped by tspu_lane_stride).  Twin: a jump of 2^64 calls, whose
+     * component offsets are 2^(64 mod d) = 4/64/256/16384 calls, fails. */
     {
         static const unsigned deg[4] = {31, 29, 28, 25};
-        for (int c = 0; c < 4; c++)
-            tl[c] = (1L << (64 % deg[c])) / 2; /* calls -> steps (2 calls/step) */
-        tt_note("lane i+1 = lane i jumped 2^64 calls = components advanced by "
-                "%ld/%ld/%ld/%ld steps",
-                tl[0], tl[1], tl[2], tl[3]);
+        const uint64_t pow64[4] = {4, 64, 256, 16384};
+        uint64_t minoff = UINT64_MAX, minoff64 = UINT64_MAX;
+        for (int c = 0; c < 4; c++) {
+            const uint64_t P = (1ull << deg[c]) - 1;
+            for (uint64_t d = 1; d < 64; d++) {
+                uint64_t o = (d * tspu_lane_stride[c]) % P, o64 = (d * pow64[c]) % P;
+                if (P - o < o)
+                    o = P - o;
+                if (P - o64 < o64)
+                    o64 = P - o64;
+                if (o < minoff)
+                    minoff = o;
+                if (o64 < minoff64)
+                    minoff64 = o64;
+            }
+        }
+        tt_note("min circular component offset between any two of 64 lanes: %llu calls "
+                "(2^64 jump: %llu)", (unsigned long long)minoff, (unsigned long long)minoff64);
+        tt_check(minoff >= (1u << 18), "noise/lanes: component offsets between 64 lanes >= 2^18 calls",
+                 "min offset %llu", (unsigned long long)minoff);
+        tt_check(minoff64 < (1u << 18), "noise/lanes/twin: a 2^64-call lane jump is rejected",
+                 "min offset %llu", (unsigned long long)minoff64);
     }
-    xc_res rt = check_crosscorr(x, NL, M, 0, tl, 4);
-    note_xc("real, shared-component lags, all pairs", &rt);
-    tt_check(rt.ok, "noise/crosscorr all lane pairs at the shared-component lags",
-             "max|z| %.2f p %.3g", rt.maxz, rt.p);
+    /* lags (steps) at which lanes of a 2^64-call jump would share components:
+     * used by the statistical twin below */
+    const long tl[4] = {2, 32, 128, 8192};
 
     /* twin: lanes 3 and 11 given the same seed (identical streams, corr 1) */
     {
@@ -807,9 +830,10 @@ static void test_crosscorr(const int32_t *x, int32_t *scratch)
         tt_check(!t8.ok, "noise/crosscorr/twin: overlapping (1-step-offset) lanes are rejected",
                  "max|z| %.2f", t8.maxz);
     }
-    /* twin: a wrong jump that moves ALL components by 4 calls (what 2^64
-     * does to component 0 alone): lane i+1 = lane i + 2 steps, so lanes
-     * coincide at the first targeted lag */
+    /* twin: a wrong jump that moves ALL components by 4 calls (what a 2^64
+     * jump does to component 0 alone): lane i+1 = lane i + 2 steps, so lanes
+     * coincide at the first targeted lag -- the cross-correlation at those
+     * lags would see such a short stride statistically, too */
     {
         uint32_t z[4 * NL];
         tspu_lfsr113_from_seed(SEED, z);
@@ -922,7 +946,7 @@ static void test_jump_and_lanes(void)
         tt_check(state_eq(a, b), "noise/jump 2^64 twice == 2^65", "mismatch");
     }
 
-    /* lanes: valid, distinct, lane i+1 = lane i jumped 2^64 */
+    /* lanes: valid, distinct, lane i+1 = lane i jumped by the lane stride */
     {
         enum { NLANE = 256 };
         static uint32_t z[4 * NLANE];
@@ -936,11 +960,12 @@ static void test_jump_and_lanes(void)
         for (int i = 0; i + 1 < NLANE && bad < 0; i++) {
             uint32_t a[4];
             memcpy(a, z + 4 * i, sizeof a);
-            tspu_lfsr113_jump_pow2(a, 64);
+            tspu_lfsr113_jump(a, tspu_lane_stride);
             if (!state_eq(a, z + 4 * (i + 1)))
                 bad = i;
         }
-        tt_check(bad < 0, "noise/seed_lanes: lane i+1 = lane i jumped 2^64", "lane %d", bad);
+        tt_check(bad < 0, "noise/seed_lanes: lane i+1 = lane i jumped by the lane stride", "lane %d",
+                 bad);
         /* their first outputs are distinct too (first 2 words as 64 bits) */
         uint64_t first[NLANE];
         int dupo = 0;

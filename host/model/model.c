@@ -102,6 +102,9 @@ size_t tspu_model_fifo_capacity(const tspu_model *m) { return m->fifo_cap; }
 
 int tspu_model_configure(tspu_model *m, const tspu_model_config *c)
 {
+    /* a program reads its configuration while it runs: refuse changes then */
+    if (m->phase != TSPU_PHASE_IDLE && m->phase != TSPU_PHASE_DONE)
+        return TSPU_MODEL_EBUSY;
     if (c->integrator != TSPU_INT_EM && c->integrator != TSPU_INT_LM &&
         c->integrator != TSPU_INT_UD)
         return TSPU_MODEL_EINVAL;
@@ -696,7 +699,7 @@ static TSPU_ALWAYS_INLINE void step(tspu_model *m, unsigned n)
             int64_t x1 = tspu_sat((int64_t)m->x[i] + tspu_scale16(op1 * c->ka, c->ka_shift), 32, &sat);
             /* O: exact OU, p <- c p + noise, as p - (1-c) p */
             int64_t p2 = tspu_sat(p1 - tspu_scale16(op1 * c->ko, c->ko_shift) +
-                                      ((int64_t)xi[i] << sn), 32, &sat);
+                                      (int64_t)xi[i] * ((int64_t)1 << sn), 32, &sat); /* no UB: xi < 0 */
             int32_t op2 = tspu_operand((int32_t)p2, &sat);
             /* A: half drift */
             m->x[i] = (int32_t)tspu_sat(x1 + tspu_scale16((int64_t)op2 * c->ka, c->ka_shift), 32, &sat);

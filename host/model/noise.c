@@ -58,17 +58,39 @@ static uint32_t component_step(int k, uint32_t z)
     return w[k];
 }
 
+static gf2mat component_matrix(int k)
+{
+    gf2mat m;
+    for (int c = 0; c < 32; c++)
+        m.col[c] = component_step(k, 1u << c);
+    return m;
+}
+
 void tspu_lfsr113_jump_pow2(uint32_t z[4], unsigned log2_steps)
 {
     for (int k = 0; k < 4; k++) {
-        gf2mat m;
-        for (int c = 0; c < 32; c++)
-            m.col[c] = component_step(k, 1u << c);
+        gf2mat m = component_matrix(k);
         for (unsigned i = 0; i < log2_steps; i++)
             m = gf2_mul(&m, &m);
         z[k] = gf2_apply(&m, z[k]);
     }
 }
+
+void tspu_lfsr113_jump(uint32_t z[4], const uint64_t calls[4])
+{
+    for (int k = 0; k < 4; k++) {
+        gf2mat p = component_matrix(k); /* T^(2^bit) */
+        for (uint64_t e = calls[k]; e; e >>= 1) {
+            if (e & 1u)
+                z[k] = gf2_apply(&p, z[k]);
+            if (e >> 1)
+                p = gf2_mul(&p, &p);
+        }
+    }
+}
+
+const uint64_t tspu_lane_stride[4] = {TSPU_LANE_STRIDE_0, TSPU_LANE_STRIDE_1,
+                                      TSPU_LANE_STRIDE_2, TSPU_LANE_STRIDE_3};
 
 void tspu_noise_seed_lanes(uint64_t seed, unsigned n, uint32_t *z)
 {
@@ -76,7 +98,7 @@ void tspu_noise_seed_lanes(uint64_t seed, unsigned n, uint32_t *z)
     tspu_lfsr113_from_seed(seed, cur);
     for (unsigned i = 0; i < n; i++) {
         memcpy(z + 4 * i, cur, sizeof cur);
-        tspu_lfsr113_jump_pow2(cur, 64);
+        tspu_lfsr113_jump(cur, tspu_lane_stride);
     }
 }
 

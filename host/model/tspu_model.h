@@ -119,6 +119,7 @@ typedef struct tspu_model tspu_model;
 /* Error codes returned by the model (negative) */
 #define TSPU_MODEL_OK 0
 #define TSPU_MODEL_EINVAL (-1)
+#define TSPU_MODEL_EBUSY (-2) /* configure while a program is running */
 
 tspu_model *tspu_model_create(unsigned n, size_t fifo_words);
 void tspu_model_destroy(tspu_model *m);
@@ -127,7 +128,8 @@ size_t tspu_model_fifo_capacity(const tspu_model *m);
 
 tspu_model_config tspu_model_default_config(void);
 /* Checks every field; returns TSPU_MODEL_EINVAL and leaves m unchanged on a
- * bad value.  Does not touch state, seeds or couplings. */
+ * bad value, TSPU_MODEL_EBUSY while a program runs (not idle or done).
+ * Does not touch state, seeds or couplings. */
 int tspu_model_configure(tspu_model *m, const tspu_model_config *c);
 const tspu_model_config *tspu_model_get_config(const tspu_model *m);
 
