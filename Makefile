@@ -47,6 +47,7 @@ $(B)/tests/%: tests/%.c tests/tt.h $(LIBS)
 demo: deps
 	@$(MAKE) --no-print-directory all
 	$(B)/bin/tspu-demo
+	@$(MAKE) --no-print-directory demo-cli
 
 # every test program; later parts of the project append to TEST_PROGS
 TEST_PROGS := $(TEST_BIN)
@@ -166,6 +167,56 @@ bench-rtl: $(LOCKSTEP_BIN)
 	B=$(B) bash bench/rtl_bench.sh
 bench: bench-rtl
 # ==== end RTL / sim ==========================================================
+
+# ==== cli: the tspu command-line tool (host/cli, issue 4) ===================
+# build/bin/tspu from host/cli/*.c (model_demo.c is the separate demo program);
+# matio.c (text/.npy matrices) has its own unit test, tests/test_matio.c, and
+# tests/test_cli.sh checks the tool end to end (run through $(B)/tests/cli_tests).
+# Algorithm commands link host/algo through CLI_LIBS once that library exists.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CLI_SRC := $(filter-out host/cli/model_demo.c,$(wildcard host/cli/*.c))
+CLI_OBJ := $(CLI_SRC:%.c=$(B)/obj/%.o)
+CLI_LIBS ?=
+UDEV_DIR ?= /etc/udev/rules.d
+
+all: $(B)/bin/tspu
+
+$(CLI_OBJ): $(GEN_H) $(wildcard host/cli/*.h)
+
+$(B)/bin/tspu: $(CLI_OBJ) $(CLI_LIBS) $(LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CFLAGS) $(CLI_OBJ) $(CLI_LIBS) $(LIBS) $(LIBS_REF) -o $@
+
+$(B)/tests/test_matio: tests/test_matio.c tests/tt.h $(B)/obj/host/cli/matio.o
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CFLAGS) $(INC) -Itests -Ihost/cli $< $(B)/obj/host/cli/matio.o -lm -o $@
+
+$(B)/tests/cli_tests: tests/test_cli.sh $(B)/bin/tspu
+	@mkdir -p $(dir $@)
+	@printf '#!/bin/sh\nexec bash %s/tests/test_cli.sh %s/$(B)/bin/tspu\n' "$(CURDIR)" "$(CURDIR)" > $@
+	@chmod +x $@
+
+TEST_PROGS += $(B)/tests/cli_tests
+
+.PHONY: install uninstall
+install: $(B)/bin/tspu
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(UDEV_DIR)
+	install -m 0755 $(B)/bin/tspu $(DESTDIR)$(PREFIX)/bin/tspu
+	install -m 0644 docs/tspu.1 $(DESTDIR)$(PREFIX)/share/man/man1/tspu.1
+	install -m 0644 host/udev/60-tspu.rules $(DESTDIR)$(UDEV_DIR)/60-tspu.rules
+	@echo "installed; reload udev rules with: udevadm control --reload && udevadm trigger"
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/tspu $(DESTDIR)$(PREFIX)/share/man/man1/tspu.1 $(DESTDIR)$(UDEV_DIR)/60-tspu.rules
+
+# part of `make demo` (above): the default device's identity and a small
+# sample run of examples/A4.txt, b4.txt through the CLI
+.PHONY: demo-cli
+demo-cli: $(B)/bin/tspu
+	$(B)/bin/tspu -v info
+	$(B)/bin/tspu -v --seed 2026 --json sample examples/A4.txt examples/b4.txt --samples 20000 --thin 4
+# ==== end cli ================================================================
 
 # ==== test runner: keep last (see `test` above) ==============================
 test-c: $(TEST_PROGS)
