@@ -218,6 +218,20 @@ demo-cli: $(B)/bin/tspu
 	$(B)/bin/tspu -v --seed 2026 --json sample examples/A4.txt examples/b4.txt --samples 20000 --thin 4
 # ==== end cli ================================================================
 
+# ==== algo: thermodynamic linear algebra (host/algo, tspu_algo.h; issue 5) ====
+# libtspualgo.a: solve, inv, logdet, lyap, expm over the device API.  Test
+# programs link it (target-specific LIBS below); the CLI links $(ALGO_LIB).
+ALGO_SRC := $(wildcard host/algo/*.c)
+ALGO_OBJ := $(ALGO_SRC:%.c=$(B)/obj/%.o)
+ALGO_LIB := $(B)/lib/libtspualgo.a
+$(ALGO_OBJ): $(GEN_H) $(wildcard host/algo/*.h)
+$(ALGO_LIB): $(ALGO_OBJ)
+	@mkdir -p $(dir $@)
+	ar rcs $@ $^
+$(TEST_BIN): $(ALGO_LIB)
+$(TEST_BIN): LIBS := $(ALGO_LIB) $(LIBS)
+# ==== end algo ================================================================
+
 # ==== test runner: keep last (see `test` above) ==============================
 test-c: $(TEST_PROGS)
 	@bash scripts/run_tests.sh $(TEST_PROGS)

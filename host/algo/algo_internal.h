@@ -1,0 +1,72 @@
+/* algo_internal.h - shared pieces of libtspualgo (not installed). */
+#ifndef TSPU_ALGO_INTERNAL_H
+#define TSPU_ALGO_INTERNAL_H
+
+#include <stdint.h>
+
+#include "tspu.h"
+#include "tspu_algo.h"
+#include "tspu_fixmap.h"
+
+/* ---- messages --------------------------------------------------------------- */
+void alog(const tspu_algo_opts *o, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int aerr(char *err, size_t len, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+double now_s(void);
+
+/* ---- small dense linear algebra (row-major, LAPACKE underneath) ------------- */
+int la_chol(unsigned n, const double *A, double *L);      /* lower L, 0 or -1 */
+int la_spd_solve(unsigned n, const double *L, double *x); /* with la_chol's L  */
+double la_lambda_max_sym(unsigned n, const double *A);    /* power iteration   */
+double la_lambda_min_spd(unsigned n, const double *L);    /* inverse iteration */
+int la_eig(unsigned n, const double *A, double *wr, double *wi); /* dgeev */
+int la_inv(unsigned n, const double *A, double *Ainv);    /* dgesv            */
+void la_mul(unsigned n, const double *A, const double *B, double *C); /* C = A B */
+void la_mul_t(unsigned n, const double *A, const double *B, double *C); /* C = A B^T */
+double la_maxabs(size_t k, const double *v);
+int check_finite(unsigned n, size_t k, const double *v, const char *what, char *err, size_t len);
+int check_square(unsigned n, char *err, size_t len);
+
+/* ---- device session ------------------------------------------------------- */
+typedef struct {
+    tspu_dev *dev;
+    tspu_info info;
+    const tspu_algo_opts *o;
+    unsigned n, nd;       /* problem size, device lanes */
+    tspu_problem pr;      /* padded to nd */
+    double A0[TSPU_N_MAX * TSPU_N_MAX], A1[TSPU_N_MAX * TSPU_N_MAX];
+    double b0[TSPU_N_MAX];
+    int two_sets;
+    tspu_mapping mp;
+    tspu_model_config cfg;
+    int fifo_stall;       /* the gateware can stall on a full FIFO */
+    uint64_t steps;       /* all programs */
+    unsigned flags;       /* TSPU_ALGO_FLAG_* accumulated */
+    uint32_t last_flags;  /* unit flags of the last program */
+    double t0;
+    uint64_t rng;         /* for stochastic rounding */
+} sess;
+
+int sess_open(sess *s, tspu_dev *dev, const tspu_algo_opts *o, unsigned n, char *err, size_t len);
+/* set the problem (n x n A0, optional A1, optional b), pad to the device and
+ * map it with range x_range; mitigate: stochastic rounding of the couplings */
+int sess_map(sess *s, const double *A0, const double *A1, const double *b, double beta, double h,
+             int integ, double x_range, int mitigate, char *err, size_t len);
+/* reload the mapping, seed, zero the state */
+int sess_load(sess *s, uint64_t seed, char *err, size_t len);
+/* run one program with s->cfg to completion; sets last_flags */
+int sess_run(sess *s, char *err, size_t len);
+/* devices errors -> err */
+int dev_err(sess *s, int rc, char *err, size_t len, const char *what);
+
+/* ---- batch statistics ------------------------------------------------------ */
+/* K batch values of a vector of m entries, row k = batch k: mean and
+ * standard error of the mean (batch means) */
+void batch_stats(unsigned K, unsigned m, const double *vals, double *mean, double *se);
+
+/* common planning helpers */
+double plan_h_spd(const tspu_algo_opts *o, double lmax);
+void fill_result_common(tspu_algo_result *r, sess *s, unsigned rows, unsigned cols);
+
+#endif

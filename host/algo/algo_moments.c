@@ -1,0 +1,628 @@
+/* algo_moments.c - solve, inv and lyap: estimators built from the unit's
+ * moment accumulators, one program per batch (batch means), a pilot run
+ * that plans the number of batches from --tol/--confidence, saturation
+ * retries with a wider range, chains and error mitigation.
+ * docs/algorithms.md has the estimators and the planning rules. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "algo_internal.h"
+
+typedef enum { K_MEAN, K_COV } mkind;
+
+typedef struct {
+    mkind kind;
+    const double *A, *b; /* what runs on the unit (n x n, n) */
+    double beta, h;
+    int integ;
+    double range;        /* initial x_range */
+    double relax;        /* slowest relaxation time, steps */
+    int need_spd;        /* quantised A must stay SPD (else: stable) */
+    /* per-batch transform of the covariance (n x n, in place) */
+    void (*post)(void *ctx, const double *A_eff, double *c);
+    void *post_ctx;
+} mjob;
+
+typedef struct {
+    unsigned cap, K;      /* batches stored */
+    unsigned n;
+    double *mean, *raw2;  /* K x n, K x n*n */
+    unsigned *chain;      /* chain of each batch */
+} mstore;
+
+static int ms_push(mstore *m, unsigned chain, const double *mean, const double *raw2)
+{
+    if (m->K == m->cap) {
+        unsigned nc = m->cap ? 2 * m->cap : 64;
+        double *a = realloc(m->mean, sizeof(double) * nc * m->n);
+        if (!a)
+            return -1;
+        m->mean = a;
+        double *b = realloc(m->raw2, sizeof(double) * nc * m->n * m->n);
+        if (!b)
+            return -1;
+        m->raw2 = b;
+        unsigned *c = realloc(m->chain, sizeof(unsigned) * nc);
+        if (!c)
+            return -1;
+        m->chain = c;
+        m->cap = nc;
+    }
+    memcpy(m->mean + (size_t)m->K * m->n, mean, sizeof(double) * m->n);
+    memcpy(m->raw2 + (size_t)m->K * m->n * m->n, raw2, sizeof(double) * m->n * m->n);
+    m->chain[m->K] = chain;
+    m->K++;
+    return 0;
+}
+
+static void ms_free(mstore *m)
+{
+    free(m->mean);
+    free(m->raw2);
+    free(m->chain);
+    memset(m, 0, sizeof *m);
+}
+
+/* per-batch values of the estimator (K x m) */
+static double *ms_values(const mstore *ms, const mjob *j, const double *A_eff, unsigned *m_out)
+{
+    const unsigned n = ms->n, K = ms->K;
+    const unsigned m = j->kind == K_MEAN ? n : n * n;
+    double *v = malloc(sizeof(double) * K * m);
+    if (!v)
+        return NULL;
+    if (j->kind == K_MEAN) {
+        memcpy(v, ms->mean, sizeof(double) * K * n);
+    } else {
+        double gm[TSPU_N_MAX] = {0};
+        for (unsigned k = 0; k < K; k++)
+            for (unsigned i = 0; i < n; i++)
+                gm[i] += ms->mean[k * n + i] / K;
+        for (unsigned k = 0; k < K; k++) {
+            const double *mk = ms->mean + (size_t)k * n, *r2 = ms->raw2 + (size_t)k * n * n;
+            double *c = v + (size_t)k * m;
+            for (unsigned a = 0; a < n; a++)
+                for (unsigned b = 0; b < n; b++)
+                    c[a * n + b] = r2[a * n + b] - mk[a] * gm[b] - gm[a] * mk[b] + gm[a] * gm[b];
+            if (j->post)
+                j->post(j->post_ctx, A_eff, c);
+        }
+    }
+    *m_out = m;
+    return v;
+}
+
+/* one program: burnin, then L kept samples (thin 1); appends a batch */
+static int run_batch(sess *s, uint64_t burnin, uint32_t L, unsigned chain, mstore *ms, char *err, size_t len)
+{
+    s->cfg.burnin = (uint32_t)burnin;
+    s->cfg.thin = 1;
+    s->cfg.n_samples = L;
+    s->cfg.n_segments = 0;
+    s->cfg.lambda_init = 0;
+    int rc = sess_run(s, err, len);
+    if (rc)
+        return rc;
+    if (s->last_flags & TSPU_FLAG_SATURATED)
+        return 1;
+    tspu_moments mom;
+    if ((rc = tspu_read_moments(s->dev, &mom)))
+        return dev_err(s, rc, err, len, "reading moments");
+    const unsigned n = s->n, nd = s->nd;
+    const double cnt = (double)mom.count, ox = s->mp.op_x;
+    double mean[TSPU_N_MAX], raw2[TSPU_N_MAX * TSPU_N_MAX];
+    for (unsigned i = 0; i < n; i++)
+        mean[i] = (double)mom.sum[i] / cnt * ox;
+    for (unsigned i = 0; i < n; i++)
+        for (unsigned jj = i; jj < n; jj++) {
+            unsigned k = i * nd - i * (i - 1) / 2 + (jj - i);
+            double v = (double)mom.sumsq[k] / cnt;
+            if (i == jj)
+                v -= 1.0 / 12.0; /* Sheppard: operand rounding */
+            raw2[i * n + jj] = raw2[jj * n + i] = v * ox * ox;
+        }
+    return ms_push(ms, chain, mean, raw2) ? aerr(err, len, TSPU_E_NOMEM, "out of memory") : 0;
+}
+
+static int check_quantised(sess *s, const mjob *j, char *err, size_t len)
+{
+    const unsigned n = s->n;
+    double Aq[TSPU_N_MAX * TSPU_N_MAX];
+    for (unsigned i = 0; i < n; i++)
+        for (unsigned k = 0; k < n; k++)
+            Aq[i * n + k] = s->mp.A_eff[0][i * s->nd + k];
+    char e2[160];
+    if (j->need_spd ? tspu_algo_check_spd(n, Aq, e2, sizeof e2) : tspu_algo_check_stable(n, Aq, e2, sizeof e2))
+        return aerr(err, len, TSPU_ALGO_E_INPUT,
+                    "A cannot be represented with 16-bit couplings: after quantisation it is no longer %s "
+                    "(condition number too large for the format)",
+                    j->need_spd ? "positive definite" : "stable");
+    return 0;
+}
+
+static void copy_aeff(const sess *s, double *dst)
+{
+    for (unsigned i = 0; i < s->n; i++)
+        for (unsigned k = 0; k < s->n; k++)
+            dst[i * s->n + k] = s->mp.A_eff[0][i * s->nd + k];
+}
+
+/* the driver: returns 0 and fills r (estimate, std_err, plan, counters) */
+static int run_moments(sess *s, const mjob *j, tspu_algo_result *r, char *err, size_t len)
+{
+    const tspu_algo_opts *o = s->o;
+    const unsigned n = s->n;
+    const double z = tspu_algo_z(o->confidence);
+    unsigned C = o->chains ? o->chains : 1;
+    if (o->mitigate && C < 4) {
+        alog(o, TSPU_ALGO_LOG_WARN, "--mitigate pools chains with independently rounded couplings: using 4 chains");
+        C = 4;
+    }
+    double Lr = ceil(50.0 * j->relax);
+    if (Lr < 2000)
+        Lr = 2000;
+    unsigned K0 = o->batches ? o->batches : 30;
+    uint64_t burnin = o->burnin_set ? o->burnin : (uint64_t)ceil(12.0 * j->relax) + 200;
+    unsigned Kc_fixed = 0;
+    if (o->samples) {
+        unsigned Kt = o->batches ? o->batches * C : 50;
+        if (Kt < 20)
+            Kt = 20;
+        Kc_fixed = (Kt + C - 1) / C;
+        Lr = floor((double)o->samples / ((double)Kc_fixed * C));
+        if (Lr < 1)
+            Lr = 1;
+    }
+    if (Lr > 4294967295.0)
+        Lr = 4294967295.0;
+    const uint32_t L = (uint32_t)Lr;
+    if (burnin > 0xffffffffull)
+        burnin = 0xffffffffull;
+    double range = j->range;
+    double *A_eff0 = malloc(sizeof(double) * n * n);
+    mstore ms = {.n = n};
+    int rc = 0;
+    unsigned attempt, Kc = 0;
+    if (!A_eff0)
+        return aerr(err, len, TSPU_E_NOMEM, "out of memory");
+    for (attempt = 0;; attempt++) {
+        ms.K = 0;
+        int sat = 0;
+        Kc = Kc_fixed ? Kc_fixed : K0;
+        for (unsigned c = 0; c < C && !sat; c++) {
+            if (c == 0 || o->mitigate) {
+                if ((rc = sess_map(s, j->A, NULL, j->b, j->beta, j->h, j->integ, range, o->mitigate, err, len)))
+                    goto out;
+                if ((rc = check_quantised(s, j, err, len)))
+                    goto out;
+                if (c == 0)
+                    copy_aeff(s, A_eff0);
+            }
+            if ((rc = sess_load(s, o->seed + c, err, len)))
+                goto out;
+            for (unsigned k = 0; k < Kc && !sat; k++) {
+                rc = run_batch(s, k == 0 ? burnin : 0, L, c, &ms, err, len);
+                if (rc < 0)
+                    goto out;
+                sat = rc == 1;
+                rc = 0;
+                if (c == 0 && k + 1 == Kc && !Kc_fixed && !sat && Kc == K0) {
+                    /* pilot done: plan the batch count from its error bars */
+                    unsigned m;
+                    double *v = ms_values(&ms, j, A_eff0, &m);
+                    if (!v) {
+                        rc = aerr(err, len, TSPU_E_NOMEM, "out of memory");
+                        goto out;
+                    }
+                    double *mu = malloc(sizeof(double) * m * 2);
+                    if (!mu) {
+                        free(v);
+                        rc = aerr(err, len, TSPU_E_NOMEM, "out of memory");
+                        goto out;
+                    }
+                    batch_stats(ms.K, m, v, mu, mu + m);
+                    double scale = la_maxabs(m, mu), semax = la_maxabs(m, mu + m);
+                    double target = o->tol * scale / z;
+                    double need = target > 0 ? ceil(K0 * (semax / target) * (semax / target)) : K0;
+                    free(v);
+                    free(mu);
+                    double kc = ceil(need / C);
+                    if (kc < K0)
+                        kc = K0;
+                    if (kc * C < 20)
+                        kc = ceil(20.0 / C);
+                    double total = kc * C * (double)L + C * (double)burnin;
+                    if (total > (double)o->max_steps) {
+                        kc = floor(((double)o->max_steps - C * (double)burnin) / ((double)C * L));
+                        if (kc < K0)
+                            kc = K0;
+                        r->flags |= TSPU_ALGO_FLAG_TRUNCATED;
+                        alog(o, TSPU_ALGO_LOG_WARN,
+                             "the plan for tol %.3g needs %.3g steps, above max_steps %.3g: running %.0f batches",
+                             o->tol, C * (need / C) * L, (double)o->max_steps, kc * C);
+                    }
+                    Kc = (unsigned)kc;
+                    alog(o, TSPU_ALGO_LOG_PLAN,
+                         "plan: pilot of %u batches gave max stderr %.3g vs target %.3g (tol %.3g of max|est| %.3g, "
+                         "z %.3f): %u chain(s) x %u batches x %u steps",
+                         K0, semax, target, o->tol, scale, z, C, Kc, L);
+                }
+            }
+        }
+        if (!sat)
+            break;
+        if (attempt >= o->max_retries) {
+            r->flags |= TSPU_ALGO_FLAG_SATURATED;
+            alog(o, TSPU_ALGO_LOG_WARN, "the unit still saturates with x_range %.4g after %u retries: the answer is not "
+                 "a faithful sample (flag saturated)", range, attempt);
+            /* finish the run at this range so that there is an answer */
+            break;
+        }
+        r->flags |= TSPU_ALGO_FLAG_RETRIED;
+        alog(o, TSPU_ALGO_LOG_WARN, "the unit saturated at x_range %.4g: retrying with %.4g", range, 2 * range);
+        range *= 2;
+    }
+    if (r->flags & TSPU_ALGO_FLAG_SATURATED && ms.K < 2) {
+        rc = aerr(err, len, TSPU_E_SATURATED, "the unit saturated in every attempt (x_range up to %.4g)", range);
+        goto out;
+    }
+    {
+        unsigned m;
+        double *v = ms_values(&ms, j, A_eff0, &m);
+        r->estimate = calloc(m, sizeof(double));
+        r->std_err = calloc(m, sizeof(double));
+        r->quant_err = calloc(m, sizeof(double));
+        if (!v || !r->estimate || !r->std_err || !r->quant_err) {
+            free(v);
+            rc = aerr(err, len, TSPU_E_NOMEM, "out of memory");
+            goto out;
+        }
+        batch_stats(ms.K, m, v, r->estimate, r->std_err);
+        if (o->mitigate) {
+            /* chains carry different rounding errors: error bars from the
+             * spread of the chain means (each chain: its own batch mean) */
+            double *cm = calloc((size_t)C * m, sizeof(double)), *t = malloc(sizeof(double) * m);
+            unsigned *cnt = calloc(C, sizeof(unsigned));
+            if (cm && t && cnt) {
+                for (unsigned k = 0; k < ms.K; k++) {
+                    cnt[ms.chain[k]]++;
+                    for (unsigned q = 0; q < m; q++)
+                        cm[(size_t)ms.chain[k] * m + q] += v[(size_t)k * m + q];
+                }
+                for (unsigned c = 0; c < C; c++)
+                    for (unsigned q = 0; q < m; q++)
+                        cm[(size_t)c * m + q] /= cnt[c] ? cnt[c] : 1;
+                double *se2 = malloc(sizeof(double) * m);
+                if (se2) {
+                    batch_stats(C, m, cm, t, se2);
+                    for (unsigned q = 0; q < m; q++)
+                        r->std_err[q] = fmax(r->std_err[q], se2[q]);
+                    free(se2);
+                }
+            }
+            free(cm);
+            free(t);
+            free(cnt);
+        }
+        free(v);
+        r->samples = (uint64_t)ms.K * L;
+    }
+    r->A_eff = A_eff0;
+    A_eff0 = NULL;
+    r->plan.n = n;
+    r->plan.n_dev = s->nd;
+    r->plan.integrator = j->integ;
+    r->plan.h = j->h;
+    r->plan.beta = j->beta;
+    r->plan.relax_steps = j->relax;
+    r->plan.burnin = burnin;
+    r->plan.thin = 1;
+    r->plan.chains = C;
+    r->plan.batches = Kc;
+    r->plan.batch_samples = L;
+    r->plan.x_range = range;
+    r->plan.z = z;
+    r->plan.retries = attempt;
+    if (s->last_flags & TSPU_FLAG_SATURATED)
+        r->flags |= TSPU_ALGO_FLAG_SATURATED;
+out:
+    free(A_eff0);
+    ms_free(&ms);
+    return rc;
+}
+
+static void log_plan(const tspu_algo_opts *o, const char *what, const tspu_algo_result *r)
+{
+    const tspu_algo_plan *p = &r->plan;
+    static const char *names[] = {"EM", "LM", "UD"};
+    alog(o, TSPU_ALGO_LOG_PLAN,
+         "%s: N=%u (device %u lanes), %s, h=%.4g, beta=%.4g, lambda in [%.4g, %.4g], relaxation %.0f steps, burn-in "
+         "%llu, %u chain(s) x %u batches x %llu samples (thin %u), x_range %.4g, %u saturation retries%s%s",
+         what, p->n, p->n_dev, names[p->integrator % 3], p->h, p->beta, p->lambda_min, p->lambda_max, p->relax_steps,
+         (unsigned long long)p->burnin, p->chains, p->batches, (unsigned long long)p->batch_samples, p->thin,
+         p->x_range, p->retries, p->note[0] ? "; " : "", p->note);
+}
+
+/* ---- SPD front end: checks, spectrum, h, relaxation ---------------------------- */
+typedef struct {
+    double L[TSPU_N_MAX * TSPU_N_MAX];
+    double lmin, lmax, h;
+    int integ;
+} spd_plan;
+
+static int spd_front(unsigned n, const double *A, const tspu_algo_opts *o, spd_plan *p, char *err, size_t len)
+{
+    int rc = tspu_algo_check_spd(n, A, err, len);
+    if (rc)
+        return rc;
+    la_chol(n, A, p->L);
+    p->lmax = la_lambda_max_sym(n, A) * 1.02; /* power iteration approaches from below */
+    p->lmin = la_lambda_min_spd(n, p->L);     /* inverse iteration approaches from above */
+    p->integ = o->integrator < 0 ? TSPU_INT_LM : o->integrator;
+    p->h = plan_h_spd(o, p->lmax);
+    if (p->integ != TSPU_INT_UD && p->h * p->lmax >= 2.0 / 1.02)
+        return aerr(err, len, TSPU_ALGO_E_INPUT, "step %.4g is unstable: h * lambda_max = %.3g must be < 2", p->h,
+                    p->h * p->lmax / 1.02);
+    return 0;
+}
+
+static double spd_relax(const spd_plan *p)
+{
+    /* slowest mode: overdamped 1/(h lambda_min); UD (gamma = 2 sqrt(lambda_min),
+     * M = 1, critically damped slowest mode): 1/(h sqrt(lambda_min)) */
+    if (p->integ == TSPU_INT_UD)
+        return 1.0 / (p->h * sqrt(p->lmin / 1.05));
+    return 1.0 / (p->h * p->lmin / 1.05); /* 5 % margin: lmin is an upper estimate */
+}
+
+int tspu_algo_solve(tspu_dev *dev, unsigned n, const double *A, const double *b, const tspu_algo_opts *o,
+                    tspu_algo_result *r, char *err, size_t len)
+{
+    memset(r, 0, sizeof *r);
+    spd_plan p;
+    sess s;
+    int rc;
+    if ((rc = spd_front(n, A, o, &p, err, len)) || (rc = check_finite(n, n, b, "b", err, len)))
+        return rc;
+    if ((rc = sess_open(&s, dev, o, n, err, len)))
+        return rc;
+    if (p.integ == TSPU_INT_UD) {
+        alog(o, TSPU_ALGO_LOG_WARN, "solve: the underdamped integrator is not planned by this library; using LM");
+        p.integ = TSPU_INT_LM;
+        p.h = 1.0 / p.lmax;
+    }
+    /* x_range from |A^-1 b| (Cholesky solve of the planning step) + 8 sigma,
+     * sigma_max^2 <= 1/(beta lambda_min).  beta: given, or chosen so that
+     * the slowest mode's sigma is |x|_inf / 4 (precision of the mean is then
+     * set by the relaxation time alone; docs/algorithms.md). */
+    double x[TSPU_N_MAX];
+    memcpy(x, b, sizeof(double) * n);
+    la_spd_solve(n, p.L, x);
+    double xn = la_maxabs(n, x);
+    double beta = o->beta > 0 ? o->beta : (xn > 0 ? 16.0 / (p.lmin * xn * xn) : 1.0);
+    double range = xn + 8.0 / sqrt(beta * p.lmin / 1.05);
+    mjob j = {.kind = K_MEAN, .A = A, .b = b, .beta = beta, .h = p.h, .integ = p.integ, .range = range,
+              .relax = spd_relax(&p), .need_spd = 1};
+    if ((rc = run_moments(&s, &j, r, err, len)))
+        return rc;
+    r->plan.lambda_min = p.lmin;
+    r->plan.lambda_max = p.lmax / 1.02;
+    snprintf(r->plan.note, sizeof r->plan.note, "estimator: time average of x (exact mean for EM and LM)");
+    /* quantisation: x_eff - x ~= -A^-1 (A_eff - A) x_hat (first order) */
+    double dx[TSPU_N_MAX];
+    for (unsigned i = 0; i < n; i++) {
+        double t = 0;
+        for (unsigned k = 0; k < n; k++)
+            t += (r->A_eff[i * n + k] - A[i * n + k]) * r->estimate[k];
+        dx[i] = -t;
+    }
+    la_spd_solve(n, p.L, dx);
+    memcpy(r->quant_err, dx, sizeof(double) * n);
+    r->b_eff = malloc(sizeof(double) * n);
+    if (r->b_eff)
+        for (unsigned i = 0; i < n; i++)
+            r->b_eff[i] = s.mp.b_eff[0][i];
+    fill_result_common(r, &s, n, 1);
+    log_plan(o, "solve", r);
+    return 0;
+}
+
+/* inv: beta * covariance; EM: times (I - h A_eff / 2), the exact EM bias */
+typedef struct {
+    unsigned n;
+    double beta, h;
+    int em;
+} inv_post_ctx;
+
+static void inv_post(void *ctx, const double *A_eff, double *c)
+{
+    inv_post_ctx *q = ctx;
+    const unsigned n = q->n;
+    for (unsigned i = 0; i < n * n; i++)
+        c[i] *= q->beta;
+    if (q->em) {
+        double M[TSPU_N_MAX * TSPU_N_MAX], T[TSPU_N_MAX * TSPU_N_MAX];
+        for (unsigned i = 0; i < n * n; i++)
+            M[i] = (i % (n + 1) == 0 ? 1.0 : 0.0) - 0.5 * q->h * A_eff[i];
+        la_mul(n, c, M, T);
+        for (unsigned i = 0; i < n; i++)
+            for (unsigned k = 0; k < n; k++)
+                c[i * n + k] = 0.5 * (T[i * n + k] + T[k * n + i]);
+    }
+}
+
+int tspu_algo_inv(tspu_dev *dev, unsigned n, const double *A, const tspu_algo_opts *o, tspu_algo_result *r,
+                  char *err, size_t len)
+{
+    memset(r, 0, sizeof *r);
+    spd_plan p;
+    sess s;
+    int rc;
+    if ((rc = spd_front(n, A, o, &p, err, len)))
+        return rc;
+    if ((rc = sess_open(&s, dev, o, n, err, len)))
+        return rc;
+    if (p.integ == TSPU_INT_UD) {
+        alog(o, TSPU_ALGO_LOG_WARN, "inv: the underdamped integrator is not planned by this library; using LM");
+        p.integ = TSPU_INT_LM;
+        p.h = 1.0 / p.lmax;
+    }
+    double beta = o->beta > 0 ? o->beta : 1.0;
+    double range = 8.0 / sqrt(beta * p.lmin / 1.05);
+    inv_post_ctx q = {.n = n, .beta = beta, .h = p.h, .em = p.integ == TSPU_INT_EM};
+    mjob j = {.kind = K_COV, .A = A, .b = NULL, .beta = beta, .h = p.h, .integ = p.integ, .range = range,
+              .relax = spd_relax(&p), .need_spd = 1, .post = inv_post, .post_ctx = &q};
+    if ((rc = run_moments(&s, &j, r, err, len)))
+        return rc;
+    r->plan.lambda_min = p.lmin;
+    r->plan.lambda_max = p.lmax / 1.02;
+    snprintf(r->plan.note, sizeof r->plan.note, "estimator: beta * sample covariance%s",
+             q.em ? " times (I - h A/2) (exact EM bias correction)" : " (LM: exact for symmetric A)");
+    /* quantisation: d(A^-1) ~= -X (A_eff - A) X with X the estimate */
+    double D[TSPU_N_MAX * TSPU_N_MAX], T[TSPU_N_MAX * TSPU_N_MAX];
+    for (unsigned i = 0; i < n * n; i++)
+        D[i] = r->A_eff[i] - A[i];
+    la_mul(n, r->estimate, D, T);
+    la_mul(n, T, r->estimate, D);
+    for (unsigned i = 0; i < n * n; i++)
+        r->quant_err[i] = -D[i];
+    fill_result_common(r, &s, n, n);
+    log_plan(o, "inv", r);
+    return 0;
+}
+
+/* ---- lyap ------------------------------------------------------------------------- */
+/* With D = L L^T: Sigma solves A Sigma + Sigma A^T = D  iff  S = L^-1 Sigma L^-T
+ * solves At S + S At^T = I with At = L^-1 A L (similar to A: same spectrum,
+ * still stable).  The unit with At gives S' with At S' + S' At^T = (2/beta) I,
+ * so S = (beta/2) S' and Sigma = (beta/2) L S' L^T (linear: applied per batch). */
+typedef struct {
+    unsigned n;
+    double beta;
+    double L[TSPU_N_MAX * TSPU_N_MAX];
+    int identity; /* D = d I: L = sqrt(d) I */
+    double d;
+} lyap_ctx;
+
+static void lyap_post(void *ctx, const double *A_eff, double *c)
+{
+    (void)A_eff;
+    lyap_ctx *q = ctx;
+    const unsigned n = q->n;
+    if (q->identity) {
+        for (unsigned i = 0; i < n * n; i++)
+            c[i] *= 0.5 * q->beta * q->d;
+        return;
+    }
+    double T[TSPU_N_MAX * TSPU_N_MAX], U[TSPU_N_MAX * TSPU_N_MAX];
+    la_mul(n, q->L, c, T);
+    la_mul_t(n, T, q->L, U);
+    for (unsigned i = 0; i < n * n; i++)
+        c[i] = 0.5 * q->beta * U[i];
+}
+
+int tspu_algo_lyap(tspu_dev *dev, unsigned n, const double *A, const double *D, const tspu_algo_opts *o,
+                   tspu_algo_result *r, char *err, size_t len)
+{
+    memset(r, 0, sizeof *r);
+    int rc;
+    if ((rc = tspu_algo_check_stable(n, A, err, len)))
+        return rc;
+    lyap_ctx q;
+    memset(&q, 0, sizeof q);
+    q.n = n;
+    double At[TSPU_N_MAX * TSPU_N_MAX];
+    memcpy(At, A, sizeof(double) * n * n);
+    q.identity = 1;
+    q.d = 2.0;
+    if (D) {
+        if ((rc = check_finite(n, (size_t)n * n, D, "D", err, len)))
+            return rc;
+        char e2[200];
+        if (tspu_algo_check_spd(n, D, e2, sizeof e2))
+            return aerr(err, len, TSPU_ALGO_E_INPUT, "D must be symmetric positive definite: %s", e2);
+        int diag = 1;
+        for (unsigned i = 0; i < n; i++)
+            for (unsigned k = 0; k < n; k++)
+                if ((i == k && D[i * n + k] != D[0]) || (i != k && D[i * n + k] != 0))
+                    diag = 0;
+        if (diag) {
+            q.d = D[0];
+        } else {
+            q.identity = 0;
+            la_chol(n, D, q.L);
+            /* At = L^-1 A L */
+            double Li[TSPU_N_MAX * TSPU_N_MAX], T[TSPU_N_MAX * TSPU_N_MAX];
+            if (la_inv(n, q.L, Li))
+                return aerr(err, len, TSPU_ALGO_E_INPUT, "D is singular");
+            la_mul(n, Li, A, T);
+            la_mul(n, T, q.L, At);
+        }
+    }
+    double wr[TSPU_N_MAX], wi[TSPU_N_MAX];
+    la_eig(n, At, wr, wi);
+    double remin = INFINITY, absmax = 0, hlim = INFINITY;
+    for (unsigned i = 0; i < n; i++) {
+        double a2 = wr[i] * wr[i] + wi[i] * wi[i];
+        remin = fmin(remin, wr[i]);
+        absmax = fmax(absmax, sqrt(a2));
+        hlim = fmin(hlim, 2.0 * wr[i] / a2);
+    }
+    sess s;
+    if ((rc = sess_open(&s, dev, o, n, err, len)))
+        return rc;
+    int integ = o->integrator < 0 ? TSPU_INT_LM : o->integrator;
+    if (integ == TSPU_INT_UD) {
+        alog(o, TSPU_ALGO_LOG_WARN, "lyap: the underdamped integrator does not apply; using LM");
+        integ = TSPU_INT_LM;
+    }
+    /* step: the O(h) bias of EM/LM for non-symmetric A is about
+     * 0.8 (h / h_lim) relative (docs/numerics.md: 3 % of h_lim gives
+     * 0.5-2.4 %); aim for a bias of tol/2, never above h_lim/4 or
+     * h |lambda|max = 0.5.  A symmetric At needs no such care with LM. */
+    double asym = 0;
+    for (unsigned i = 0; i < n; i++)
+        for (unsigned k = 0; k < i; k++)
+            asym = fmax(asym, fabs(At[i * n + k] - At[k * n + i]));
+    int symmetric = asym <= 1e-12 * la_maxabs((size_t)n * n, At);
+    double h = o->dt > 0 ? o->dt : fmin(0.5 / absmax, 0.25 * hlim);
+    double bias_est = (symmetric && integ == TSPU_INT_LM) ? 0.0 : 0.8 * h / hlim;
+    if (!(o->dt > 0) && !(symmetric && integ == TSPU_INT_LM)) {
+        double hb = 0.5 * o->tol / 0.8 * hlim;
+        if (hb < h)
+            h = hb;
+        bias_est = 0.8 * h / hlim;
+    }
+    if (symmetric && integ == TSPU_INT_LM)
+        h = o->dt > 0 ? o->dt : 1.0 / absmax;
+    double beta = o->beta > 0 ? o->beta : 1.0;
+    q.beta = beta;
+    /* range: if the symmetric part Ms is PD, E|x|^2 <= N / (beta mu_min(Ms));
+     * otherwise a guess from Re lambda_min, widened by the saturation retries */
+    double Ms[TSPU_N_MAX * TSPU_N_MAX], Lm[TSPU_N_MAX * TSPU_N_MAX];
+    for (unsigned i = 0; i < n; i++)
+        for (unsigned k = 0; k < n; k++)
+            Ms[i * n + k] = 0.5 * (At[i * n + k] + At[k * n + i]);
+    double var;
+    if (!la_chol(n, Ms, Lm))
+        var = fmin(n / (beta * la_lambda_min_spd(n, Lm) / 1.05), 4.0 * n / (beta * remin));
+    else
+        var = 4.0 / (beta * remin);
+    double range = 8.0 * sqrt(var);
+    mjob j = {.kind = K_COV, .A = At, .b = NULL, .beta = beta, .h = h, .integ = integ, .range = range,
+              .relax = 1.0 / (h * remin), .need_spd = 0, .post = lyap_post, .post_ctx = &q};
+    if ((rc = run_moments(&s, &j, r, err, len)))
+        return rc;
+    r->plan.lambda_min = remin;
+    r->plan.lambda_max = absmax;
+    r->plan.bias_est = bias_est;
+    snprintf(r->plan.note, sizeof r->plan.note,
+             "estimator: (beta/2) L cov L^T with D = L L^T; h = %.3g of the limit min 2Re(l)/|l|^2 = %.4g; "
+             "discretisation bias ~%.2g relative, not in std_err",
+             h / hlim, hlim, bias_est);
+    fill_result_common(r, &s, n, n);
+    log_plan(o, "lyap", r);
+    return 0;
+}
