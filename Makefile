@@ -168,16 +168,31 @@ bench-rtl: $(LOCKSTEP_BIN)
 bench: bench-rtl
 # ==== end RTL / sim ==========================================================
 
+# ==== algo: thermodynamic linear algebra (host/algo, tspu_algo.h; issue 5) ====
+# libtspualgo.a: solve, inv, logdet, lyap, expm over the device API.  Test
+# programs link it (target-specific LIBS below); the CLI links $(ALGO_LIB).
+ALGO_SRC := $(wildcard host/algo/*.c)
+ALGO_OBJ := $(ALGO_SRC:%.c=$(B)/obj/%.o)
+ALGO_LIB := $(B)/lib/libtspualgo.a
+$(ALGO_OBJ): $(GEN_H) $(wildcard host/algo/*.h)
+$(ALGO_LIB): $(ALGO_OBJ)
+	@mkdir -p $(dir $@)
+	ar rcs $@ $^
+$(TEST_BIN): $(ALGO_LIB)
+$(TEST_BIN): LIBS := $(ALGO_LIB) $(LIBS)
+# ==== end algo ================================================================
+
 # ==== cli: the tspu command-line tool (host/cli, issue 4) ===================
 # build/bin/tspu from host/cli/*.c (model_demo.c is the separate demo program);
 # matio.c (text/.npy matrices) has its own unit test, tests/test_matio.c, and
 # tests/test_cli.sh checks the tool end to end (run through $(B)/tests/cli_tests).
-# Algorithm commands link host/algo through CLI_LIBS once that library exists.
+# The tool links libtspualgo (algorithm commands) and, when the rlink section
+# builds them, the Verilated "sim" device libraries (the default device).
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CLI_SRC := $(filter-out host/cli/model_demo.c,$(wildcard host/cli/*.c))
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/obj/%.o)
-CLI_LIBS ?=
+CLI_LIBS := $(ALGO_LIB) $(SIM_LIBS)
 UDEV_DIR ?= /etc/udev/rules.d
 
 all: $(B)/bin/tspu
@@ -186,7 +201,7 @@ $(CLI_OBJ): $(GEN_H) $(wildcard host/cli/*.h)
 
 $(B)/bin/tspu: $(CLI_OBJ) $(CLI_LIBS) $(LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) $(CFLAGS) $(CLI_OBJ) $(CLI_LIBS) $(LIBS) $(LIBS_REF) -o $@
+	$(CC) $(WARN) $(CFLAGS) $(CLI_OBJ) $(ALGO_LIB) $(SIM_LDFLAGS) $(LIBS) $(LIBS_REF) -o $@
 
 $(B)/tests/test_matio: tests/test_matio.c tests/tt.h $(B)/obj/host/cli/matio.o
 	@mkdir -p $(dir $@)
@@ -217,20 +232,6 @@ demo-cli: $(B)/bin/tspu
 	$(B)/bin/tspu -v info
 	$(B)/bin/tspu -v --seed 2026 --json sample examples/A4.txt examples/b4.txt --samples 20000 --thin 4
 # ==== end cli ================================================================
-
-# ==== algo: thermodynamic linear algebra (host/algo, tspu_algo.h; issue 5) ====
-# libtspualgo.a: solve, inv, logdet, lyap, expm over the device API.  Test
-# programs link it (target-specific LIBS below); the CLI links $(ALGO_LIB).
-ALGO_SRC := $(wildcard host/algo/*.c)
-ALGO_OBJ := $(ALGO_SRC:%.c=$(B)/obj/%.o)
-ALGO_LIB := $(B)/lib/libtspualgo.a
-$(ALGO_OBJ): $(GEN_H) $(wildcard host/algo/*.h)
-$(ALGO_LIB): $(ALGO_OBJ)
-	@mkdir -p $(dir $@)
-	ar rcs $@ $^
-$(TEST_BIN): $(ALGO_LIB)
-$(TEST_BIN): LIBS := $(ALGO_LIB) $(LIBS)
-# ==== end algo ================================================================
 
 # ==== test runner: keep last (see `test` above) ==============================
 test-c: $(TEST_PROGS)

@@ -25,7 +25,9 @@ const char cmd_sample_help[] =
     "  --beta B           inverse temperature (default 1)\n"
     "  --dt H             time step (default 0.25/lambda_max; ud: 0.25*sqrt(mass/lambda_max))\n"
     "  --gamma G          friction, ud only (default 1)\n"
-    "  --mass M           mass, ud only (default 1)\n";
+    "  --mass M           mass, ud only (default 1)\n"
+    "  --range R          |x| the state format must hold, real units (default\n"
+    "                     max|A^-1 b| + 8 max sigma); values beyond it saturate\n";
 
 typedef struct {
     unsigned n;
@@ -111,11 +113,12 @@ static void extra_json(cli_json *j, void *ctx)
 int cmd_sample(cli_ctx *c, int argc, char **argv)
 {
     const char *o_samples = NULL, *o_burnin = NULL, *o_thin = NULL, *o_int = NULL, *o_beta = NULL,
-               *o_dt = NULL, *o_gamma = NULL, *o_mass = NULL;
+               *o_dt = NULL, *o_gamma = NULL, *o_mass = NULL, *o_range = NULL;
     const cli_opt opts[] = {
         {"samples", 0, 0, &o_samples}, {"burnin", 0, 0, &o_burnin}, {"thin", 0, 0, &o_thin},
         {"integrator", 0, 0, &o_int},  {"beta", 0, 0, &o_beta},     {"dt", 0, 0, &o_dt},
-        {"gamma", 0, 0, &o_gamma},     {"mass", 0, 0, &o_mass},     {NULL, 0, 0, NULL},
+        {"gamma", 0, 0, &o_gamma},     {"mass", 0, 0, &o_mass},     {"range", 0, 0, &o_range},
+        {NULL, 0, 0, NULL},
     };
     const char *pos[2];
     int npos, rc = cli_parse_opts(c, cli_find_command("sample"), argc, argv, opts, pos, 2, &npos);
@@ -126,7 +129,7 @@ int cmd_sample(cli_ctx *c, int argc, char **argv)
 
     /* option values */
     uint32_t n_samples = 10000, burnin = 0, thin = 1;
-    double beta = 1.0, dt = 0, gamma = 1.0, mass = 1.0;
+    double beta = 1.0, dt = 0, gamma = 1.0, mass = 1.0, range = 0;
     tspu_integrator integ = TSPU_INT_LM;
     const char *iname = "lm";
     if ((o_samples && cli_parse_u32("--samples", o_samples, 1, &n_samples)) ||
@@ -135,7 +138,8 @@ int cmd_sample(cli_ctx *c, int argc, char **argv)
         (o_beta && cli_parse_pos_double("--beta", o_beta, &beta)) ||
         (o_dt && cli_parse_pos_double("--dt", o_dt, &dt)) ||
         (o_gamma && cli_parse_pos_double("--gamma", o_gamma, &gamma)) ||
-        (o_mass && cli_parse_pos_double("--mass", o_mass, &mass)))
+        (o_mass && cli_parse_pos_double("--mass", o_mass, &mass)) ||
+        (o_range && cli_parse_pos_double("--range", o_range, &range)))
         return CLI_EXIT_USAGE;
     if (o_int) {
         if (strcmp(o_int, "em") == 0)
@@ -177,6 +181,8 @@ int cmd_sample(cli_ctx *c, int argc, char **argv)
         sdmax = fmax(sdmax, sd[i]);
     }
     x_range += 8 * sdmax;
+    if (o_range)
+        x_range = range;
     const int ud = integ == TSPU_INT_UD;
     const double omega = ud ? sqrt(lmax / mass) : lmax; /* stability: dt * omega < 2 */
     if (!o_dt)
