@@ -48,6 +48,7 @@ printf '1\n2\n3\n' >"$W/b3.txt"
 printf '5\n' >"$W/one.txt"
 printf '1 2\n2 1\n' >"$W/indef.txt"
 printf '2 1\n0 2\n' >"$W/nonsym.txt"
+printf -- '-1 0\n0 1\n' >"$W/nonstable.txt"
 printf '1 2\n' >"$W/b2.txt"
 printf '2 0\n0 2\n' >"$W/A2.txt"
 : >"$W/empty.txt"
@@ -200,6 +201,34 @@ n=$(grep -c "not available in this build; using 'model'" "$W/ve")
 if grep -q "default device 'sim' is not available" "$W/ve"; then
   [ "$n" -eq 1 ] && pass "-v: default-device fallback said once" || fail "-v: default-device fallback said once" "$n times"
 else pass "-v: default-device fallback said once (sim present, no fallback)"; fi
+
+# ---- algorithm commands (libtspualgo) ------------------------------------------
+expect_err "solve: A not positive definite" 2 "indef.txt: .*positive definite"   "$T" $M solve "$W/indef.txt" "$W/b2.txt"
+expect_err "solve: missing b"            2 "solve: missing the vector b"         "$T" $M solve $EX/A4.txt
+expect_err "lyap: A not stable"          2 "nonstable.txt: .*not stable"         "$T" $M lyap "$W/nonstable.txt"
+expect_err "inv: bad --tol"              2 "tol: '-1' is not a number|tol: -1 must be positive" "$T" $M inv $EX/A4.txt --tol -1
+"$T" $M --seed 4 --json solve $EX/A4.txt $EX/b4.txt >"$W/solve.json" 2>"$W/se"; r=$?
+"$T" $M --seed 4 --json solve $EX/A4.txt $EX/b4.txt >"$W/solve2.json" 2>/dev/null
+chk=$("$PY" - "$W/solve.json" <<'EOF2'
+import json, sys
+j = json.load(open(sys.argv[1]))
+need = ["estimate", "stderr", "samples", "steps", "device", "device_seconds", "wall_seconds", "flags", "plan"]
+miss = [k for k in need if k not in j]
+exact = [0.46511, -1.00789, 0.29491, 1.61310]
+bad = len(j.get("estimate", [])) != 4 or any(abs(e - x) > 6 * s + 1e-3 for e, x, s in zip(j["estimate"], exact, j["stderr"]))
+print("ok" if not miss and not bad else "missing %s bad %s" % (miss, bad))
+EOF2
+)
+if [ $r -eq 0 ] && [ "$chk" = ok ] && [ ! -s "$W/se" ] && cmp -s <(grep -o '"estimate":[^]]*' "$W/solve.json") <(grep -o '"estimate":[^]]*' "$W/solve2.json"); then
+  pass "solve --json: keys, estimate within error bars of A^-1 b, reproducible"
+else fail "solve --json: keys, estimate within error bars of A^-1 b, reproducible" "rc $r: $chk $(head -c 200 "$W/se")"; fi
+"$T" $M --seed 4 -o "$W/inv.npy" inv $EX/A4.txt 2>/dev/null && "$PY" - "$W/inv.npy" <<'EOF2'
+import ast, struct, sys
+d = open(sys.argv[1], "rb").read(); hl = struct.unpack("<H", d[8:10])[0]
+h = ast.literal_eval(d[10:10 + hl].decode()); assert h["shape"] == (4, 4), h
+v = struct.unpack("<16d", d[10 + hl:]); assert all(v[4 * i + j] == v[4 * j + i] for i in range(4) for j in range(4))
+EOF2
+[ $? -eq 0 ] && pass "inv -o .npy: 4 x 4, symmetric" || fail "inv -o .npy: 4 x 4, symmetric" "failed"
 
 # ---- help ----------------------------------------------------------------------------
 "$T" --help >"$W/h" 2>&1 && grep -q "sample A \[b\]" "$W/h" && grep -q "Exit status" "$W/h"

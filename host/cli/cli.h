@@ -167,6 +167,13 @@ int cmd_info(cli_ctx *c, int argc, char **argv);
 int cmd_devices(cli_ctx *c, int argc, char **argv);
 int cmd_sample(cli_ctx *c, int argc, char **argv);
 extern const char cmd_info_help[], cmd_devices_help[], cmd_sample_help[];
+/* algorithms over libtspualgo (cmd_algo.c) */
+int cmd_solve(cli_ctx *c, int argc, char **argv);
+int cmd_inv(cli_ctx *c, int argc, char **argv);
+int cmd_logdet(cli_ctx *c, int argc, char **argv);
+int cmd_lyap(cli_ctx *c, int argc, char **argv);
+int cmd_expm(cli_ctx *c, int argc, char **argv);
+extern const char cmd_solve_help[], cmd_inv_help[], cmd_logdet_help[], cmd_lyap_help[], cmd_expm_help[];
 extern const cli_command cli_commands[]; /* main.c; ends with a NULL name */
 const cli_command *cli_find_command(const char *name);
 

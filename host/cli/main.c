@@ -13,12 +13,17 @@
 #include "cli.h"
 #include "tspu_regs.h"
 
-/* The command table.  An algorithm command plugs in with one row here
- * (and its cmd_*.c): {"solve", "A b", "x ~ A^-1 b", cmd_solve_help, cmd_solve}, */
+/* The command table: a command plugs in with one row here (and its entry
+ * function, e.g. in cmd_algo.c for the algorithms of libtspualgo). */
 const cli_command cli_commands[] = {
     {"info", "", "identity of the device: gateware, N, widths, integrators, clock, features", cmd_info_help,
      cmd_info},
     {"sample", "A [b]", "raw samples of x ~ N(A^-1 b, A^-1/beta)", cmd_sample_help, cmd_sample},
+    {"solve", "A b", "x ~ A^-1 b (A symmetric positive definite)", cmd_solve_help, cmd_solve},
+    {"inv", "A", "~ A^-1 (A symmetric positive definite)", cmd_inv_help, cmd_inv},
+    {"logdet", "A", "~ log det A (A symmetric positive definite)", cmd_logdet_help, cmd_logdet},
+    {"lyap", "A [D]", "S with A S + S A^T = D (D defaults to 2I; A stable)", cmd_lyap_help, cmd_lyap},
+    {"expm", "A", "~ exp(-A) (A stable)", cmd_expm_help, cmd_expm},
     {"devices", "", "list the device types and serial ports", cmd_devices_help, cmd_devices},
     {NULL, NULL, NULL, NULL, NULL},
 };

@@ -1,0 +1,283 @@
+/* cmd_algo.c - the algorithm commands (solve, inv, logdet, lyap, expm) over
+ * libtspualgo (tspu_algo.h): one driver, one small entry per command; each is
+ * one row of the command table in main.c. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "tspu_algo.h"
+
+#define ALGO_OPTS_HELP                                                                                  \
+    "Options (planned from --tol/--confidence unless overridden):\n"                                  \
+    "  --tol EPS          target: P-confidence half-width <= EPS * max|estimate|\n"                      \
+    "                     (logdet: absolute) (default 0.02)\n"                                             \
+    "  --confidence P     confidence of --tol (default 0.95)\n"                                           \
+    "  --samples N        kept samples in total (logdet: ramp pairs); overrides the plan\n"              \
+    "  --burnin N         steps before the first batch\n"                                                 \
+    "  --thin N           keep every N-th step\n"                                                         \
+    "  --integrator I     em | lm | ud\n"                                                                 \
+    "  --beta B, --dt H   inverse temperature, time step\n"                                               \
+    "  --chains K         independent chains, pooled (default 1)\n"                                       \
+    "  --mitigate         stochastic rounding of A per chain (error mitigation)\n"                        \
+    "  --batches N        batches per chain for batch means (>= 20)\n"                                   \
+    "  --max-steps N      refuse plans longer than N steps (default 2e10)\n"                              \
+    "The result goes to stdout as text, or to -o FILE (.npy or text); --json adds\n"                      \
+    "stderr, samples, steps, device_seconds, flags and the plan.  Ctrl-C ends the\n"                      \
+    "program at once (the algorithms run inside libtspualgo).\n"
+
+const char cmd_solve_help[] = "Estimates x = A^-1 b from the mean of x ~ N(A^-1 b, A^-1/beta); A symmetric\n"
+                              "positive definite.\n\n" ALGO_OPTS_HELP;
+const char cmd_inv_help[] = "Estimates A^-1 from the covariance of x ~ N(0, A^-1/beta); A SPD.\n\n" ALGO_OPTS_HELP;
+const char cmd_logdet_help[] = "Estimates log det A from forward and reverse work ramps (Bennett acceptance\n"
+                               "ratio); A SPD.  Result: one number.\n\n" ALGO_OPTS_HELP;
+const char cmd_lyap_help[] = "Solves A S + S A^T = D for S from the stationary covariance of dx = -A x dt +\n"
+                             "noise; A stable (Re lambda > 0), D symmetric positive definite (default 2I).\n\n"
+                             ALGO_OPTS_HELP;
+const char cmd_expm_help[] = "Estimates exp(-A) from the lag autocovariance of the samples; A stable.\n\n" ALGO_OPTS_HELP;
+
+enum { K_SOLVE, K_INV, K_LOGDET, K_LYAP, K_EXPM };
+
+static void log_line(void *ctx, int level, const char *line)
+{
+    const cli_ctx *c = ctx;
+    if (level == TSPU_ALGO_LOG_WARN)
+        cli_warn("%s", line);
+    else if (c->verbose >= level)
+        fprintf(stderr, "tspu: %s\n", line);
+}
+
+typedef struct {
+    const tspu_algo_result *r;
+    int kind;
+} algo_extra;
+
+static const char *integ_name(int k)
+{
+    return k == TSPU_INT_EM ? "em" : k == TSPU_INT_LM ? "lm" : k == TSPU_INT_UD ? "ud" : "?";
+}
+
+static void extra_json(cli_json *j, void *ctx)
+{
+    const algo_extra *e = ctx;
+    const tspu_algo_result *r = e->r;
+    const tspu_algo_plan *p = &r->plan;
+    if (r->quant_err) {
+        mat_t q = {.rows = r->rows, .cols = r->cols, .ndim = r->cols == 1 ? 1 : 2, .v = r->quant_err};
+        cli_json_key(j, "quant_err");
+        cli_json_mat(j, &q);
+    }
+    cli_json_key(j, "plan");
+    cli_json_open(j, '{');
+    cli_json_key(j, "n");
+    cli_json_int(j, p->n);
+    cli_json_key(j, "n_device");
+    cli_json_int(j, p->n_dev);
+    cli_json_key(j, "integrator");
+    cli_json_str(j, integ_name(p->integrator));
+    cli_json_key(j, "dt");
+    cli_json_num(j, p->h);
+    cli_json_key(j, "beta");
+    cli_json_num(j, p->beta);
+    cli_json_key(j, "lambda_min");
+    cli_json_num(j, p->lambda_min);
+    cli_json_key(j, "lambda_max");
+    cli_json_num(j, p->lambda_max);
+    cli_json_key(j, "burnin");
+    cli_json_int(j, (long long)p->burnin);
+    cli_json_key(j, "thin");
+    cli_json_int(j, p->thin);
+    cli_json_key(j, "chains");
+    cli_json_int(j, p->chains);
+    cli_json_key(j, "batches");
+    cli_json_int(j, p->batches);
+    cli_json_key(j, "x_range");
+    cli_json_num(j, p->x_range);
+    cli_json_key(j, "retries");
+    cli_json_int(j, p->retries);
+    cli_json_key(j, "note");
+    cli_json_str(j, p->note);
+    cli_json_close(j, '}');
+    cli_json_key(j, "truncated");
+    cli_json_bool(j, (r->flags & TSPU_ALGO_FLAG_TRUNCATED) != 0);
+    if (e->kind == K_LOGDET) {
+        cli_json_key(j, "logdet_jarzynski");
+        cli_json_num(j, r->logdet_jarzynski);
+        cli_json_key(j, "logdet_jarzynski_stderr");
+        cli_json_num(j, r->logdet_jarzynski_se);
+    }
+}
+
+static int u64_opt(const char *name, const char *s, uint64_t *out)
+{
+    char *end;
+    if (*s == '-')
+        return cli_error(CLI_EXIT_USAGE, "%s: '%s' is negative", name, s);
+    double d = strtod(s, &end);
+    if (end == s || *end || !(d >= 0) || d != floor(d) || d > 1.8e19)
+        return cli_error(CLI_EXIT_USAGE, "%s: '%s' is not a non-negative integer", name, s);
+    *out = (uint64_t)d;
+    return 0;
+}
+
+static int run_algo(cli_ctx *c, int argc, char **argv, int kind)
+{
+    static const char *const names[] = {"solve", "inv", "logdet", "lyap", "expm"};
+    const char *o_tol = NULL, *o_conf = NULL, *o_samples = NULL, *o_burnin = NULL, *o_thin = NULL,
+               *o_int = NULL, *o_beta = NULL, *o_dt = NULL, *o_chains = NULL, *o_mit = NULL, *o_batches = NULL,
+               *o_max = NULL;
+    const cli_opt opts[] = {
+        {"tol", 0, 0, &o_tol},         {"confidence", 0, 0, &o_conf}, {"samples", 0, 0, &o_samples},
+        {"burnin", 0, 0, &o_burnin},   {"thin", 0, 0, &o_thin},       {"integrator", 0, 0, &o_int},
+        {"beta", 0, 0, &o_beta},       {"dt", 0, 0, &o_dt},           {"chains", 0, 0, &o_chains},
+        {"mitigate", 0, 1, &o_mit},    {"batches", 0, 0, &o_batches}, {"max-steps", 0, 0, &o_max},
+        {NULL, 0, 0, NULL},
+    };
+    const cli_command *self = cli_find_command(names[kind]);
+    const int want = kind == K_SOLVE ? 2 : 1, maxpos = kind == K_LYAP ? 2 : want;
+    const char *pos[2];
+    int npos, rc = cli_parse_opts(c, self, argc, argv, opts, pos, maxpos, &npos);
+    if (rc)
+        return rc < 0 ? CLI_EXIT_OK : rc;
+    if (npos < want)
+        return cli_error(CLI_EXIT_USAGE, "%s: missing %s (usage: tspu %s %s)", self->name,
+                         npos == 0 ? "the matrix A" : "the vector b", self->name, self->args);
+
+    tspu_algo_opts o;
+    tspu_algo_opts_init(&o);
+    o.verbosity = c->verbose;
+    o.log = log_line;
+    o.log_ctx = c;
+    uint32_t u;
+    uint64_t v;
+    if (o_tol && cli_parse_pos_double("--tol", o_tol, &o.tol))
+        return CLI_EXIT_USAGE;
+    if (o_conf) {
+        if (cli_parse_pos_double("--confidence", o_conf, &o.confidence))
+            return CLI_EXIT_USAGE;
+        if (!(o.confidence < 1))
+            return cli_error(CLI_EXIT_USAGE, "--confidence: %s must be between 0 and 1", o_conf);
+    }
+    if (o_samples) {
+        if (u64_opt("--samples", o_samples, &v))
+            return CLI_EXIT_USAGE;
+        if (!v)
+            return cli_error(CLI_EXIT_USAGE, "--samples: must be at least 1");
+        o.samples = v;
+    }
+    if (o_burnin) {
+        if (u64_opt("--burnin", o_burnin, &o.burnin))
+            return CLI_EXIT_USAGE;
+        o.burnin_set = 1;
+    }
+    if (o_thin) {
+        if (cli_parse_u32("--thin", o_thin, 1, &u))
+            return CLI_EXIT_USAGE;
+        o.thin = u;
+    }
+    if (o_chains) {
+        if (cli_parse_u32("--chains", o_chains, 1, &u))
+            return CLI_EXIT_USAGE;
+        o.chains = u;
+    }
+    if (o_batches) {
+        if (cli_parse_u32("--batches", o_batches, 20, &u))
+            return CLI_EXIT_USAGE;
+        o.batches = u;
+    }
+    if (o_max) {
+        if (u64_opt("--max-steps", o_max, &v))
+            return CLI_EXIT_USAGE;
+        o.max_steps = v;
+    }
+    if ((o_beta && cli_parse_pos_double("--beta", o_beta, &o.beta)) ||
+        (o_dt && cli_parse_pos_double("--dt", o_dt, &o.dt)))
+        return CLI_EXIT_USAGE;
+    if (o_int) {
+        if (strcmp(o_int, "em") == 0)
+            o.integrator = TSPU_INT_EM;
+        else if (strcmp(o_int, "lm") == 0)
+            o.integrator = TSPU_INT_LM;
+        else if (strcmp(o_int, "ud") == 0)
+            o.integrator = TSPU_INT_UD;
+        else
+            return cli_error(CLI_EXIT_USAGE, "--integrator: unknown integrator '%s' (em, lm or ud)", o_int);
+    }
+    o.mitigate = o_mit != NULL;
+
+    mat_t A = {0}, B = {0};
+    if ((rc = cli_read_square(pos[0], &A)))
+        return rc;
+    const unsigned n = (unsigned)A.rows;
+    if (npos > 1) {
+        rc = kind == K_LYAP ? cli_read_square(pos[1], &B) : cli_read_vector(pos[1], n, &B);
+        if (!rc && kind == K_LYAP && B.rows != n)
+            rc = cli_error(CLI_EXIT_USAGE, "%s: D is %zu x %zu, A is %u x %u", pos[1], B.rows, B.cols, n, n);
+        if (rc) {
+            mat_free(&A);
+            mat_free(&B);
+            return rc;
+        }
+    }
+    char err[512] = "";
+    if ((kind == K_LYAP || kind == K_EXPM ? tspu_algo_check_stable(n, A.v, err, sizeof err)
+                                          : tspu_algo_check_spd(n, A.v, err, sizeof err))) {
+        rc = cli_error(CLI_EXIT_USAGE, "%s: %s", pos[0], err);
+        goto out;
+    }
+    if ((rc = cli_open_device(c)))
+        goto out;
+    if (!c->seed_given) {
+        FILE *f = fopen("/dev/urandom", "rb");
+        if (!f || fread(&c->seed, sizeof c->seed, 1, f) != 1)
+            c->seed = (uint64_t)(cli_now() * 1e9);
+        if (f)
+            fclose(f);
+    }
+    o.seed = c->seed;
+    /* the library runs its own loops: Ctrl-C ends the program */
+    signal(SIGINT, SIG_DFL);
+    tspu_algo_result r;
+    memset(&r, 0, sizeof r);
+    switch (kind) {
+    case K_SOLVE: rc = tspu_algo_solve(c->dev, n, A.v, B.v, &o, &r, err, sizeof err); break;
+    case K_INV: rc = tspu_algo_inv(c->dev, n, A.v, &o, &r, err, sizeof err); break;
+    case K_LOGDET: rc = tspu_algo_logdet(c->dev, n, A.v, &o, &r, err, sizeof err); break;
+    case K_LYAP: rc = tspu_algo_lyap(c->dev, n, A.v, B.v, &o, &r, err, sizeof err); break;
+    default: rc = tspu_algo_expm(c->dev, n, A.v, &o, &r, err, sizeof err); break;
+    }
+    if (rc == TSPU_ALGO_E_INPUT) {
+        rc = cli_error(CLI_EXIT_USAGE, "%s: %s", pos[0], err);
+    } else if (rc < 0) {
+        rc = cli_error(CLI_EXIT_RUNTIME, "%s: %s", c->info.device, err[0] ? err : tspu_strerror(rc));
+    } else {
+        const int vec = r.cols == 1;
+        mat_t em = {.rows = r.rows, .cols = r.cols, .ndim = vec ? 1 : 2, .v = r.estimate};
+        mat_t sm = {.rows = r.rows, .cols = r.cols, .ndim = vec ? 1 : 2, .v = r.std_err};
+        if (kind == K_LOGDET) /* a scalar: one number */
+            em.ndim = sm.ndim = 1;
+        cli_result res = {.estimate = &em, .stderr_ = &sm, .samples = r.samples, .steps = r.steps,
+                          .device_seconds = r.device_seconds, .wall_seconds = cli_now() - c->t_start,
+                          .saturated = (r.flags & TSPU_ALGO_FLAG_SATURATED) != 0,
+                          .fifo_overflow = (r.flags & TSPU_ALGO_FLAG_FIFO_OVERFLOW) != 0};
+        algo_extra ex = {&r, kind};
+        rc = cli_emit_result(c, &res, extra_json, &ex);
+        if (r.flags & TSPU_ALGO_FLAG_TRUNCATED)
+            cli_warn("the plan was capped by --max-steps: the tolerance is not reached");
+    }
+    tspu_algo_result_free(&r);
+out:
+    cli_close_device(c);
+    mat_free(&A);
+    mat_free(&B);
+    return rc;
+}
+
+int cmd_solve(cli_ctx *c, int argc, char **argv) { return run_algo(c, argc, argv, K_SOLVE); }
+int cmd_inv(cli_ctx *c, int argc, char **argv) { return run_algo(c, argc, argv, K_INV); }
+int cmd_logdet(cli_ctx *c, int argc, char **argv) { return run_algo(c, argc, argv, K_LOGDET); }
+int cmd_lyap(cli_ctx *c, int argc, char **argv) { return run_algo(c, argc, argv, K_LYAP); }
+int cmd_expm(cli_ctx *c, int argc, char **argv) { return run_algo(c, argc, argv, K_EXPM); }
