@@ -348,16 +348,28 @@ int sess_map(sess *s, const double *A0, const double *A1, const double *b, doubl
     if (mitigate) {
         /* stochastic rounding of set 0: E[a] = h A 2^D exactly (error mitigation) */
         const double kf = h * s->mp.lsb_x / s->mp.lsb_f * ldexp(1.0, (int)s->cfg.drift_shift);
-        for (unsigned i = 0; i < nd * nd; i++) {
-            double v = s->A0[i] * kf, f = floor(v);
-            double q = f + (urand(&s->rng) < v - f ? 1.0 : 0.0);
-            if (q > 32767)
-                q = 32767;
-            if (q < -32768)
-                q = -32768;
-            s->mp.a[0][i] = (int16_t)q;
-            s->mp.A_eff[0][i] = q / kf;
-        }
+        int symm = 1;
+        for (unsigned i = 0; i < nd && symm; i++)
+            for (unsigned k = 0; k < i; k++)
+                if (s->A0[i * nd + k] != s->A0[k * nd + i])
+                    symm = 0;
+        for (unsigned i = 0; i < nd; i++)
+            for (unsigned k = 0; k < nd; k++) {
+                unsigned e = i * nd + k;
+                if (symm && k < i) { /* a symmetric A stays symmetric: mirror */
+                    s->mp.a[0][e] = s->mp.a[0][k * nd + i];
+                    s->mp.A_eff[0][e] = s->mp.A_eff[0][k * nd + i];
+                    continue;
+                }
+                double v = s->A0[e] * kf, f = floor(v);
+                double q = f + (urand(&s->rng) < v - f ? 1.0 : 0.0);
+                if (q > 32767)
+                    q = 32767;
+                if (q < -32768)
+                    q = -32768;
+                s->mp.a[0][e] = (int16_t)q;
+                s->mp.A_eff[0][e] = q / kf;
+            }
         if (!A1) {
             memcpy(s->mp.a[1], s->mp.a[0], sizeof s->mp.a[0]);
             memcpy(s->mp.A_eff[1], s->mp.A_eff[0], sizeof s->mp.A_eff[0]);
@@ -402,8 +414,10 @@ int sess_run(sess *s, char *err, size_t len)
             if (now_s() - tprog > 30.0)
                 return aerr(err, len, TSPU_E_TIMEOUT, "the unit made no progress for 30 s (phase %d, %llu steps)",
                             (int)ph, (unsigned long long)st.steps);
-            struct timespec ts = {0, 200000};
-            nanosleep(&ts, NULL);
+            if (now_s() - tprog > 0.002) { /* a real device: do not spin */
+                struct timespec ts = {0, 200000};
+                nanosleep(&ts, NULL);
+            }
         }
     }
     s->steps += st.steps;

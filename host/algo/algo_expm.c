@@ -261,7 +261,7 @@ int tspu_algo_expm(tspu_dev *dev, unsigned n, const double *A, const tspu_algo_o
     uint64_t Lb = (uint64_t)ceil(50.0 * relax / thin);
     if (Lb < 200)
         Lb = 200;
-    unsigned K0 = o->batches ? o->batches : 30, Kt = 0;
+    unsigned K0 = o->batches ? o->batches : 50, Kt = 0;
     if (o->samples) {
         Kt = o->batches ? o->batches : 50;
         Lb = o->samples / Kt ? o->samples / Kt : 1;

@@ -33,7 +33,7 @@ static double bar(unsigned nf, const double *wf, unsigned nr, const double *wr)
     }
     lo -= 50;
     hi += 50;
-    for (int it = 0; it < 200; it++) {
+    for (int it = 0; it < 64; it++) {
         double mid = 0.5 * (lo + hi), g = 0;
         for (unsigned i = 0; i < nf; i++)
             g += fermi(wf[i] - mid + M);

@@ -163,7 +163,7 @@ static int run_moments(sess *s, const mjob *j, tspu_algo_result *r, char *err, s
     double Lr = ceil(50.0 * j->relax);
     if (Lr < 2000)
         Lr = 2000;
-    unsigned K0 = o->batches ? o->batches : 30;
+    unsigned K0 = o->batches ? o->batches : 50;
     uint64_t burnin = o->burnin_set ? o->burnin : (uint64_t)ceil(12.0 * j->relax) + 200;
     unsigned Kc_fixed = 0;
     if (o->samples) {

@@ -1,0 +1,660 @@
+/*
+ * test_algo.c - accuracy suite of libtspualgo (tspu_algo.h) on the "model"
+ * device, through the device API exactly as the CLI uses it.
+ *
+ * What is tested
+ *   1. SPD suite: A = Q diag(l) Q^T (Q from the QR of a Gaussian matrix,
+ *      l log-spaced 1..kappa), N in {4, 8, 16}, kappa in {10, 100, 1000},
+ *      b Gaussian, fixed seeds (GSL mt19937).  solve, inv and logdet.
+ *      Each estimate is compared with the exact answer of the QUANTISED
+ *      problem the unit runs (result.A_eff / b_eff; LAPACKE dposv, dpotrf,
+ *      dpotri): every entry within 4 of its reported standard errors.  The
+ *      distance between the quantised and the float problem's answers
+ *      (quantisation error) is printed separately, beside the library's
+ *      first-order prediction result.quant_err (it is not part of std_err;
+ *      docs/algorithms.md).
+ *   2. lyap: stable non-symmetric A (SPD part + skew part), D = 2I and a
+ *      general SPD D, and a strongly non-normal A whose first x_range guess
+ *      saturates (exercises the retry).  Compared with the exact stationary
+ *      covariance of the discrete LM scheme run on the unit (discrete
+ *      Lyapunov equation, Kronecker form, LAPACKE dgesv), transformed as the
+ *      estimator does; the continuous solution A S + S A^T = D is printed
+ *      with the discretisation bias the planner predicted.
+ *   3. expm: symmetric and non-symmetric stable A: compared with the exact
+ *      lag-k map (I - h A_eff)^k (matrix powers) for calibration, and with
+ *      exp(-A_eff) (GSL gsl_linalg_exponential_ss) within 4 se + 2 x the
+ *      predicted bias.
+ *   4. Calibration over every z-score of the suite: the fraction within 2
+ *      standard errors must lie in [0.90, 0.985] (nominal 0.954; the band
+ *      allows for the correlation of the entries of one matrix and for the
+ *      ~2 % spread of batch-means error bars).
+ *   5. Twins: each check is run against a wrong answer and must fail:
+ *      solve and inv against the answer of (1 + 4 tol) A_eff (wrong by 4 tol
+ *      relative: the planner promises z * se <= tol * max|answer|, so the
+ *      largest entry is off by >= 4 z standard errors), logdet against
+ *      log det + 6 se, calibration with halved and with doubled error bars.
+ *   6. Input checks: not symmetric, not positive definite (Cholesky), not
+ *      stable (dgeev), non-finite, N larger than the device, quantisation
+ *      destroys positive definiteness (kappa = 1e7): each a one-line error.
+ *   7. Error mitigation: kappa = 1000 inv with --mitigate (stochastic
+ *      rounding per chain, 8 chains) against the UNquantised A^-1.
+ */
+#include <lapacke.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_linalg.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+
+#include "tspu_algo.h"
+#include "tt.h"
+
+#define NMAX 16
+
+/* ---- all z-scores, for the calibration check ------------------------------------ */
+static double *zs;
+static int *zfam, cur_fam;
+static size_t nz, zcap;
+static const char *fam_names[] = {"solve", "inv", "logdet", "lyap", "expm"};
+static void zpush(double z)
+{
+    if (nz == zcap) {
+        zcap = zcap ? 2 * zcap : 1024;
+        zs = realloc(zs, zcap * sizeof *zs);
+        zfam = realloc(zfam, zcap * sizeof *zfam);
+    }
+    zfam[nz] = cur_fam;
+    zs[nz++] = z;
+}
+
+static double zscan(size_t k, const double *est, const double *se, const double *ref, double scale_se, int push)
+{
+    double zmax = 0;
+    for (size_t i = 0; i < k; i++) {
+        double z = (est[i] - ref[i]) / (se[i] * scale_se);
+        if (push)
+            zpush(z);
+        zmax = fmax(zmax, fabs(z));
+    }
+    return zmax;
+}
+
+/* ---- problems --------------------------------------------------------------------- */
+static void rand_orth(gsl_rng *g, unsigned n, double *Q)
+{
+    double tau[NMAX];
+    for (unsigned i = 0; i < n * n; i++)
+        Q[i] = gsl_ran_gaussian(g, 1.0);
+    LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, (int)n, (int)n, Q, (int)n, tau);
+    LAPACKE_dorgqr(LAPACK_ROW_MAJOR, (int)n, (int)n, (int)n, Q, (int)n, tau);
+}
+
+static void make_spd(gsl_rng *g, unsigned n, double kappa, double *A)
+{
+    double Q[NMAX * NMAX];
+    rand_orth(g, n, Q);
+    for (unsigned i = 0; i < n; i++)
+        for (unsigned j = 0; j <= i; j++) {
+            double s = 0;
+            for (unsigned k = 0; k < n; k++)
+                s += Q[i * n + k] * pow(kappa, (double)k / (n - 1)) * Q[j * n + k];
+            A[i * n + j] = A[j * n + i] = s;
+        }
+}
+
+static void spd_inverse(unsigned n, const double *A, double *X)
+{
+    memcpy(X, A, sizeof(double) * n * n);
+    LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'U', (int)n, X, (int)n);
+    LAPACKE_dpotri(LAPACK_ROW_MAJOR, 'U', (int)n, X, (int)n);
+    for (unsigned i = 0; i < n; i++)
+        for (unsigned j = 0; j < i; j++)
+            X[i * n + j] = X[j * n + i];
+}
+
+static double spd_logdet(unsigned n, const double *A)
+{
+    double L[NMAX * NMAX], s = 0;
+    memcpy(L, A, sizeof L[0] * n * n);
+    LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (int)n, L, (int)n);
+    for (unsigned i = 0; i < n; i++)
+        s += 2 * log(L[i * n + i]);
+    return s;
+}
+
+static void spd_solve(unsigned n, const double *A, const double *b, double *x)
+{
+    double L[NMAX * NMAX];
+    memcpy(L, A, sizeof(double) * n * n);
+    memcpy(x, b, sizeof(double) * n);
+    LAPACKE_dposv(LAPACK_ROW_MAJOR, 'U', (int)n, 1, L, (int)n, x, 1);
+}
+
+static double la_maxabs_test(size_t k, const double *v)
+{
+    double m = 0;
+    for (size_t i = 0; i < k; i++)
+        m = fmax(m, fabs(v[i]));
+    return m;
+}
+
+static double rel_diff(size_t k, const double *a, const double *b)
+{
+    double d = 0, m = 0;
+    for (size_t i = 0; i < k; i++) {
+        d = fmax(d, fabs(a[i] - b[i]));
+        m = fmax(m, fabs(b[i]));
+    }
+    return d / m;
+}
+
+static void quiet(void *ctx, int level, const char *line)
+{
+    (void)ctx;
+    if (level == TSPU_ALGO_LOG_WARN)
+        printf("  # warning: %s\n", line);
+}
+
+static tspu_algo_opts opts(double tol, uint64_t seed)
+{
+    tspu_algo_opts o;
+    tspu_algo_opts_init(&o);
+    o.tol = tol;
+    o.seed = seed;
+    o.log = quiet;
+    return o;
+}
+
+static int open_model(tspu_dev **d, unsigned n)
+{
+    char spec[64];
+    snprintf(spec, sizeof spec, "model?n=%u", n);
+    int rc = tspu_open(d, spec);
+    if (rc)
+        printf("FAIL: open %s -- %s\n", spec, tspu_last_error(NULL));
+    return rc;
+}
+
+static double total_wall, total_dev;
+
+/* ---- 1. SPD suite --------------------------------------------------------------------- */
+static void spd_suite(void)
+{
+    static const unsigned Ns[] = {4, 8, 16};
+    static const double kappas[] = {10, 100, 1000};
+    gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
+    int twin_solve_caught = 0, twin_inv_caught = 0, twin_ld_caught = 0, twins = 0;
+    for (unsigned a = 0; a < 3; a++) {
+        const unsigned n = Ns[a];
+        tspu_dev *d;
+        if (open_model(&d, n))
+            continue;
+        for (unsigned c = 0; c < 3; c++) {
+            const double kappa = kappas[c];
+            gsl_rng_set(g, 1000 + 10 * n + c);
+            double A[NMAX * NMAX], b[NMAX], ref[NMAX * NMAX], ref0[NMAX * NMAX], refw[NMAX * NMAX];
+            make_spd(g, n, kappa, A);
+            for (unsigned i = 0; i < n; i++)
+                b[i] = gsl_ran_gaussian(g, 1.0) * sqrt(kappa);
+            char name[128], err[256];
+            tspu_algo_result r;
+            uint64_t seed = 77 + 3 * n + c;
+
+            /* solve */
+            cur_fam = 0;
+            tspu_algo_opts o = opts(0.01, seed);
+            snprintf(name, sizeof name, "solve N=%u kappa=%g", n, kappa);
+            if (tspu_algo_solve(d, n, A, b, &o, &r, err, sizeof err)) {
+                tt_check(0, name, "%s", err);
+            } else {
+                spd_solve(n, r.A_eff, r.b_eff, ref);
+                spd_solve(n, A, b, ref0);
+                double zmax = zscan(n, r.estimate, r.std_err, ref, 1, 1);
+                double qpred = 0;
+                for (unsigned i = 0; i < n; i++)
+                    qpred = fmax(qpred, fabs(r.quant_err[i]));
+                tt_check(zmax < 4 && !(r.flags & TSPU_ALGO_FLAG_SATURATED), name,
+                         "max |z| = %.2f vs the quantised problem's answer (flags %u)", zmax, r.flags);
+                tt_note("%s: max|z| %.2f, rel. stat. error %.2g, quantisation error %.2g (predicted %.2g), %llu steps, "
+                        "%.3f s device, %.3f s wall",
+                        name, zmax, rel_diff(n, r.estimate, ref), rel_diff(n, ref, ref0),
+                        qpred / la_maxabs_test(n, ref0), (unsigned long long)r.steps, r.device_seconds,
+                        r.wall_seconds);
+                total_wall += r.wall_seconds;
+                total_dev += r.device_seconds;
+                /* twin: the answer of (1 + 4 tol) A_eff, wrong by 4 tol relative */
+                for (unsigned i = 0; i < n; i++)
+                    refw[i] = ref[i] / (1 + 4 * o.tol);
+                twins++;
+                twin_solve_caught += zscan(n, r.estimate, r.std_err, refw, 1, 0) >= 4;
+                tspu_algo_result_free(&r);
+            }
+
+            /* inv */
+            cur_fam = 1;
+            o = opts(0.03, seed + 1000);
+            snprintf(name, sizeof name, "inv N=%u kappa=%g", n, kappa);
+            if (tspu_algo_inv(d, n, A, &o, &r, err, sizeof err)) {
+                tt_check(0, name, "%s", err);
+            } else {
+                spd_inverse(n, r.A_eff, ref);
+                spd_inverse(n, A, ref0);
+                double zmax = zscan((size_t)n * n, r.estimate, r.std_err, ref, 1, 0);
+                for (unsigned i = 0; i < n; i++) /* calibration: the upper triangle */
+                    for (unsigned j = i; j < n; j++)
+                        zpush((r.estimate[i * n + j] - ref[i * n + j]) / r.std_err[i * n + j]);
+                double qpred = la_maxabs_test((size_t)n * n, r.quant_err);
+                tt_check(zmax < 4 && !(r.flags & TSPU_ALGO_FLAG_SATURATED), name,
+                         "max |z| = %.2f vs the quantised problem's answer (flags %u)", zmax, r.flags);
+                tt_note("%s: max|z| %.2f, rel. stat. error %.2g, quantisation error %.2g (predicted %.2g), %llu steps, "
+                        "%.3f s device, %.3f s wall",
+                        name, zmax, rel_diff((size_t)n * n, r.estimate, ref), rel_diff((size_t)n * n, ref, ref0),
+                        qpred / la_maxabs_test((size_t)n * n, ref0), (unsigned long long)r.steps, r.device_seconds,
+                        r.wall_seconds);
+                total_wall += r.wall_seconds;
+                total_dev += r.device_seconds;
+                for (unsigned i = 0; i < n * n; i++)
+                    refw[i] = ref[i] / (1 + 4 * o.tol);
+                twin_inv_caught += zscan((size_t)n * n, r.estimate, r.std_err, refw, 1, 0) >= 4;
+                tspu_algo_result_free(&r);
+            }
+
+            /* logdet */
+            cur_fam = 2;
+            o = opts(0.05, seed + 2000);
+            snprintf(name, sizeof name, "logdet N=%u kappa=%g", n, kappa);
+            if (tspu_algo_logdet(d, n, A, &o, &r, err, sizeof err)) {
+                tt_check(0, name, "%s", err);
+            } else {
+                double lq = spd_logdet(n, r.A_eff), l0 = spd_logdet(n, A);
+                double z = (r.estimate[0] - lq) / r.std_err[0];
+                zpush(z);
+                tt_check(fabs(z) < 4 && !(r.flags & TSPU_ALGO_FLAG_SATURATED), name,
+                         "z = %.2f (estimate %.5f +- %.5f, quantised answer %.5f, flags %u)", z, r.estimate[0],
+                         r.std_err[0], lq, r.flags);
+                tt_note("%s: %.5f +- %.5f (z %.2f), Jarzynski %.5f +- %.5f, exact %.5f, quantisation %.2g (predicted "
+                        "%.2g), %u ramp pairs of %llu steps, %llu steps, %.3f s wall",
+                        name, r.estimate[0], r.std_err[0], z, r.logdet_jarzynski, r.logdet_jarzynski_se, l0, lq - l0,
+                        r.quant_err[0], r.plan.ramp_pairs, (unsigned long long)r.plan.ramp_steps,
+                        (unsigned long long)r.steps, r.wall_seconds);
+                total_wall += r.wall_seconds;
+                total_dev += r.device_seconds;
+                twin_ld_caught += fabs(r.estimate[0] - (lq + 6 * r.std_err[0])) / r.std_err[0] >= 4;
+                tspu_algo_result_free(&r);
+            }
+        }
+        tspu_close(d);
+    }
+    tt_check(twin_solve_caught == twins, "twin: solve check fails against the answer of (1 + 4 tol) A_eff",
+             "caught %d of %d", twin_solve_caught, twins);
+    tt_check(twin_inv_caught == twins, "twin: inv check fails against the answer of (1 + 4 tol) A_eff", "caught %d of %d",
+             twin_inv_caught, twins);
+    tt_check(twin_ld_caught == twins, "twin: logdet check fails against log det + 6 se", "caught %d of %d",
+             twin_ld_caught, twins);
+    gsl_rng_free(g);
+}
+
+/* ---- 2. lyap ------------------------------------------------------------------------- */
+/* solve K vec(X) = vec(Q) for the n^2 x n^2 Kronecker operator given by kop */
+static void kron_solve(unsigned n, const double *A, int discrete, const double *Q, double *X)
+{
+    const unsigned m = n * n;
+    double *K = calloc((size_t)m * m, sizeof(double));
+    lapack_int *ip = malloc(sizeof(lapack_int) * m);
+    for (unsigned i = 0; i < n; i++)
+        for (unsigned j = 0; j < n; j++)
+            for (unsigned k = 0; k < n; k++)
+                for (unsigned l = 0; l < n; l++) {
+                    double v;
+                    if (discrete) /* X - M X M^T */
+                        v = (i == k && j == l ? 1.0 : 0.0) - A[i * n + k] * A[j * n + l];
+                    else /* A X + X A^T */
+                        v = (j == l ? A[i * n + k] : 0.0) + (i == k ? A[j * n + l] : 0.0);
+                    K[(size_t)(i * n + j) * m + k * n + l] = v;
+                }
+    memcpy(X, Q, sizeof(double) * m);
+    LAPACKE_dgesv(LAPACK_ROW_MAJOR, (int)m, 1, K, (int)m, ip, X, 1);
+    free(K);
+    free(ip);
+}
+
+/* exact stationary covariance of the LM scheme x' = M x + c (xi + xi'):
+ * Cov x = S_y + c^2 I, S_y = M S_y M^T + c^2 (I+M)(I+M)^T (tests/test_model_stats.c) */
+static void lm_discrete_cov(unsigned n, const double *A, double h, double beta, double *S)
+{
+    double M[NMAX * NMAX], Q[NMAX * NMAX];
+    const double c2 = h / (2 * beta);
+    for (unsigned i = 0; i < n * n; i++)
+        M[i] = (i % (n + 1) == 0 ? 1.0 : 0.0) - h * A[i];
+    for (unsigned i = 0; i < n; i++)
+        for (unsigned j = 0; j < n; j++) {
+            double s = 0;
+            for (unsigned k = 0; k < n; k++)
+                s += (M[i * n + k] + (i == k)) * (M[j * n + k] + (j == k));
+            Q[i * n + j] = c2 * s;
+        }
+    kron_solve(n, M, 1, Q, S);
+    for (unsigned i = 0; i < n; i++)
+        S[i * n + i] += c2;
+}
+
+static void lyap_case(const char *label, unsigned n, const double *A, const double *D, double tol, uint64_t seed,
+                      int expect_retry)
+{
+    tspu_dev *d;
+    if (open_model(&d, n))
+        return;
+    tspu_algo_opts o = opts(tol, seed);
+    tspu_algo_result r;
+    char err[256], name[128];
+    cur_fam = 3;
+    snprintf(name, sizeof name, "lyap %s N=%u", label, n);
+    if (tspu_algo_lyap(d, n, A, D, &o, &r, err, sizeof err)) {
+        tt_check(0, name, "%s", err);
+        tspu_close(d);
+        return;
+    }
+    /* exact discrete target of what ran: the transformed At (r.A_eff), then
+     * the estimator's transform (beta/2) L S L^T */
+    double Sd[NMAX * NMAX], ref[NMAX * NMAX], cont[NMAX * NMAX], Dm[NMAX * NMAX];
+    lm_discrete_cov(n, r.A_eff, r.plan.h, r.plan.beta, Sd);
+    if (D) {
+        double L[NMAX * NMAX], T[NMAX * NMAX];
+        memcpy(L, D, sizeof(double) * n * n);
+        LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (int)n, L, (int)n);
+        for (unsigned i = 0; i < n; i++)
+            for (unsigned j = i + 1; j < n; j++)
+                L[i * n + j] = 0;
+        for (unsigned i = 0; i < n; i++)
+            for (unsigned j = 0; j < n; j++) {
+                double s = 0;
+                for (unsigned k = 0; k < n; k++)
+                    s += L[i * n + k] * Sd[k * n + j];
+                T[i * n + j] = s;
+            }
+        for (unsigned i = 0; i < n; i++)
+            for (unsigned j = 0; j < n; j++) {
+                double s = 0;
+                for (unsigned k = 0; k < n; k++)
+                    s += T[i * n + k] * L[j * n + k];
+                ref[i * n + j] = 0.5 * r.plan.beta * s;
+            }
+        memcpy(Dm, D, sizeof(double) * n * n);
+    } else {
+        for (unsigned i = 0; i < n * n; i++) {
+            ref[i] = r.plan.beta * Sd[i]; /* (beta/2) * 2 */
+            Dm[i] = (i % (n + 1) == 0) ? 2.0 : 0.0;
+        }
+    }
+    kron_solve(n, A, 0, Dm, cont);
+    double zmax = zscan((size_t)n * n, r.estimate, r.std_err, ref, 1, 1);
+    double bias = rel_diff((size_t)n * n, ref, cont);
+    double rc_ok = !(r.flags & TSPU_ALGO_FLAG_SATURATED) && (!expect_retry || (r.flags & TSPU_ALGO_FLAG_RETRIED));
+    tt_check(zmax < 4 && rc_ok, name, "max |z| = %.2f vs the exact discrete stationary covariance (flags %u)", zmax,
+             r.flags);
+    /* the continuous answer: within 4 se plus twice the planned bias */
+    double worst = 0, scale = la_maxabs_test((size_t)n * n, cont);
+    for (unsigned i = 0; i < n * n; i++)
+        worst = fmax(worst, fabs(r.estimate[i] - cont[i]) - 4 * r.std_err[i]);
+    snprintf(name, sizeof name, "lyap %s N=%u vs continuous A S + S A^T = D", label, n);
+    tt_check(worst <= 2 * r.plan.bias_est * scale + 1e-12, name,
+             "excess %.3g over 4 se, allowed 2 x bias %.3g (actual discretisation bias %.3g)", worst / scale,
+             r.plan.bias_est, bias);
+    tt_note("lyap %s N=%u: max|z| %.2f; discretisation bias %.2g relative (planned %.2g), h = %.4g, %llu steps, "
+            "retries %u, %.3f s wall",
+            label, n, zmax, bias, r.plan.bias_est, r.plan.h, (unsigned long long)r.steps, r.plan.retries,
+            r.wall_seconds);
+    total_wall += r.wall_seconds;
+    tspu_algo_result_free(&r);
+    tspu_close(d);
+}
+
+static void make_stable(gsl_rng *g, unsigned n, double kappa, double skew, double *A)
+{
+    make_spd(g, n, kappa, A);
+    for (unsigned i = 0; i < n; i++)
+        for (unsigned j = 0; j < i; j++) {
+            double s = gsl_ran_gaussian(g, skew);
+            A[i * n + j] += s;
+            A[j * n + i] -= s;
+        }
+}
+
+static void lyap_suite(void)
+{
+    gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
+    double A[NMAX * NMAX], D[NMAX * NMAX];
+    gsl_rng_set(g, 501);
+    make_stable(g, 4, 10, 1.0, A);
+    lyap_case("D=2I", 4, A, NULL, 0.03, 11, 0);
+    gsl_rng_set(g, 502);
+    make_stable(g, 8, 10, 1.0, A);
+    make_spd(g, 8, 5, D);
+    lyap_case("general D", 8, A, D, 0.03, 12, 0);
+    /* strongly non-normal: symmetric part indefinite, the first range guess is
+     * far too small (stationary variance ~ 600) */
+    double B[4] = {1.0, 50.0, 0.0, 1.5};
+    lyap_case("non-normal (saturation retry)", 2, B, NULL, 0.03, 13, 1);
+    gsl_rng_free(g);
+}
+
+/* ---- 3. expm --------------------------------------------------------------------------- */
+static void expm_case(const char *label, unsigned n, const double *A, double tol, uint64_t seed)
+{
+    tspu_dev *d;
+    if (open_model(&d, n))
+        return;
+    tspu_algo_opts o = opts(tol, seed);
+    tspu_algo_result r;
+    char err[256], name[128];
+    cur_fam = 4;
+    snprintf(name, sizeof name, "expm %s N=%u", label, n);
+    if (tspu_algo_expm(d, n, A, &o, &r, err, sizeof err)) {
+        tt_check(0, name, "%s", err);
+        tspu_close(d);
+        return;
+    }
+    double P[NMAX * NMAX], M[NMAX * NMAX], T[NMAX * NMAX];
+    for (unsigned i = 0; i < n * n; i++) {
+        M[i] = (i % (n + 1) == 0 ? 1.0 : 0.0) - r.plan.h * r.A_eff[i];
+        P[i] = (i % (n + 1) == 0) ? 1.0 : 0.0;
+    }
+    for (unsigned t = 0; t < r.plan.lag_steps; t++) {
+        for (unsigned i = 0; i < n; i++)
+            for (unsigned j = 0; j < n; j++) {
+                double s = 0;
+                for (unsigned k = 0; k < n; k++)
+                    s += P[i * n + k] * M[k * n + j];
+                T[i * n + j] = s;
+            }
+        memcpy(P, T, sizeof(double) * n * n);
+    }
+    gsl_matrix *G = gsl_matrix_alloc(n, n), *E = gsl_matrix_alloc(n, n);
+    for (unsigned i = 0; i < n * n; i++)
+        G->data[i] = -r.A_eff[i];
+    gsl_linalg_exponential_ss(G, E, GSL_PREC_DOUBLE);
+    double zmax = zscan((size_t)n * n, r.estimate, r.std_err, P, 1, 1);
+    tt_check(zmax < 4 && !(r.flags & (TSPU_ALGO_FLAG_SATURATED | TSPU_ALGO_FLAG_FIFO_OVERFLOW)), name,
+             "max |z| = %.2f vs (I - h A_eff)^k (flags %u)", zmax, r.flags);
+    double worst = 0, bias = 0;
+    for (unsigned i = 0; i < n * n; i++) {
+        worst = fmax(worst, fabs(r.estimate[i] - E->data[i]) - 4 * r.std_err[i]);
+        bias = fmax(bias, fabs(P[i] - E->data[i]));
+    }
+    snprintf(name, sizeof name, "expm %s N=%u vs exp(-A_eff)", label, n);
+    tt_check(worst <= 2 * r.plan.bias_est, name, "excess %.3g over 4 se, allowed 2 x bias %.3g", worst,
+             r.plan.bias_est);
+    tt_note("expm %s N=%u: max|z| %.2f, bias |(I-hA)^k - exp(-A)| %.2g (planned %.2g), k = %u, thin %u, %llu samples, "
+            "%llu steps, %.3f s wall",
+            label, n, zmax, bias, r.plan.bias_est, r.plan.lag_steps, r.plan.thin, (unsigned long long)r.samples,
+            (unsigned long long)r.steps, r.wall_seconds);
+    total_wall += r.wall_seconds;
+    gsl_matrix_free(G);
+    gsl_matrix_free(E);
+    tspu_algo_result_free(&r);
+    tspu_close(d);
+}
+
+static void expm_suite(void)
+{
+    gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
+    double A[NMAX * NMAX];
+    gsl_rng_set(g, 601);
+    make_spd(g, 4, 10, A);
+    for (unsigned i = 0; i < 16; i++)
+        A[i] *= 0.3; /* spectrum 0.3 .. 3 */
+    expm_case("symmetric", 4, A, 0.03, 21);
+    gsl_rng_set(g, 602);
+    make_stable(g, 8, 5, 0.5, A);
+    for (unsigned i = 0; i < 64; i++)
+        A[i] *= 0.5;
+    expm_case("non-symmetric", 8, A, 0.04, 22);
+    gsl_rng_free(g);
+}
+
+/* ---- 4. calibration ---------------------------------------------------------------------- */
+static double frac_within(double k, double scale)
+{
+    size_t in = 0;
+    for (size_t i = 0; i < nz; i++)
+        in += fabs(zs[i] / scale) < k;
+    return nz ? (double)in / nz : 0;
+}
+
+static void calibration(void)
+{
+    const double lo = 0.90, hi = 0.985;
+    double f2 = frac_within(2, 1), f1 = frac_within(1, 1), f3 = frac_within(3, 1), m = 0, v = 0;
+    for (size_t i = 0; i < nz; i++)
+        m += zs[i] / nz;
+    for (size_t i = 0; i < nz; i++)
+        v += (zs[i] - m) * (zs[i] - m) / (nz - 1);
+    tt_note("calibration over %zu z-scores: within 1 se %.3f (0.683), 2 se %.3f (0.954), 3 se %.3f (0.997); mean z "
+            "%.3f, var z %.3f",
+            nz, f1, f2, f3, m, v);
+    for (int f = 0; f < 5; f++) {
+        size_t c = 0, i1 = 0, i2 = 0;
+        double vv = 0;
+        for (size_t i = 0; i < nz; i++)
+            if (zfam[i] == f) {
+                c++;
+                i1 += fabs(zs[i]) < 1;
+                i2 += fabs(zs[i]) < 2;
+                vv += zs[i] * zs[i];
+            }
+        if (c)
+            tt_note("  %-6s %4zu z-scores: within 1 se %.3f, within 2 se %.3f, mean z^2 %.3f", fam_names[f], c,
+                    (double)i1 / c, (double)i2 / c, vv / c);
+    }
+    tt_check(f2 >= lo && f2 <= hi, "calibration: fraction within 2 se in [0.90, 0.985]", "%.3f", f2);
+    /* twins: the same z-scores with halved / doubled error bars must fail */
+    double fh = frac_within(2, 0.5), fd = frac_within(2, 2.0);
+    tt_check(!(fh >= lo && fh <= hi), "twin: calibration fails with halved error bars", "%.3f within 2 se", fh);
+    tt_check(!(fd >= lo && fd <= hi), "twin: calibration fails with doubled error bars", "%.3f within 2 se", fd);
+}
+
+/* ---- 6. input checks ------------------------------------------------------------------------ */
+static void expect_err(const char *name, int rc, const char *err, const char *needle)
+{
+    tt_check(rc == TSPU_ALGO_E_INPUT && strstr(err, needle) && !strchr(err, '\n'), name, "rc %d, message \"%s\"", rc,
+             err);
+    if (rc == TSPU_ALGO_E_INPUT)
+        tt_note("%s -> \"%s\"", name, err);
+}
+
+static void input_checks(void)
+{
+    tspu_dev *d;
+    if (open_model(&d, 4))
+        return;
+    tspu_algo_opts o = opts(0.1, 1);
+    tspu_algo_result r;
+    char err[256];
+    double ns[16] = {2, 1, 0, 0, 0, 2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 2};
+    double nspd[16] = {1, 2, 0, 0, 2, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1};
+    double unst[16] = {1, 0, 0, 0, 0, -0.5, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1};
+    double nanA[16] = {1, 0, 0, 0, 0, NAN, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1};
+    double b[4] = {1, 1, 1, 1}, binf[4] = {1, INFINITY, 1, 1};
+    expect_err("input: solve refuses a non-symmetric A", tspu_algo_solve(d, 4, ns, b, &o, &r, err, sizeof err), err,
+               "not symmetric");
+    expect_err("input: inv refuses an indefinite A (Cholesky)", tspu_algo_inv(d, 4, nspd, &o, &r, err, sizeof err),
+               err, "Cholesky");
+    expect_err("input: logdet refuses an indefinite A", tspu_algo_logdet(d, 4, nspd, &o, &r, err, sizeof err), err,
+               "positive definite");
+    expect_err("input: lyap refuses an unstable A", tspu_algo_lyap(d, 4, unst, NULL, &o, &r, err, sizeof err), err,
+               "not stable");
+    expect_err("input: expm refuses an unstable A", tspu_algo_expm(d, 4, unst, &o, &r, err, sizeof err), err,
+               "not stable");
+    expect_err("input: non-finite A", tspu_algo_inv(d, 4, nanA, &o, &r, err, sizeof err), err, "non-finite");
+    double I4[16] = {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1};
+    expect_err("input: non-finite b", tspu_algo_solve(d, 4, I4, binf, &o, &r, err, sizeof err), err, "non-finite");
+    double lyD[16] = {1, 0, 0, 0, 0, -1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1};
+    expect_err("input: lyap refuses an indefinite D", tspu_algo_lyap(d, 4, I4, lyD, &o, &r, err, sizeof err), err,
+               "D must be");
+    double A8[64] = {0};
+    for (int i = 0; i < 8; i++)
+        A8[i * 9] = 1;
+    expect_err("input: N larger than the device", tspu_algo_inv(d, 8, A8, &o, &r, err, sizeof err), err,
+               "larger than the device");
+    /* kappa 1e7: 16-bit couplings cannot hold the small eigenvalue */
+    gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(g, 9);
+    double K[16];
+    make_spd(g, 4, 1e7, K);
+    expect_err("input: kappa 1e7 is not representable in 16-bit couplings",
+               tspu_algo_inv(d, 4, K, &o, &r, err, sizeof err), err, "cannot be represented");
+    gsl_rng_free(g);
+    tspu_close(d);
+}
+
+/* ---- 7. error mitigation ----------------------------------------------------------------------- */
+static void mitigation(void)
+{
+    const unsigned n = 8;
+    tspu_dev *d;
+    if (open_model(&d, n))
+        return;
+    gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(g, 1000 + 10 * n + 2); /* the kappa = 1000 problem of the suite */
+    double A[NMAX * NMAX], ref0[NMAX * NMAX], refq[NMAX * NMAX];
+    make_spd(g, n, 1000, A);
+    spd_inverse(n, A, ref0);
+    char err[256];
+    tspu_algo_result r;
+    tspu_algo_opts o = opts(0.01, 4242);
+    o.mitigate = 1;
+    o.chains = 8;
+    if (tspu_algo_inv(d, n, A, &o, &r, err, sizeof err)) {
+        tt_check(0, "mitigate: inv kappa=1000", "%s", err);
+    } else {
+        spd_inverse(n, r.A_eff, refq);
+        double zmax = zscan((size_t)n * n, r.estimate, r.std_err, ref0, 1, 0);
+        tt_check(zmax < 4, "mitigate: pooled stochastically rounded chains vs the UNquantised A^-1",
+                 "max |z| = %.2f", zmax);
+        tt_note("mitigate: 8 chains, max|z| %.2f vs unquantised A^-1 (rel. error %.2g; one chain's rounding alone is "
+                "%.2g off), %llu steps, %.3f s wall",
+                zmax, rel_diff((size_t)n * n, r.estimate, ref0), rel_diff((size_t)n * n, refq, ref0),
+                (unsigned long long)r.steps, r.wall_seconds);
+        total_wall += r.wall_seconds;
+        tspu_algo_result_free(&r);
+    }
+    gsl_rng_free(g);
+    tspu_close(d);
+}
+
+int main(void)
+{
+    spd_suite();
+    lyap_suite();
+    expm_suite();
+    calibration();
+    input_checks();
+    mitigation();
+    tt_note("algorithm wall time %.1f s, emulated device time %.1f s", total_wall, total_dev);
+    free(zs);
+    free(zfam);
+    return tt_exit();
+}
