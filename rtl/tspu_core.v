@@ -69,7 +69,8 @@ module tspu_core #(
     input  wire        cmd_stop,
     input  wire        hold,
     output wire        held,
-    // results: moments (addr < T: sumsq[addr], T+i: sum[i]; T = N(N+1)/2)
+    // results: moments (addr < T: sumsq[addr], T+i: sum[i]; T = N(N+1)/2;
+    // T+N+k holds segment k as {dlambda, steps})
     input  wire        mom_re,
     input  wire [11:0] mom_addr,
     output wire [63:0] mom_rdata,
@@ -106,13 +107,19 @@ module tspu_core #(
     localparam CAW  = $clog2(CPLD);
     localparam T    = N * (N + 1) / 2;       // upper-triangle entries
     localparam MOMD = T + N;
-    localparam MAW  = $clog2(MOMD);
+    localparam MOMS = MOMD + 16;             // + the segment table {dlambda, steps}
+    localparam MAW  = $clog2(MOMS);
     localparam CW   = (C <= 1) ? 1 : $clog2(C);
+    localparam YW   = 32 + LW;                // |row sum Y| <= N 2^30
+    // |S| <= N 2^15 2^34 (work sum); |d16 round_shift(S, 16)| < 2^(52 + LW)
+    localparam SW   = 51 + LW;
+    localparam MW   = 53 + LW;                // serial product width
     /* verilator lint_off WIDTH */ // sized copies of integer parameters (values fit)
     localparam [LW-1:0] LAST_LANE  = N - 1;
     localparam [CW-1:0] LAST_CHUNK = C - 1;
     localparam [MAW-1:0] MOM_LAST  = MOMD - 1;
     localparam [MAW-1:0] TK        = T;
+    localparam [MAW-1:0] SEGBASE   = MOMD;
     localparam [7:0]    WORDS1     = N;
     localparam [7:0]    WORDS2     = 2 * N;
     /* verilator lint_on WIDTH */
@@ -124,34 +131,51 @@ module tspu_core #(
         if (P < 1 || P > 16 || (P & (P - 1)) != 0) begin : g_bad_p
             tspu_param_error_p_not_pow2_1_16 u_err ();
         end
-        if (MOMD > 4096) begin : g_bad_mom
+        if (MOMS > 4096) begin : g_bad_mom
             tspu_param_error_moments_too_large u_err ();
         end
     endgenerate
 
     // operand: sat16(round_shift(x, 16)); BREAK_ROUNDING drops the half LSB
-    function signed [16:0] f_op_raw;
+    // round_shift(x, 16) = x[31:16] + x[15]; it exceeds 32767 only when
+    // x[31:16] = 0x7FFF and x[15] = 1, so the clamp is a saturating increment
+    /* verilator lint_off UNUSEDSIGNAL */ // x[14:0] is below the rounding bit
+    function f_op_sat;
         input [31:0] x;
-        /* verilator lint_off UNUSEDSIGNAL */ // |t| <= 2^15: bits above 16 are sign copies
-        reg signed [32:0] t;
-        /* verilator lint_on UNUSEDSIGNAL */
         begin
-            t = ($signed({x[31], x}) + (BREAK_ROUNDING != 0 ? 33'sd0 : 33'sd32768)) >>> 16;
-            f_op_raw = t[16:0]; // |t| <= 2^15, 17 bits hold it
+            f_op_sat = BREAK_ROUNDING == 0 && x[15] && x[31:16] == 16'h7FFF;
         end
     endfunction
     function [15:0] f_op;
         input [31:0] x;
-        reg signed [16:0] r;
         begin
-            r = f_op_raw(x);
-            f_op = (r > 17'sd32767) ? 16'h7FFF : r[15:0];
+            f_op = x[31:16] + {15'd0, BREAK_ROUNDING == 0 && x[15] && !f_op_sat(x)};
         end
     endfunction
-    function f_op_sat;
-        input [31:0] x;
+    /* verilator lint_on UNUSEDSIGNAL */
+
+    // the integrator datapath is DW bits wide: every sum below is bounded by
+    // 2^36 in magnitude (32-bit terms, noise < 2^31, scale16 results clamped
+    // to 2^34), and only its sat32 is ever used
+    localparam DW = 38;
+    function [DW-1:0] d_sx32;
+        input [31:0] v;
         begin
-            f_op_sat = f_op_raw(x) > 17'sd32767;
+            d_sx32 = {{(DW - 32){v[31]}}, v};
+        end
+    endfunction
+    /* verilator lint_off UNUSEDSIGNAL */ // only bits 31 and up decide
+    function d_is_sat;
+        input [DW-1:0] v;
+        begin
+            d_is_sat = !(&v[DW-1:31] || ~|v[DW-1:31]);
+        end
+    endfunction
+    /* verilator lint_on UNUSEDSIGNAL */
+    function [31:0] d_sat32;
+        input [DW-1:0] v;
+        begin
+            d_sat32 = d_is_sat(v) ? (v[DW-1] ? 32'h80000000 : 32'h7FFFFFFF) : v[31:0];
         end
     endfunction
 
@@ -176,12 +200,18 @@ module tspu_core #(
     wire [2:0]  seq_phase;
     wire [31:0] cur_dl;
     wire        seq_keep, seq_done;
-    tspu_sequencer u_seq (
+    // the segment table lives in the moment RAM (words SEGBASE + k): it is
+    // read there every busy cycle the keep pass leaves the port free (the
+    // keep pass only runs in the sampling phase, where cur_dl is unused)
+    wire [3:0]  seq_tab_idx;
+    wire [63:0] seq_tab_q;
+    tspu_sequencer #(.EXT_TABLE(1)) u_seq (
         .clk(clk), .rst(rst), .start(seq_start), .commit(seq_commit),
         .cfg_burnin(cfg_burnin), .cfg_thin(cfg_thin), .cfg_n_samples(cfg_n_samples),
         .cfg_n_segments(cfg_n_segments),
         .seg_we(seg_we && host_ok), .seg_addr(seg_addr), .seg_steps(seg_steps),
-        .seg_dlambda(seg_dlambda),
+        .seg_dlambda(seg_dlambda), .tab_idx(seq_tab_idx),
+        .tab_steps(seq_tab_q[31:0]), .tab_dl(seq_tab_q[63:32]),
         .phase(seq_phase), .cur_dl(cur_dl), .keep(seq_keep), .samples(samples),
         .done(seq_done));
     assign phase = (ctl == C_IDLE) ? PH_IDLE : seq_phase;
@@ -223,7 +253,9 @@ module tspu_core #(
     reg [LW-1:0] q_row;
 
     reg [16*NP-1:0] opr;   // operands in use (rotates by P per chunk)
-    reg [16*NP-1:0] opn;   // operands being produced (Jacobi double buffer)
+    /* verilator lint_off UNUSEDSIGNAL */ // opn[15:0] (last step's lane 0) shifts out
+    reg [16*N-1:0]  opn;   // operands being produced (Jacobi double buffer)
+    /* verilator lint_on UNUSEDSIGNAL */
 
     // coupling word address {set, row, chunk} = (set*N + row)*C + chunk
     /* verilator lint_off UNUSEDSIGNAL */ // 32-bit arithmetic, CAW bits used
@@ -246,7 +278,9 @@ module tspu_core #(
 
     reg         aux_en;
     reg  [15:0] aux_a, aux_b;
+    /* verilator lint_off UNUSEDSIGNAL */ // |Y| < 2^(YW-1): the bits above YW are sign copies
     wire signed [39:0] acc;
+    /* verilator lint_on UNUSEDSIGNAL */
     wire signed [31:0] prod0;
     tspu_mac_array #(.P(P)) u_mac (
         .clk(clk), .mul_en(m_valid), .coef(coef), .opw(opr[16*P-1:0]),
@@ -305,13 +339,28 @@ module tspu_core #(
     reg          got0, got1;
     reg [31:0]   f0_r, f1_r, b0_r, b1_r, fs_r, p1_r, x1_r, p2_r;
     reg [15:0]   op1_r;
-    reg signed [63:0] s_acc;
+    reg signed [SW-1:0] s_acc;
+
+    // ---- scale16, shared by P1 (Y, D) and the UD kicks (prod0, Sa / So) -----
+    // scale16(v, s) = round(v 2^16 / 2^s) = (t >>> 1) + t[0], t = (v 2^17) >>> s
+    // (s = 0: t[0] = 0, exact).  Only sat32 of sums with terms below 2^32 is
+    // ever taken, so (t >>> 1) is clamped to [-2^34, 2^34 - 1]: a clamped
+    // value saturates all those sums to the same side as the exact one.
+    // The UD states never overlap a P1 row (the next lane issues after U4).
+    wire          sc_ud = (ls == LS_U2) || (ls == LS_U3) || (ls == LS_U4);
+    wire [YW-1:0] sc_v  = sc_ud ? {{(YW - 32){prod0[31]}}, prod0} : acc[YW-1:0];
+    wire [5:0]    sc_s  = sc_ud ? u_sh : cfg_drift_shift;
+    wire signed [YW+16:0] sc_t = $signed({sc_v, 17'd0}) >>> sc_s;
+    wire          sc_hi = !sc_t[YW+16] && (|sc_t[YW+16:35]);
+    wire          sc_lo = sc_t[YW+16] && !(&sc_t[YW+16:35]);
+    wire [34:0]   sc_c  = sc_hi ? {1'b0, {34{1'b1}}} : sc_lo ? {1'b1, 34'd0} : sc_t[35:1];
+    wire [DW-1:0] sc    = {{(DW - 35){sc_c[34]}}, sc_c} + {{(DW - 1){1'b0}}, sc_t[0]};
 
     // ---- P1: force of the finished row (fast and slow) --------------------
     wire [31:0] bsel = fast_reg ? bq : (y_set ? b1_r : b0_r);
-    wire signed [63:0] f_pre = f_scale16({{24{acc[39]}}, acc}, cfg_drift_shift) - f_sx32(bsel);
-    wire [31:0] f_new = f_sat32(f_pre);
-    wire        f_sat = y_valid && f_is_sat32(f_pre);
+    wire [DW-1:0] f_pre = sc - d_sx32(bsel);
+    wire [31:0] f_new = d_sat32(f_pre);
+    wire        f_sat = y_valid && d_is_sat(f_pre);
     reg  [31:0] f_reg;
 
     // ---- integrate (EM / LM) and UD steps ---------------------------------
@@ -319,28 +368,29 @@ module tspu_core #(
     wire signed [12:0] xi_sum = is_lm ? ($signed({xi[11], xi}) +
                               (xip_ok[wb_lane] ? $signed({xipq[11], xipq}) : 13'sd0))
                               : $signed({xi[11], xi});
-    wire signed [63:0] noise_t = {{51{xi_sum[12]}}, xi_sum} <<< cfg_noise_shift;
-    wire signed [63:0] lm_pre  = f_sx32(xq) - f_sx32(f_in) + noise_t;
+    // xi_sum << Sn (Sn <= 20): |noise| <= 2040 * 2^20 < 2^31; UD (not LM) uses xi alone
+    wire signed [32:0] noise_t = $signed({{20{xi_sum[12]}}, xi_sum}) <<< cfg_noise_shift;
+    wire [DW-1:0] noise_d = {{(DW - 33){noise_t[32]}}, noise_t};
+    wire [DW-1:0] lm_pre  = d_sx32(xq) - d_sx32(f_in) + noise_d;
     // UD, one product per state (multiplier 0 of the MAC array, prod0)
     wire [5:0]   u_sh      = (ls == LS_U3) ? cfg_ko_shift : cfg_ka_shift;
-    wire signed [63:0] u_scaled = f_scale16({{32{prod0[31]}}, prod0}, u_sh);
-    wire signed [63:0] p1_pre  = f_sx32(pq) - f_sx32(fs_r);
-    wire [31:0]  p1_v      = f_sat32(p1_pre);
-    wire signed [63:0] x1_pre  = f_sx32(xq) + u_scaled;
-    wire signed [63:0] p2_pre  = f_sx32(p1_r) - u_scaled + ({{52{xi[11]}}, xi} <<< cfg_noise_shift);
-    wire [31:0]  p2_v      = f_sat32(p2_pre);
-    wire signed [63:0] x2_pre  = f_sx32(x1_r) + u_scaled;
+    wire [DW-1:0] p1_pre  = d_sx32(pq) - d_sx32(fs_r);
+    wire [31:0]  p1_v      = d_sat32(p1_pre);
+    wire [DW-1:0] x1_pre  = d_sx32(xq) + sc;
+    wire [DW-1:0] p2_pre  = d_sx32(p1_r) - sc + noise_d;
+    wire [31:0]  p2_v      = d_sat32(p2_pre);
+    wire [DW-1:0] x2_pre  = d_sx32(x1_r) + sc;
 
     wire wb_fast = q_valid && fast_reg;
     wire wb_slow = (ls == LS_INTEG && !is_ud) || ls == LS_U4;
     assign wb_valid  = wb_fast || wb_slow;
     assign wb_lane   = wb_fast ? q_row : lane_r;
     wire   wb_ud     = ls == LS_U4;
-    wire signed [63:0] wb_pre = wb_ud ? x2_pre : lm_pre;
-    assign wb_x      = f_sat32(wb_pre);
+    wire [DW-1:0] wb_pre = wb_ud ? x2_pre : lm_pre;
+    assign wb_x      = d_sat32(wb_pre);
     assign wb_p      = p2_r;
     assign wb_pwrite = wb_ud;
-    wire   wb_xsat   = wb_valid && f_is_sat32(wb_pre);
+    wire   wb_xsat   = wb_valid && d_is_sat(wb_pre);
     wire [15:0] wb_op = f_op(wb_x);
     wire   wb_opsat  = wb_valid && f_op_sat(wb_x);
 
@@ -351,12 +401,18 @@ module tspu_core #(
 
     // ---- serial multiplier (interpolation, work) ---------------------------
     reg                mul_start;
-    reg  signed [63:0] mul_a;
+    reg  [MW-1:0]      mul_a;
     reg  signed [17:0] mul_b;
     wire               mul_done;
-    wire signed [63:0] mul_p;
-    tspu_serial_mul u_smul (.clk(clk), .rst(rst), .start(mul_start), .a(mul_a), .b(mul_b),
-                            .done(mul_done), .p(mul_p));
+    wire [MW-1:0]      mul_p;
+    tspu_serial_mul #(.W(MW)) u_smul (.clk(clk), .rst(rst), .start(mul_start), .a(mul_a),
+                            .b(mul_b), .done(mul_done), .p(mul_p));
+    wire [63:0]        mul_p64 = {{(64 - MW){mul_p[MW-1]}}, mul_p};
+    // operands of the serial products, MW bits
+    wire [MW-1:0] df_m  = {{(MW - 32){f1_r[31]}}, f1_r} - {{(MW - 32){f0_r[31]}}, f0_r};
+    wire [MW-1:0] db_m  = {{(MW - 32){b1_r[31]}}, b1_r} - {{(MW - 32){b0_r[31]}}, b0_r};
+    wire [MW-1:0] s16_m = {{(MW - SW + 16){s_acc[SW-1]}}, s_acc[SW-1:16]}
+                          + {{(MW - 1){1'b0}}, s_acc[15]};   // round_shift(S, 16)
 
     // ---- init refresh, keep pass --------------------------------------------
     reg [LW-1:0] ir;            // init read lane
@@ -381,23 +437,27 @@ module tspu_core #(
     reg [1:0]     kdrain;
     wire [15:0]   k1_op = f_op(k1_mp ? pq : xq);
     wire [15:0]   xq_op = f_op(xq);
-    /* verilator lint_off UNUSEDSIGNAL */ // F0 + round(l1 (F1 - F0) / 2^15) is within [F0, F1]
-    wire signed [63:0] interp = f_sx32(f0_r) + f_round_shift(mul_p, 6'd15);
-    /* verilator lint_on UNUSEDSIGNAL */
+    // F0 + round(l1 (F1 - F0) / 2^15) is within [F0, F1]: the low 32 bits suffice
+    wire [31:0] interp = f0_r + mul_p[46:15] + {31'd0, mul_p[14]};
 
     // moment memory
     reg            mom_clr_we;
     reg [MAW-1:0]  mom_clr_a;
-    wire           mom_we = mom_clr_we || (k2_valid && !k2_mp && mom_ok);
-    wire [MAW-1:0] mom_wa = mom_clr_we ? mom_clr_a : k2_k;
+    wire           seg_wr = seg_we && host_ok;   // segment table word (host)
+    wire           mom_we = mom_clr_we || (k2_valid && !k2_mp && mom_ok) || seg_wr;
+    wire [MAW-1:0] mom_wa = mom_clr_we ? mom_clr_a : seg_wr ? SEGBASE + {{(MAW - 4){1'b0}}, seg_addr}
+                          : k2_k;
     wire [63:0]    mom_q;
-    wire [63:0]    mom_wd = mom_clr_we ? 64'd0 :
+    wire [63:0]    mom_wd = mom_clr_we ? 64'd0 : seg_wr ? {seg_dlambda, seg_steps} :
                    mom_q + (k2_sum ? {{48{k2_val[15]}}, k2_val} : {{32{prod0[31]}}, prod0});
-    tspu_ram #(.W(64), .DEPTH(MOMD), .AW(MAW)) u_mom (
+    wire           mom_seg_re = busy && !k1_valid;
+    tspu_ram #(.W(64), .DEPTH(MOMS), .AW(MAW)) u_mom (
         .clk(clk), .we(mom_we), .waddr(mom_wa), .wdata(mom_wd),
-        .re((k1_valid && !k1_mp) || (mom_re && host_ok)),
-        .raddr(k1_valid ? k1_k : mom_addr[MAW-1:0]), .rdata(mom_q));
+        .re((k1_valid && !k1_mp) || (mom_re && host_ok) || mom_seg_re),
+        .raddr(k1_valid ? k1_k : mom_seg_re ? SEGBASE + {{(MAW - 4){1'b0}}, seq_tab_idx}
+               : mom_addr[MAW-1:0]), .rdata(mom_q));
     assign mom_rdata = mom_q;
+    assign seq_tab_q = mom_q;
 
     // sample FIFO
     wire          fifo_clear = seq_start;
@@ -455,14 +515,23 @@ module tspu_core #(
     reg [2:0]  ud_sat_now;
     wire [3:0] sat_inc = {3'd0, la_sat_now} + {3'd0, f_sat} + {3'd0, wb_xsat} +
                          {3'd0, wb_opsat} + {3'd0, init_sat} + {1'b0, ud_sat_now};
+    wire [32:0] sat_sum = {1'b0, sat_count} + {29'd0, sat_inc};
 
     // ---- operand buffers ---------------------------------------------------
-    reg  [16*NP-1:0] opn_next;
-    always @(*) begin
-        opn_next = opn;
-        if (wb_valid) opn_next[16*wb_lane +: 16] = wb_op;
-        if (init_wr)  opn_next[16*iq_lane +: 16] = init_op;
-    end
+    // Every producer (fast rows, slow lanes, the initial refresh; never two
+    // at once) writes lanes 0..N-1 in order, so opn is a shift register: the
+    // new operand enters at the top, and after lane N-1 lane i is at i.
+    wire             op_wr  = wb_valid || init_wr;
+    wire [15:0]      op_in  = wb_valid ? wb_op : init_op;
+    wire [16*N-1:0]  opn_sh = {op_in, opn[16*N-1:16]};
+    wire [16*NP-1:0] opn_next;
+    generate
+        if (NP > N) begin : g_pad
+            assign opn_next = {{(16 * (NP - N)){1'b0}}, opn_sh}; // padding columns: 0
+        end else begin : g_nopad
+            assign opn_next = opn_sh;
+        end
+    endgenerate
     wire swap = (wb_valid && wb_lane == LAST_LANE) || (init_wr && iq_lane == LAST_LANE);
     // a fast step ends with its last write-back, a slow one in C_SLOW_END
     assign obs_step_done = (wb_fast && wb_lane == LAST_LANE) || ctl == C_SLOW_END;
@@ -480,9 +549,9 @@ module tspu_core #(
     always @(posedge clk) begin
         if (rst) begin
             opr <= {16*NP{1'b0}};
-            opn <= {16*NP{1'b0}};
+            opn <= {16*N{1'b0}};
         end else begin
-            opn <= opn_next;
+            if (op_wr) opn <= opn_sh;
             if (swap)
                 opr <= opn_next;
             else if (m_valid)
@@ -502,7 +571,7 @@ module tspu_core #(
     wire last_iss = iss_row == LAST_LANE && iss_chunk == LAST_CHUNK;
     assign seq_commit = (ctl == C_FAST && last_iss) || ctl == C_SLOW_END;
     /* verilator lint_off UNUSEDSIGNAL */ // only the sign bit decides overflow
-    wire [63:0] work_sum = work + mul_p;
+    wire [63:0] work_sum = work + mul_p64;
     /* verilator lint_on UNUSEDSIGNAL */
 
 
@@ -533,15 +602,15 @@ module tspu_core #(
         aux_en = 1'b0; aux_a = 16'd0; aux_b = 16'd0; ud_sat_now = 3'd0;
         if (ls == LS_INTEG && is_ud) begin
             aux_en = 1'b1; aux_a = f_op(p1_v); aux_b = cfg_ka;
-            ud_sat_now = {2'd0, f_is_sat32(p1_pre)} + {2'd0, f_op_sat(p1_v)};
+            ud_sat_now = {2'd0, d_is_sat(p1_pre)} + {2'd0, f_op_sat(p1_v)};
         end
         if (ls == LS_U2) begin
             aux_en = 1'b1; aux_a = op1_r; aux_b = cfg_ko;
-            ud_sat_now = {2'd0, f_is_sat32(x1_pre)};
+            ud_sat_now = {2'd0, d_is_sat(x1_pre)};
         end
         if (ls == LS_U3) begin
             aux_en = 1'b1; aux_a = f_op(p2_v); aux_b = cfg_ka;
-            ud_sat_now = {2'd0, f_is_sat32(p2_pre)} + {2'd0, f_op_sat(p2_v)};
+            ud_sat_now = {2'd0, d_is_sat(p2_pre)} + {2'd0, f_op_sat(p2_v)};
         end
         if (k1_valid && !k1_sum && !k1_mp) begin
             aux_en = 1'b1; aux_a = opi; aux_b = k1_op;
@@ -578,7 +647,7 @@ module tspu_core #(
             lambda_acc <= 32'd0; work <= 64'd0; mom_count <= 32'd0;
             keep_reg <= 1'b0; stop_req <= 1'b0; fast_reg <= 1'b1; xip_ok <= {N{1'b0}};
             need0 <= 1'b1; need1 <= 1'b0; set_reg <= 1'b0; d16_reg <= 17'sd0;
-            la_reg <= 32'd0; l1_reg <= 16'd0; s_acc <= 64'sd0;
+            la_reg <= 32'd0; l1_reg <= 16'd0; s_acc <= {SW{1'b0}};
             cur_row <= {LW{1'b0}}; cur_chunk <= {CW{1'b0}}; lane_r <= {LW{1'b0}};
             slow_set <= 1'b0; first_iss <= 1'b0; ir <= {LW{1'b0}}; iq_valid <= 1'b0;
             kmode <= K_END; kdrain <= 2'd0; ls <= LS_IDLE; got0 <= 1'b0; got1 <= 1'b0;
@@ -586,8 +655,7 @@ module tspu_core #(
             // saturation counter (saturating) and sticky flag
             if (sat_inc != 4'd0) begin
                 flags[0] <= 1'b1;
-                sat_count <= (sat_count > 32'hFFFFFFFF - {28'd0, sat_inc}) ? 32'hFFFFFFFF
-                             : sat_count + {28'd0, sat_inc};
+                sat_count <= sat_sum[32] ? 32'hFFFFFFFF : sat_sum[31:0];
             end
             if (seq_done) flags[4] <= 1'b1;
             if (host_st_we) xip_ok <= {N{1'b0}};
@@ -598,7 +666,7 @@ module tspu_core #(
             if (do_next_fast || do_next_slow) begin
                 la_reg <= la_c; l1_reg <= b_l1; d16_reg <= b_d16;
                 need0 <= b_need0; need1 <= b_need1; fast_reg <= b_fast; set_reg <= b_set;
-                s_acc <= 64'sd0;
+                s_acc <= {SW{1'b0}};
             end
 
             case (ctl)
@@ -654,7 +722,7 @@ module tspu_core #(
                             ctl <= C_SLOW_WORK;
                             if (d16_reg != 17'sd0) begin
                                 mul_start <= 1'b1;
-                                mul_a <= f_round_shift(s_acc, 6'd16);
+                                mul_a <= s16_m;
                                 mul_b <= {d16_reg[16], d16_reg};
                             end
                         end else begin
@@ -669,11 +737,11 @@ module tspu_core #(
                         ctl <= C_SLOW_END;
                     end else if (mul_done) begin
                         // saturating 64-bit add (model: __builtin_add_overflow)
-                        if (work[63] == mul_p[63] && work_sum[63] != work[63]) begin
-                            work <= mul_p[63] ? 64'h8000000000000000 : 64'h7FFFFFFFFFFFFFFF;
+                        if (work[63] == mul_p64[63] && work_sum[63] != work[63]) begin
+                            work <= mul_p64[63] ? 64'h8000000000000000 : 64'h7FFFFFFFFFFFFFFF;
                             flags[2] <= 1'b1;
                         end else begin
-                            work <= work + mul_p;
+                            work <= work_sum;
                         end
                         ctl <= C_SLOW_END;
                     end
@@ -709,26 +777,26 @@ module tspu_core #(
                 LS_B1: begin b1_r <= bq; ls <= LS_WY; end
                 LS_WY: if ((got0 || !need0) && (got1 || !need1)) begin
                     if (need0 && need1) begin
-                        mul_start <= 1'b1; mul_a <= f_sx32(f1_r) - f_sx32(f0_r);
+                        mul_start <= 1'b1; mul_a <= df_m;
                         mul_b <= {2'b00, l1_reg}; ls <= LS_INT;
                     end else begin
                         fs_r <= need0 ? f0_r : f1_r; ls <= LS_INTEG;
                     end
                 end
                 LS_INT: if (mul_done) begin
-                    fs_r <= interp[31:0]; // lies between F0 and F1: fits 32 bits
+                    fs_r <= interp;
                     if (d16_reg != 17'sd0) begin
                         mul_start <= 1'b1;
-                        mul_a <= (f_sx32(f1_r) - f_sx32(f0_r)) - (f_sx32(b1_r) - f_sx32(b0_r));
+                        mul_a <= df_m - db_m;
                         mul_b <= {{2{xq_op[15]}}, xq_op};
                         ls <= LS_WK;
                     end else ls <= LS_INTEG;
                 end
-                LS_WK: if (mul_done) begin s_acc <= s_acc + mul_p; ls <= LS_INTEG; end
+                LS_WK: if (mul_done) begin s_acc <= s_acc + mul_p[SW-1:0]; ls <= LS_INTEG; end
                 LS_INTEG: if (is_ud) begin
                     p1_r <= p1_v; op1_r <= f_op(p1_v); ls <= LS_U2;
                 end else ls <= LS_IDLE;
-                LS_U2: begin x1_r <= f_sat32(x1_pre); ls <= LS_U3; end
+                LS_U2: begin x1_r <= d_sat32(x1_pre); ls <= LS_U3; end
                 LS_U3: begin p2_r <= p2_v; ls <= LS_U4; end
                 LS_U4: ls <= LS_IDLE;
                 default: ls <= LS_IDLE;

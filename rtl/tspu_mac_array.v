@@ -42,14 +42,26 @@ module tspu_mac_array #(
     endgenerate
     assign prod0 = $signed(prod_flat[31:0]);
 
-    // adder tree (written as a loop; synthesis balances it)
-    reg signed [39:0] sum;
-    integer i;
-    always @(*) begin
-        sum = 40'sd0;
-        for (i = 0; i < P; i = i + 1)
-            sum = sum + {{8{prod_flat[32*i+31]}}, prod_flat[32*i +: 32]};
-    end
+    // balanced adder tree, each level one bit wider than the one below it
+    // (products are 32 bits, level l sums 2^l of them in 32 + l bits)
+    localparam LG = (P <= 1) ? 0 : $clog2(P);
+    genvar l, j;
+    generate
+        for (l = 0; l <= LG; l = l + 1) begin : g_lvl
+            wire [(32 + l) * (P >> l) - 1:0] s;
+            for (j = 0; j < (P >> l); j = j + 1) begin : g_node
+                if (l == 0) begin : g_leaf
+                    assign s[32*j +: 32] = prod_flat[32*j +: 32];
+                end else begin : g_add
+                    wire [32 + l - 2:0] lo = g_lvl[l-1].s[(32 + l - 1) * (2 * j) +: 32 + l - 1];
+                    wire [32 + l - 2:0] hi = g_lvl[l-1].s[(32 + l - 1) * (2 * j + 1) +: 32 + l - 1];
+                    assign s[(32 + l) * j +: 32 + l] = {lo[32 + l - 2], lo} + {hi[32 + l - 2], hi};
+                end
+            end
+        end
+    endgenerate
+    wire [31 + LG:0] tree = g_lvl[LG].s;
+    wire signed [39:0] sum = {{(8 - LG){tree[31 + LG]}}, tree};
 
     always @(posedge clk)
         if (acc_en)

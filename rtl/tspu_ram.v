@@ -22,7 +22,16 @@ module tspu_ram #(
         end
     endgenerate
 
+    // The engine never reads a word in the cycle it writes it (a block RAM
+    // returns undefined data then): no_rw_check keeps yosys from building
+    // read-during-write bypass logic; simulation reports any such cycle.
+    (* no_rw_check *)
     reg [W-1:0] mem [0:DEPTH-1];
+`ifndef SYNTHESIS
+    always @(posedge clk)
+        if (we && re && waddr == raddr)
+            $display("FAIL: tspu_ram %m: word %0d read and written in one cycle", waddr);
+`endif
 
     always @(posedge clk) begin
         if (we)

@@ -5,7 +5,13 @@
 // n_samples are kept, then done.  One commit pulse per finished step.
 // The segment table (16 x {steps, dlambda}) is written by the host; cur_dl
 // is the dlambda of the current segment, valid two cycles after a commit.
-module tspu_sequencer (
+// EXT_TABLE = 1: the table lives outside (tspu_core keeps it in spare words
+// of the moment RAM); the owner reads entry tab_idx every cycle and returns
+// it on tab_steps / tab_dl one cycle later (a registered RAM read), which
+// gives the same timing as the internal table.
+module tspu_sequencer #(
+    parameter EXT_TABLE = 0
+) (
     input  wire        clk,
     input  wire        rst,
     input  wire        start,       // clears counters, enters burn-in
@@ -17,9 +23,14 @@ module tspu_sequencer (
     input  wire        seg_we,
     input  wire [3:0]  seg_addr,
     input  wire [31:0] seg_steps,
+    /* verilator lint_off UNUSEDSIGNAL */ // EXT_TABLE selects seg_dlambda or tab_*
     input  wire [31:0] seg_dlambda,
     output reg  [2:0]  phase,       // TSPU_PHASE_* of tspu_model.h
-    output reg  [31:0] cur_dl,
+    output wire [31:0] cur_dl,
+    output wire [3:0]  tab_idx,     // EXT_TABLE: entry to read
+    input  wire [31:0] tab_steps,   // EXT_TABLE: entry tab_idx, one cycle later
+    input  wire [31:0] tab_dl,
+    /* verilator lint_on UNUSEDSIGNAL */
     output wire        keep,        // with commit: this step's sample is kept
     output reg  [31:0] samples,
     output wire        done
@@ -27,21 +38,32 @@ module tspu_sequencer (
     localparam [2:0] PH_IDLE = 3'd0, PH_BURNIN = 3'd1, PH_SCHEDULE = 3'd2,
                      PH_SAMPLING = 3'd3, PH_DONE = 3'd4;
 
-    reg [31:0] steps_mem [0:15];
-    reg [31:0] dl_mem [0:15];
     reg [15:0] nz;          // nz[k]: segment k has steps != 0 (for skipping)
-    reg [31:0] cur_steps;
+    wire [31:0] cur_steps;
     reg [3:0]  seg_idx;
     reg [31:0] phase_cnt, thin_cnt;
 
-    always @(posedge clk) begin
-        if (seg_we) begin
-            steps_mem[seg_addr] <= seg_steps;
-            dl_mem[seg_addr]    <= seg_dlambda;
+    assign tab_idx = seg_idx;
+    generate
+        if (EXT_TABLE == 0) begin : g_tab
+            reg [31:0] steps_mem [0:15];
+            reg [31:0] dl_mem [0:15];
+            reg [31:0] steps_q, dl_q;
+            always @(posedge clk) begin
+                if (seg_we) begin
+                    steps_mem[seg_addr] <= seg_steps;
+                    dl_mem[seg_addr]    <= seg_dlambda;
+                end
+                steps_q <= steps_mem[seg_idx];
+                dl_q    <= dl_mem[seg_idx];
+            end
+            assign cur_steps = steps_q;
+            assign cur_dl    = dl_q;
+        end else begin : g_ext
+            assign cur_steps = tab_steps;
+            assign cur_dl    = tab_dl;
         end
-        cur_steps <= steps_mem[seg_idx];
-        cur_dl    <= dl_mem[seg_idx];
-    end
+    endgenerate
 
     // first segment k >= from with steps != 0 and k < n_segments
     function [4:0] first_seg; // {found, index}

@@ -8,6 +8,8 @@
 //
 // usage: lockstep [--int em|lm|ud] [--steps S] [--seed K] [--ramp] [--sat]
 //                 [--drain K] [--bench] [--expect-fail] [--name S] [+trace]
+//                 [--dshift D] [--kshift A]   (drift shift D; UD ka_shift A,
+//                                              ko_shift A + 2; default 16..18 / 18)
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -75,6 +77,7 @@ int main(int argc, char **argv) {
     uint64_t S = 100000, seed = 1;
     bool ramp = false, sat = false, bench = false, trace = false;
     unsigned drain = 997;
+    int dshift = -1, kshift = -1;
     for (int i = 1; i < argc; i++) {
         std::string a = argv[i];
         auto nxt = [&]() { return std::string(i + 1 < argc ? argv[++i] : ""); };
@@ -87,11 +90,14 @@ int main(int argc, char **argv) {
         else if (a == "--drain") drain = (unsigned)strtoul(nxt().c_str(), 0, 0);
         else if (a == "--expect-fail") expect_fail = true;
         else if (a == "--name") name = nxt();
+        else if (a == "--dshift") dshift = atoi(nxt().c_str());
+        else if (a == "--kshift") kshift = atoi(nxt().c_str());
         else if (a == "+trace") trace = true;
     }
     if (name.empty())
         name = "lockstep N=" + std::to_string(N) + " " + integ + (ramp ? " ramp" : "") + (sat ? " sat" : "") +
-               " " + std::to_string(S) + " steps";
+               (dshift >= 0 ? " D=" + std::to_string(dshift) : "") +
+               (kshift >= 0 ? " Sa=" + std::to_string(kshift) : "") + " " + std::to_string(S) + " steps";
     rng_s = seed * 7919 + N;
 
     // ---- configuration ----
@@ -100,6 +106,8 @@ int main(int argc, char **argv) {
     c.drift_shift = 16 + (unsigned)rrange(0, 2);
     c.noise_shift = sat ? 20 : 10;
     c.ka = 16384; c.ka_shift = 18; c.ko = 16384; c.ko_shift = 20;
+    if (dshift >= 0) c.drift_shift = (unsigned)dshift;
+    if (kshift >= 0) { c.ka_shift = (unsigned)kshift; c.ko_shift = (unsigned)(kshift + 2 > 62 ? 62 : kshift + 2); }
     c.thin = 7;
     c.sample_momentum = c.integrator == TSPU_INT_UD;
     if (bench) {

@@ -14,6 +14,14 @@ for n in 2 8 16; do
 done
 "$B/sim/ls8/lockstep" --int em --sat --steps 20000 --seed 2
 "$B/sim/ls8/lockstep" --int ud --sat --steps 20000 --seed 3
+# the whole scale16 range (left shifts for D < 16, deep right shifts, clamps)
+for d in 0 7 15 30 62; do
+  "$B/sim/ls16/lockstep" --int em --dshift $d --steps 5000 --seed $((d + 5))
+done
+"$B/sim/ls8/lockstep" --int lm --ramp --dshift 3 --steps 5000 --seed 9
+for k in 0 9 33 60; do
+  "$B/sim/ls8/lockstep" --int ud --kshift $k --dshift 20 --steps 5000 --seed $((k + 4))
+done
 # the harness must catch a deliberately broken RTL (flipped rounding bit)
 "$B/sim/ls8brk/lockstep" --int lm --steps 2000 --expect-fail --name "lockstep catches broken operand rounding"
 exit 0
