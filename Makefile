@@ -105,12 +105,83 @@ $(HOSTLIB_OBJ) $(TEST_BIN): $(GEN_H)
 TEST_PROGS += scripts/test_regmap.sh
 # ---- end link --------------------------------------------------------------
 
+# ==== rlink: RTL link, the "sim" and "vboard" devices (issue 4) =============
+# rtl/ link modules (frame codec, bridge, CSR, byte-port top, UART) and board
+# tops stay out of the core's lockstep builds (RTL_SRC below filters them).
+# The "sim" device is tspu_top Verilated into a static library per lane
+# count, $(B)/lib/libtspusim_N<N>.a (C++; libtspu stays pure C): a program
+# that links it (with -Wl,-u,tspu_sim_anchor_n<N>) gets "sim[?n=N]".
+RLINK_RTL  := $(addprefix rtl/,tspu_crc16.v tspu_frame_rx.v tspu_frame_tx.v tspu_bridge.v \
+              tspu_csr.v tspu_top.v tspu_uart_rx.v tspu_uart_tx.v)
+RLINK_TOPV  = $(filter-out rtl/tspu_uart_rx.v rtl/tspu_uart_tx.v,$(RLINK_RTL)) \
+              $(filter-out $(RLINK_RTL),$(wildcard rtl/*.v))
+RLINK_VH    = $(B)/gen/tspu_regs.vh
+SIM_NS     := 16 8
+CXX        ?= g++
+VLT_INC    := $(shell verilator --getenv VERILATOR_ROOT 2>/dev/null)/include
+RLINK_CXXFLAGS := -std=c++17 -O2 -g -Wall -Wextra -Werror -isystem $(VLT_INC) -isystem $(VLT_INC)/vltstd
+RLINK_VFLAGS := --cc --build -O3 -Wno-fatal -Wno-lint -Wno-style -Irtl -I$(CURDIR)/$(B)/gen \
+                -CFLAGS "-O2" -MAKEFLAGS "-s"
+
+# Verilated tspu_top for one N (prefix Vtspu_top_n<N>: several N link together)
+$(B)/sim/top%/stamp: $(RLINK_RTL) $(wildcard rtl/*.v) rtl/tspu_fixed.vh $(B)/gen/tspu_regs.vh
+	@mkdir -p $(dir $@)
+	verilator $(RLINK_VFLAGS) --prefix Vtspu_top_n$* --top-module tspu_top -GN=$* -GP=8 \
+	  $(RLINK_TOPV) -Mdir $(dir $@) >/dev/null
+	cd $(dir $@) && for f in verilated verilated_threads; do \
+	  $(CXX) -std=c++17 -O2 -w -I$(VLT_INC) -I$(VLT_INC)/vltstd -c $(VLT_INC)/$$f.cpp -o vlt_$$f.o || exit 1; done
+	@touch $@
+
+$(B)/sim/top%/sim_device.o: sim/sim_device.cpp $(B)/sim/top%/stamp host/include/tspu_backend.h $(GEN_H)
+	$(CXX) $(RLINK_CXXFLAGS) $(INC) -I$(dir $@) -DTSPU_SIM_N=$* -DVTOP=Vtspu_top_n$* \
+	  -DTSPU_SIM_ANCHOR=tspu_sim_anchor_n$* -c $< -o $@
+
+$(B)/lib/libtspusim_N%.a: $(B)/sim/top%/sim_device.o $(B)/sim/top%/stamp
+	@mkdir -p $(dir $@)
+	rm -f $@
+	printf 'create $@\naddlib $(B)/sim/top$*/Vtspu_top_n$*__ALL.a\naddmod $(B)/sim/top$*/vlt_verilated.o\naddmod $(B)/sim/top$*/vlt_verilated_threads.o\naddmod $<\nsave\nend\n' | ar -M
+
+# the Verilated builds are kept (not intermediates of the library rule)
+.PRECIOUS: $(B)/sim/top%/stamp $(B)/sim/top%/sim_device.o
+
+SIM_LIBS   := $(foreach n,$(SIM_NS),$(B)/lib/libtspusim_N$(n).a)
+SIM_LDFLAGS := $(foreach n,$(SIM_NS),-Wl,-u,tspu_sim_anchor_n$(n)) $(SIM_LIBS) -lstdc++ -pthread
+
+# the devices agree bit for bit: model vs sim (and vboard when built)
+$(B)/tests/test_devices: sim/test_devices.c $(LIBS) $(SIM_LIBS) $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CFLAGS) $(INC) -Itests $< $(SIM_LDFLAGS) $(LIBS) $(LIBS_REF) -o $@
+
+# the Verilated board on a pty: UART + tspu_top, N = 16 (sim/vboard.cpp)
+VBOARD_V = rtl/boards/tspu_vboard_top.v $(RLINK_RTL) $(filter-out $(RLINK_RTL),$(wildcard rtl/*.v))
+$(B)/bin/tspu-vboard: sim/vboard.cpp $(VBOARD_V) rtl/tspu_fixed.vh $(B)/gen/tspu_regs.vh
+	@mkdir -p $(B)/sim/vboard $(dir $@)
+	verilator --cc --exe --build -O3 -Wno-fatal -Wno-lint -Wno-style -Irtl -I$(CURDIR)/$(B)/gen \
+	  -CFLAGS "-O2 -std=c++17 -Wall -Wextra -Werror" -MAKEFLAGS "-s" --top-module tspu_vboard_top -GN=16 -GP=8 \
+	  $(VBOARD_V) $(CURDIR)/sim/vboard.cpp -Mdir $(B)/sim/vboard -o tspu-vboard >/dev/null
+	cp $(B)/sim/vboard/tspu-vboard $@
+
+$(B)/tests/test_devices: | $(B)/bin/tspu-vboard
+
+.PHONY: rlink-test lint-rlink
+rlink-test: $(B)/tests/test_devices
+	$(B)/tests/test_devices
+
+TEST_PROGS += $(B)/tests/test_devices
+
+lint: lint-rlink
+lint-rlink: $(B)/gen/tspu_regs.vh
+	verilator --lint-only -Wall -Irtl -I$(B)/gen --top-module tspu_top -GN=16 -GP=8 $(RLINK_TOPV)
+	verilator --lint-only -Wall -Irtl -I$(B)/gen --top-module tspu_top -GN=2 -GP=8 $(RLINK_TOPV)
+	verilator --lint-only -Wall -Irtl -I$(B)/gen --top-module tspu_vboard_top -GN=16 -GP=8 $(VBOARD_V)
+# ==== end rlink ===============================================================
+
 # ==== RTL / sim: Verilator harnesses of rtl/ (see docs/architecture.md) =====
 # Every build lives under $(B)/sim/.  `make rtl-test` runs the per-module
 # tests and the lockstep cases (PASS:/FAIL: lines); `make test` runs them too
 # through $(B)/sim/rtl_tests.  N is a Verilator -G parameter, one build per N.
 VERILATOR  ?= verilator
-RTL_SRC    := $(wildcard rtl/*.v) rtl/tspu_fixed.vh
+RTL_SRC    := $(filter-out $(RLINK_RTL),$(wildcard rtl/*.v)) rtl/tspu_fixed.vh
 RTL_P      ?= 8
 RTL_NS     := 2 8 16
 VFLAGS     := --cc --exe --build -O2 -Wno-fatal -Wno-lint -Wno-style -Irtl \

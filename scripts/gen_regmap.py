@@ -190,6 +190,20 @@ def vh(m, regs, wins):
         o.append("localparam [7:0] TSPU_CMD_%s = 8'h%02X;" % (c["name"], num(c["code"])))
     for n in L["nak_reasons"]:
         o.append("localparam [7:0] TSPU_NAK_%s = 8'h%02X;" % (n["name"], n["code"]))
+    # access of an address (0 none, 1 ro, 2 wo, 3 rw): the bridge checks a
+    # whole burst with it before executing any of it (NAK ADDR / ACCESS)
+    code = {"ro": 1, "wo": 2, "rw": 3}
+    o.append("function [1:0] f_tspu_access;")
+    o.append("    input [%d:0] a;" % (ab - 1))
+    o.append("    begin")
+    o.append("        f_tspu_access = 2'd0;")
+    for r in regs:
+        o.append("        if (a == TSPU_REG_%s) f_tspu_access = 2'd%d;" % (r["name"], code[r["access"]]))
+    for w in wins:
+        o.append("        if (a >= TSPU_WIN_%s_BASE && {1'b0, a} < {1'b0, TSPU_WIN_%s_BASE} + %d'd%d) f_tspu_access = 2'd%d;"
+                 % (w["name"], w["name"], ab + 1, w["size"], code[w["access"]]))
+    o.append("    end")
+    o.append("endfunction")
     o.append("/* verilator lint_on UNUSEDPARAM */")
     return "\n".join(o) + "\n"
 

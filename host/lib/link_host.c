@@ -80,6 +80,9 @@ static int xfer(tspu_link *l, uint8_t cmd, const uint8_t *req, size_t reqlen, lo
                         if (rx->payload[0] == TSPU_NAK_CRC) {
                             retry = 1; /* our request was damaged on the way */
                         } else if (rx->seq == seq) {
+                            /* refused: the transaction is over, and the next
+                             * request must not be taken for a retry of it */
+                            l->seq = (uint8_t)(seq + 1);
                             l->last_nak = rx->payload[0];
                             return rx->payload[0] == TSPU_NAK_ACCESS ? TSPU_E_INVAL : TSPU_E_PROTOCOL;
                         } else {

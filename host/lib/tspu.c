@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "tspu_backend.h"
 #include "tspu_link.h"
 #include "tspu_modeldev.h"
 #include "tspu_noise.h"
@@ -150,6 +151,25 @@ static int known_keys(const char *q, const char *const *keys)
     return 1;
 }
 
+/* simulations registered by libtspusim_N*.a (tspu_backend.h) */
+static struct {
+    unsigned n;
+    tspu_sim_factory open;
+} sims[8];
+static unsigned n_sims;
+
+void tspu_register_sim(unsigned n, tspu_sim_factory f)
+{
+    for (unsigned i = 0; i < n_sims; i++)
+        if (sims[i].n == n)
+            return;
+    if (n_sims < sizeof sims / sizeof sims[0]) {
+        sims[n_sims].n = n;
+        sims[n_sims].open = f;
+        n_sims++;
+    }
+}
+
 static int open_transport(const char *spec, tspu_transport *tr)
 {
     if (strncmp(spec, "model", 5) == 0 && (spec[5] == 0 || spec[5] == '?')) {
@@ -184,17 +204,36 @@ static int open_transport(const char *spec, tspu_transport *tr)
             return seterr(NULL, TSPU_E_INVAL, "%s: expected serial:PATH[?baud=N]", spec);
         return tspu_transport_serial(tr, path, (unsigned)baud, open_err, sizeof open_err);
     }
-    if (strcmp(spec, "sim") == 0)
-        return seterr(NULL, TSPU_E_UNSUPPORTED,
-                      "sim: not available in this build (the Verilated RTL device is not linked yet; use -d model)");
+    if (strncmp(spec, "sim", 3) == 0 && (spec[3] == 0 || spec[3] == '?')) {
+        const char *q = spec[3] ? spec + 4 : "";
+        static const char *const keys[] = {"n", NULL};
+        unsigned long long n = 16;
+        if (!known_keys(q, keys) || query_num(q, "n", &n) < 0)
+            return seterr(NULL, TSPU_E_INVAL, "%s: expected sim[?n=N]", spec);
+        for (unsigned i = 0; i < n_sims; i++)
+            if (sims[i].n == n)
+                return sims[i].open(tr, open_err, sizeof open_err);
+        if (!n_sims)
+            return seterr(NULL, TSPU_E_UNSUPPORTED,
+                          "sim: not available in this build (no Verilated RTL linked: build with Verilator, or use -d model)");
+        return seterr(NULL, TSPU_E_UNSUPPORTED, "%s: no simulation of N = %llu lanes in this build", spec, n);
+    }
     if (strcmp(spec, "vboard") == 0)
-        return seterr(NULL, TSPU_E_UNSUPPORTED,
-                      "vboard: not available in this build (the Verilated board is not built yet; use -d model)");
+        return tspu_transport_vboard(tr, open_err, sizeof open_err);
     if (strcmp(spec, "ftdi") == 0 || strncmp(spec, "ftdi:", 5) == 0)
         return seterr(NULL, TSPU_E_UNSUPPORTED,
                       "ftdi: not available in this build (libftdi1 backend not written yet; use serial:/dev/ttyUSB1)");
     return seterr(NULL, TSPU_E_NOT_FOUND,
                   "%s: unknown device (expected model, sim, vboard, serial:PATH[?baud=N], ftdi[:serial=S])", spec);
+}
+
+int tspu_transport_open(tspu_transport *tr, const char *spec, char *err, size_t errlen)
+{
+    open_err[0] = 0;
+    int rc = open_transport(spec, tr);
+    if (rc && err && errlen)
+        snprintf(err, errlen, "%s", open_err);
+    return rc;
 }
 
 static int handshake(tspu_dev *d)
@@ -286,8 +325,11 @@ int tspu_list_devices(char *buf, size_t len)
 {
     int w = snprintf(buf, len,
                      "model: the bit-exact C model behind the register map (model?n=N&fifo=W)\n"
-                     "sim: the Verilated RTL in-process (not available in this build)\n"
-                     "vboard: the Verilated board on a pty (not available in this build)\n"
+                     "%s",
+                     n_sims ? "sim: the Verilated RTL in-process (sim?n=N)\n"
+                            : "sim: the Verilated RTL in-process (not available in this build)\n");
+    w += snprintf((size_t)w < len ? buf + w : NULL, (size_t)w < len ? len - (size_t)w : 0,
+                     "vboard: the Verilated board on a pty, 3 Mbaud UART (runs tspu-vboard)\n"
                      "ftdi: FT2232H interface B through libftdi1 (not available in this build)\n");
     glob_t g;
     if (glob("/dev/ttyUSB*", 0, NULL, &g) == 0 || glob("/dev/ttyACM*", GLOB_APPEND, NULL, &g) == 0) {

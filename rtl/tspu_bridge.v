@@ -1,0 +1,247 @@
+`default_nettype none
+// tspu_bridge - device end of the link (docs/protocol.md); it follows
+// host/lib/link_dev.c, the executable specification:
+//   - a frame with a bad CRC is answered NAK(CRC) with its SEQ as received;
+//   - the last executed request (SEQ, CMD, NAK reason) is remembered: a
+//     request with the same SEQ and CMD is a retry -- a WRITE or PING is not
+//     executed again (ACK again), a READ is read again, a READ_FIFO replays
+//     exactly the elements it peeked, a refused one gets the same NAK;
+//   - a new request first commits the elements of the last READ_FIFO (the
+//     host has its answer), LINK_RESET commits and forgets the last request;
+//   - a burst is checked whole before any of it is done (NAK ADDR/ACCESS);
+//   - after every executed request the CSR block is told the frame ended.
+// The payload of a request is kept in a buffer (WRITE data is checked before
+// it is written); answers are streamed through tspu_frame_tx.
+module tspu_bridge (
+    input  wire        clk,
+    input  wire        rst,
+    // from tspu_frame_rx
+    input  wire        pay_we,
+    input  wire [10:0] pay_addr,
+    input  wire [7:0]  pay_data,
+    input  wire        frm_valid,
+    input  wire        frm_crc_ok,
+    input  wire [7:0]  frm_cmd,
+    input  wire [7:0]  frm_seq,
+    /* verilator lint_off UNUSEDSIGNAL */ // a WRITE's LEN is 2 + 4k: bits 1:0 are known
+    input  wire [10:0] frm_len,
+    /* verilator lint_on UNUSEDSIGNAL */
+    output wire        frm_take,
+    // to tspu_frame_tx
+    output wire        tx_start,
+    output reg  [7:0]  tx_typ,
+    output reg  [7:0]  tx_seq,
+    output reg  [10:0] tx_len,
+    output wire        tx_pay_valid,
+    output wire [7:0]  tx_pay_data,
+    input  wire        tx_pay_ready,
+    input  wire        tx_busy,
+    // to tspu_csr
+    output wire [15:0] chk_addr,
+    input  wire [1:0]  chk_acc,
+    output reg         bus_req,
+    output reg  [2:0]  bus_op,
+    output reg  [15:0] bus_addr,
+    output reg  [31:0] bus_wdata,
+    input  wire        bus_ack,
+    input  wire [31:0] bus_rdata,
+    input  wire [10:0] fifo_avail,
+    output wire        idle          // no request in progress
+);
+    `include "tspu_regs.vh"
+
+    localparam [2:0] OP_RD = 3'd0, OP_WR = 3'd1, OP_FD = 3'd2, OP_PEEK = 3'd3, OP_COMMIT = 3'd4;
+    /* verilator lint_off WIDTH */ // link limits as 17-bit counts (they fit)
+    localparam [16:0] MAXF = TSPU_LINK_MAX_FIFO_ELEMS, MAXW = TSPU_LINK_MAX_BURST_WORDS;
+    /* verilator lint_on WIDTH */
+
+    // request payload
+    reg [7:0] pbuf [0:TSPU_LINK_MAX_PAYLOAD-1];
+    always @(posedge clk) if (pay_we) pbuf[pay_addr] <= pay_data;
+
+    localparam [3:0] B_IDLE = 4'd0, B_DISP = 4'd1, B_COMMIT = 4'd2, B_EXEC = 4'd3,
+                     B_CHK = 4'd4, B_WR = 4'd5, B_HDR = 4'd6, B_RD = 4'd7, B_SEND = 4'd8,
+                     B_FD = 4'd9, B_TAKE = 4'd10, B_FSTART = 4'd11;
+    reg [3:0]  st;
+    reg [7:0]  cmd, seq;
+    reg [15:0] addr;
+    reg [16:0] cnt;         // words (READ/WRITE) or elements (READ_FIFO)
+    reg [16:0] i;
+    reg        is_new;      // executed (not a retry): record, tell the CSR
+    reg        have_last;
+    reg [7:0]  last_seq, last_cmd, last_nak;
+    reg        pend;
+    reg [9:0]  pend_n;
+    reg        chk_wr;      // the burst check is for a write
+    reg [7:0]  nak_why;
+    reg [1:0]  kind;        // answer payload: 0 none, 1 NAK byte, 2 words, 3 FIFO elements
+    reg [31:0] sh;          // bytes of the word being sent
+    reg [2:0]  sh_n;
+
+    localparam [1:0] K_NONE = 2'd0, K_NAK = 2'd1, K_WORDS = 2'd2, K_FIFO = 2'd3;
+
+    assign idle     = st == B_IDLE && !frm_valid;
+    assign frm_take = st == B_TAKE;
+    assign tx_start = st == B_HDR && !tx_busy;
+    assign tx_pay_valid = st == B_SEND;
+    assign tx_pay_data  = sh[7:0];
+    assign chk_addr = addr + i[15:0];
+
+    wire [15:0] p_addr = {pbuf[1], pbuf[0]};
+    wire [15:0] p_cnt  = {pbuf[3], pbuf[2]};
+    wire [10:0] wb     = 11'd2 + {i[8:0], 2'b00};  // WRITE word i in the payload
+    wire [31:0] p_word = {pbuf[wb + 11'd3], pbuf[wb + 11'd2], pbuf[wb + 11'd1], pbuf[wb]};
+    wire        dup    = have_last && frm_seq == last_seq && frm_cmd == last_cmd;
+
+    task answer;
+        input [7:0]  typ;
+        input [10:0] len;
+        input [1:0]  k;
+        begin
+            tx_typ <= typ; tx_len <= len; kind <= k; st <= B_HDR;
+        end
+    endtask
+
+    task refuse;
+        input [7:0] why;
+        begin
+            nak_why <= why;
+            if (is_new) last_nak <= why;
+            answer(TSPU_LINK_NAK, 11'd1, K_NAK);
+        end
+    endtask
+
+    always @(posedge clk) begin
+        if (rst) begin
+            st <= B_IDLE; cmd <= 8'd0; seq <= 8'd0; addr <= 16'd0; cnt <= 17'd0; i <= 17'd0;
+            is_new <= 1'b0; have_last <= 1'b0; last_seq <= 8'd0; last_cmd <= 8'd0; last_nak <= 8'd0;
+            pend <= 1'b0; pend_n <= 10'd0; chk_wr <= 1'b0; nak_why <= 8'd0; kind <= K_NONE;
+            sh <= 32'd0; sh_n <= 3'd0; bus_req <= 1'b0; bus_op <= OP_RD; bus_addr <= 16'd0;
+            bus_wdata <= 32'd0; tx_typ <= 8'd0; tx_seq <= 8'd0; tx_len <= 11'd0;
+        end else begin
+            if (bus_ack) bus_req <= 1'b0;
+            case (st)
+                B_IDLE: if (frm_valid) begin
+                    cmd <= frm_cmd; seq <= frm_seq; tx_seq <= frm_seq;
+                    addr <= p_addr; i <= 17'd0; is_new <= 1'b0;
+                    if (!frm_crc_ok) begin
+                        nak_why <= TSPU_NAK_CRC;
+                        answer(TSPU_LINK_NAK, 11'd1, K_NAK);
+                    end else begin
+                        cnt <= (frm_cmd == TSPU_CMD_WRITE) ? {8'd0, frm_len[10:2]} : {1'b0, p_cnt};
+                        st <= B_DISP;
+                    end
+                end
+                B_DISP: begin
+                    if (cmd == TSPU_CMD_LINK_RESET) begin
+                        have_last <= 1'b0;
+                        st <= B_COMMIT;
+                    end else if (dup) begin
+                        if (last_nak != 8'd0) refuse(last_nak);
+                        else if (cmd == TSPU_CMD_WRITE || cmd == TSPU_CMD_PING)
+                            answer(cmd | TSPU_LINK_ACK_BIT, 11'd0, K_NONE);
+                        else if (cmd == TSPU_CMD_READ) begin
+                            chk_wr <= 1'b0; st <= B_CHK;
+                        end else begin // READ_FIFO: the same elements again
+                            cnt <= {7'd0, pend_n};
+                            answer(cmd | TSPU_LINK_ACK_BIT, {pend_n, 1'b0}, K_FIFO);
+                        end
+                    end else begin
+                        is_new <= 1'b1;
+                        have_last <= 1'b1; last_seq <= seq; last_cmd <= cmd; last_nak <= 8'd0;
+                        st <= B_COMMIT;
+                    end
+                end
+                B_COMMIT: begin // the host has the answer of the last READ_FIFO
+                    if (pend && pend_n != 10'd0) begin
+                        if (!bus_req) begin
+                            bus_req <= 1'b1; bus_op <= OP_COMMIT; bus_wdata <= {22'd0, pend_n};
+                        end
+                        if (bus_ack) begin pend <= 1'b0; pend_n <= 10'd0; st <= B_EXEC; end
+                    end else begin
+                        pend <= 1'b0; pend_n <= 10'd0; st <= B_EXEC;
+                    end
+                end
+                B_EXEC: begin
+                    if (cmd == TSPU_CMD_LINK_RESET || cmd == TSPU_CMD_PING)
+                        answer(cmd | TSPU_LINK_ACK_BIT, 11'd0, K_NONE);
+                    else if (cmd == TSPU_CMD_READ) begin
+                        chk_wr <= 1'b0; st <= B_CHK;
+                    end else if (cmd == TSPU_CMD_WRITE) begin
+                        chk_wr <= 1'b1; st <= B_CHK;
+                    end else if (addr != TSPU_REG_FIFO_DATA)
+                        refuse(TSPU_NAK_ADDR);
+                    else begin
+                        if (cnt > MAXF) cnt <= MAXF;
+                        st <= B_FSTART; // fifo_avail after the commit
+                    end
+                end
+                B_FSTART: begin
+                    if ({6'd0, fifo_avail} < cnt) cnt <= {6'd0, fifo_avail};
+                    pend <= 1'b1;
+                    pend_n <= ({6'd0, fifo_avail} < cnt) ? fifo_avail[9:0] : cnt[9:0];
+                    answer(cmd | TSPU_LINK_ACK_BIT,
+                           ({6'd0, fifo_avail} < cnt) ? {fifo_avail[9:0], 1'b0} : {cnt[9:0], 1'b0}, K_FIFO);
+                end
+                B_CHK: begin // every address of the burst, one a clock
+                    if (i == 17'd0 && (cnt == 17'd0 || cnt > MAXW ||
+                                       {1'b0, addr} + cnt > 17'h10000))
+                        refuse(TSPU_NAK_ADDR);
+                    else if (chk_acc == 2'd0)
+                        refuse(TSPU_NAK_ADDR);
+                    else if (chk_wr && !chk_acc[1])
+                        refuse(TSPU_NAK_ACCESS);
+                    else if (i + 17'd1 == cnt) begin
+                        i <= 17'd0;
+                        if (chk_wr) st <= B_WR;
+                        else answer(cmd | TSPU_LINK_ACK_BIT, {cnt[8:0], 2'b00}, K_WORDS);
+                    end else
+                        i <= i + 17'd1;
+                end
+                B_WR: begin
+                    if (!bus_req && !bus_ack) begin
+                        bus_req <= 1'b1; bus_op <= OP_WR; bus_addr <= addr + i[15:0]; bus_wdata <= p_word;
+                    end
+                    if (bus_ack) begin
+                        if (i + 17'd1 == cnt) answer(cmd | TSPU_LINK_ACK_BIT, 11'd0, K_NONE);
+                        else i <= i + 17'd1;
+                    end
+                end
+                B_HDR: if (!tx_busy) begin
+                    i <= 17'd0;
+                    case (kind)
+                        K_NONE:  st <= B_FD;
+                        K_NAK:   begin sh <= {24'd0, nak_why}; sh_n <= 3'd1; st <= B_SEND; end
+                        default: st <= (cnt == 17'd0) ? B_FD : B_RD;
+                    endcase
+                end
+                B_RD: begin
+                    if (!bus_req && !bus_ack) begin
+                        bus_req <= 1'b1;
+                        bus_op <= (kind == K_FIFO) ? OP_PEEK : OP_RD;
+                        bus_addr <= (kind == K_FIFO) ? i[15:0] : addr + i[15:0];
+                    end
+                    if (bus_ack) begin
+                        sh <= bus_rdata; sh_n <= (kind == K_FIFO) ? 3'd2 : 3'd4;
+                        i <= i + 17'd1;
+                        st <= B_SEND;
+                    end
+                end
+                B_SEND: if (tx_pay_ready) begin
+                    sh <= {8'd0, sh[31:8]};
+                    sh_n <= sh_n - 3'd1;
+                    if (sh_n == 3'd1) st <= (kind == K_NAK || i == cnt) ? B_FD : B_RD;
+                end
+                B_FD: begin // the frame has ended: tell the CSR block (batched seeds)
+                    if (!is_new) st <= B_TAKE;
+                    else begin
+                        if (!bus_req && !bus_ack) begin bus_req <= 1'b1; bus_op <= OP_FD; end
+                        if (bus_ack) st <= B_TAKE;
+                    end
+                end
+                default: st <= B_IDLE; // B_TAKE
+            endcase
+        end
+    end
+endmodule
+`default_nettype wire

@@ -1,0 +1,145 @@
+`default_nettype none
+// tspu_frame_rx - device end of the link's frame parser (docs/protocol.md,
+// host/lib/link_frame.c tspu_rx_byte with link_dev.c dev_hdr_ok): hunt for
+// SYNC, take CMD SEQ LEN, accept only headers that can be a request (else the
+// SYNC was data: the four header bytes are scanned again, one a clock, from
+// a replay buffer), take LEN payload bytes into the bridge's buffer and the
+// CRC.  A complete frame (good or bad CRC) is held until the bridge takes it
+// (in_ready is low meanwhile).  A frame that stalls for TIMEOUT clocks is
+// abandoned (a dropped byte must not swallow the next request).
+module tspu_frame_rx #(
+    parameter TIMEOUT = 4096 // idle clocks that abandon a half-received frame, >= 2
+) (
+    input  wire        clk,
+    input  wire        rst,
+    // byte stream in
+    input  wire        in_valid,
+    input  wire [7:0]  in_data,
+    output wire        in_ready,
+    // payload bytes (written as they arrive)
+    output wire        pay_we,
+    output wire [10:0] pay_addr,
+    output wire [7:0]  pay_data,
+    // the frame waiting for the bridge
+    output wire        frm_valid,
+    output reg         frm_crc_ok,
+    output wire [7:0]  frm_cmd,
+    output wire [7:0]  frm_seq,
+    output reg  [10:0] frm_len,
+    input  wire        frm_take,
+    output wire        busy       // inside a frame (not hunting, not holding)
+);
+    `include "tspu_regs.vh"
+
+    generate
+        if (TIMEOUT < 2) begin : g_bad_timeout
+            tspu_param_error_timeout_too_small u_err ();
+        end
+    endgenerate
+
+    localparam [2:0] S_HUNT = 3'd0, S_HDR = 3'd1, S_PAY = 3'd2, S_CRC1 = 3'd3,
+                     S_CRC2 = 3'd4, S_FULL = 3'd5;
+    reg [2:0]  state;
+    reg [7:0]  h0, h1, h2;     // CMD, SEQ, LEN_LO (LEN_HI is the 4th byte)
+    reg [1:0]  hn;             // header bytes taken
+    reg [10:0] got;            // payload bytes taken
+    reg [7:0]  c1;             // CRC_HI
+    reg [31:0] rp;             // replay buffer, first byte in [7:0]
+    reg [2:0]  rp_n;           // replay bytes left
+    reg [$clog2(TIMEOUT+1)-1:0] idle;
+
+    // request headers the device accepts (link_dev.c dev_hdr_ok)
+    function f_hdr_ok;
+        input [7:0]  cmd;
+        input [15:0] len;
+        begin
+            f_hdr_ok = 1'b0;
+            if (len <= TSPU_LINK_MAX_PAYLOAD[15:0]) begin
+                if (cmd == TSPU_CMD_PING || cmd == TSPU_CMD_LINK_RESET) f_hdr_ok = len == 16'd0;
+                if (cmd == TSPU_CMD_READ || cmd == TSPU_CMD_READ_FIFO)  f_hdr_ok = len == 16'd4;
+                if (cmd == TSPU_CMD_WRITE) f_hdr_ok = len >= 16'd6 && len[1:0] == 2'b10;
+            end
+        end
+    endfunction
+
+    wire       from_rp = rp_n != 3'd0;
+    wire [7:0] b     = from_rp ? rp[7:0] : in_data;
+    assign in_ready  = state != S_FULL && !from_rp;
+    wire       take  = from_rp || (in_valid && in_ready);
+
+    wire [15:0] len16  = {b, h2};
+    wire        hdr_ok = f_hdr_ok(h0, len16);
+
+    wire [15:0] crc, crc_next;
+    wire crc_init = take && state == S_HUNT && b == TSPU_LINK_SYNC;
+    wire crc_en   = take && (state == S_HDR || state == S_PAY);
+    tspu_crc16 #(.POLY(TSPU_LINK_CRC_POLY), .INIT(TSPU_LINK_CRC_INIT)) u_crc (
+        .clk(clk), .rst(rst), .init(crc_init), .en(crc_en), .din(b),
+        .crc(crc), .crc_next(crc_next));
+    /* verilator lint_off UNUSEDSIGNAL */ // crc_next: the CRC bytes are not summed
+    wire unused_crc_next = ^crc_next;
+    /* verilator lint_on UNUSEDSIGNAL */
+
+    assign pay_we    = take && state == S_PAY;
+    assign pay_addr  = got;
+    assign pay_data  = b;
+    assign frm_valid = state == S_FULL;
+    assign frm_cmd   = h0;
+    assign frm_seq   = h1;
+    assign busy      = state != S_HUNT && state != S_FULL;
+
+    always @(posedge clk) begin
+        if (rst) begin
+            state <= S_HUNT; hn <= 2'd0; got <= 11'd0; rp_n <= 3'd0; rp <= 32'd0;
+            idle <= 0; frm_crc_ok <= 1'b0; frm_len <= 11'd0;
+            h0 <= 8'd0; h1 <= 8'd0; h2 <= 8'd0; c1 <= 8'd0;
+        end else begin
+            if (from_rp) begin
+                rp <= {8'd0, rp[31:8]};
+                rp_n <= rp_n - 3'd1;
+            end
+            if (take || !busy) idle <= 0;
+            else if (idle != TIMEOUT[$clog2(TIMEOUT+1)-1:0]) idle <= idle + 1'b1;
+
+            if (busy && !take && idle == TIMEOUT[$clog2(TIMEOUT+1)-1:0]) begin
+                state <= S_HUNT; // the line went quiet inside a frame
+            end else if (take) begin
+                case (state)
+                    S_HUNT: if (b == TSPU_LINK_SYNC) begin state <= S_HDR; hn <= 2'd0; end
+                    S_HDR: begin
+                        hn <= hn + 2'd1;
+                        case (hn)
+                            2'd0: h0 <= b;
+                            2'd1: h1 <= b;
+                            2'd2: h2 <= b;
+                            default: begin
+                                if (hdr_ok) begin
+                                    frm_len <= len16[10:0];
+                                    got <= 11'd0;
+                                    state <= (len16 == 16'd0) ? S_CRC1 : S_PAY;
+                                end else begin
+                                    // the SYNC was data: scan the header bytes again
+                                    rp <= {b, h2, h1, h0};
+                                    rp_n <= 3'd4;
+                                    state <= S_HUNT;
+                                end
+                            end
+                        endcase
+                    end
+                    S_PAY: begin
+                        got <= got + 11'd1;
+                        if (got + 11'd1 == frm_len) state <= S_CRC1;
+                    end
+                    S_CRC1: begin c1 <= b; state <= S_CRC2; end
+                    S_CRC2: begin
+                        frm_crc_ok <= {c1, b} == crc;
+                        state <= S_FULL;
+                    end
+                    default: ;
+                endcase
+            end
+            if (state == S_FULL && frm_take) state <= S_HUNT;
+        end
+    end
+endmodule
+`default_nettype wire

@@ -1,0 +1,36 @@
+`default_nettype none
+// tspu_uart_tx - 8N1 UART transmitter; div = clocks per bit (>= 1), settable
+// at run time (taken with each byte).  Start bit, 8 data bits LSB first,
+// stop bit; in_ready is high while idle.
+module tspu_uart_tx (
+    input  wire        clk,
+    input  wire        rst,
+    input  wire [15:0] div,
+    input  wire        in_valid,
+    input  wire [7:0]  in_data,
+    output wire        in_ready,
+    output wire        tx
+);
+    reg [9:0]  sh;      // {stop, data, start}, LSB goes out first
+    reg [3:0]  left;    // bits still to send
+    reg [15:0] cnt, dv;
+    assign in_ready = left == 4'd0;
+    assign tx = sh[0];
+
+    always @(posedge clk) begin
+        if (rst) begin
+            sh <= 10'h3FF; left <= 4'd0; cnt <= 16'd0; dv <= 16'd1;
+        end else if (left == 4'd0) begin
+            if (in_valid) begin
+                sh <= {1'b1, in_data, 1'b0}; left <= 4'd10; dv <= div; cnt <= div - 16'd1;
+            end
+        end else if (cnt != 16'd0) begin
+            cnt <= cnt - 16'd1;
+        end else begin
+            sh <= {1'b1, sh[9:1]};
+            left <= left - 4'd1;
+            cnt <= dv - 16'd1;
+        end
+    end
+endmodule
+`default_nettype wire
