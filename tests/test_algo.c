@@ -36,6 +36,7 @@
  *   6. Input checks: not symmetric, not positive definite (Cholesky), not
  *      stable (dgeev), non-finite, N larger than the device, quantisation
  *      destroys positive definiteness (kappa = 1e7): each a one-line error.
+ *      A cancel callback ends a run with TSPU_ALGO_E_CANCELLED.
  *   7. Error mitigation: kappa = 1000 inv with --mitigate (stochastic
  *      rounding per chain, 8 chains) against the UNquantised A^-1.
  */
@@ -565,6 +566,11 @@ static void expect_err(const char *name, int rc, const char *err, const char *ne
         tt_note("%s -> \"%s\"", name, err);
 }
 
+static int cancel_after(void *ctx)
+{
+    return ++*(int *)ctx > 5;
+}
+
 static void input_checks(void)
 {
     tspu_dev *d;
@@ -607,6 +613,13 @@ static void input_checks(void)
     expect_err("input: kappa 1e7 is not representable in 16-bit couplings",
                tspu_algo_inv(d, 4, K, &o, &r, err, sizeof err), err, "cannot be represented");
     gsl_rng_free(g);
+    /* a cancel callback stops the run with its own code */
+    int polls = 0;
+    o.cancel = cancel_after;
+    o.cancel_ctx = &polls;
+    int rc = tspu_algo_inv(d, 4, I4, &o, &r, err, sizeof err);
+    tt_check(rc == TSPU_ALGO_E_CANCELLED && strstr(err, "interrupted"), "cancel: opts.cancel stops a run",
+             "rc %d, \"%s\"", rc, err);
     tspu_close(d);
 }
 

@@ -403,6 +403,10 @@ int sess_run(sess *s, char *err, size_t len)
     uint64_t last = 0;
     double tprog = now_s();
     for (;;) {
+        if (s->o->cancel && s->o->cancel(s->o->cancel_ctx)) {
+            tspu_stop(s->dev);
+            return aerr(err, len, TSPU_ALGO_E_CANCELLED, "interrupted: the unit was stopped");
+        }
         if ((rc = tspu_read_status(s->dev, &st, &ph)))
             return dev_err(s, rc, err, len, "status");
         if (ph == TSPU_PHASE_DONE || (st.flags & TSPU_FLAG_DONE))

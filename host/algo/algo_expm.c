@@ -21,7 +21,8 @@ typedef struct {
     uint64_t t;              /* samples seen in this chain */
     double ring[8][TSPU_N_MAX];
     unsigned have;           /* samples in the ring (since program start) */
-    int nomem;
+    int nomem, cancelled;
+    const tspu_algo_opts *o;
 } acc_t;
 
 static int acc_grow(acc_t *a, unsigned K)
@@ -60,6 +61,10 @@ static int on_samples(void *ctx, const int16_t *w, size_t count, unsigned wps)
     acc_t *a = ctx;
     const unsigned n = a->n;
     const size_t nn = (size_t)n * n;
+    if (a->o->cancel && a->o->cancel(a->o->cancel_ctx)) {
+        a->cancelled = 1;
+        return -1; /* tspu_stream stops the unit */
+    }
     for (size_t s = 0; s < count; s++) {
         const int16_t *x = w + s * wps;
         unsigned k = (unsigned)(a->t / a->Lb);
@@ -109,6 +114,8 @@ static int stream_program(sess *s, acc_t *a, uint64_t burnin, uint32_t thin, uin
     rc = tspu_stream(s->dev, on_samples, a, 30000);
     if (a->nomem)
         return aerr(err, len, TSPU_E_NOMEM, "out of memory");
+    if (a->cancelled)
+        return aerr(err, len, TSPU_ALGO_E_CANCELLED, "interrupted: the unit was stopped");
     if (rc == TSPU_E_FIFO_OVERFLOW) {
         s->flags |= TSPU_ALGO_FLAG_FIFO_OVERFLOW;
         alog(s->o, TSPU_ALGO_LOG_WARN, "the unit dropped samples (FIFO full; no FIFO stall on this device): lag "
@@ -269,6 +276,7 @@ int tspu_algo_expm(tspu_dev *dev, unsigned n, const double *A, const tspu_algo_o
     acc_t a;
     memset(&a, 0, sizeof a);
     a.n = n;
+    a.o = o;
     a.m = mlag;
     a.Lb = Lb;
     unsigned attempt = 0;

@@ -161,8 +161,8 @@ static int run_moments(sess *s, const mjob *j, tspu_algo_result *r, char *err, s
         C = 4;
     }
     double Lr = ceil(50.0 * j->relax);
-    if (Lr < 2000)
-        Lr = 2000;
+    if (Lr < 500)
+        Lr = 500;
     unsigned K0 = o->batches ? o->batches : 50;
     uint64_t burnin = o->burnin_set ? o->burnin : (uint64_t)ceil(12.0 * j->relax) + 200;
     unsigned Kc_fixed = 0;

@@ -30,7 +30,8 @@
 extern "C" {
 #endif
 
-#define TSPU_ALGO_E_INPUT (-100) /* the problem was refused (err says why) */
+#define TSPU_ALGO_E_INPUT (-100)     /* the problem was refused (err says why) */
+#define TSPU_ALGO_E_CANCELLED (-101) /* opts.cancel asked to stop (the unit is stopped) */
 
 /* verbosity levels passed to the log callback */
 enum { TSPU_ALGO_LOG_WARN = 0, TSPU_ALGO_LOG_PLAN = 1, TSPU_ALGO_LOG_DEBUG = 2 };
@@ -59,6 +60,11 @@ typedef struct {
     int verbosity;       /* 0: warnings only, 1: the plan, 2: debug */
     tspu_algo_log_fn log;/* NULL: lines go to stderr */
     void *log_ctx;
+    /* polled while the unit runs (about every device frame) and between
+     * programs; nonzero: stop the unit and return TSPU_ALGO_E_CANCELLED
+     * (e.g. a Ctrl-C flag).  NULL: never. */
+    int (*cancel)(void *ctx);
+    void *cancel_ctx;
 } tspu_algo_opts;
 
 void tspu_algo_opts_init(tspu_algo_opts *o);
