@@ -39,6 +39,8 @@
  *      A cancel callback ends a run with TSPU_ALGO_E_CANCELLED.
  *   7. Error mitigation: kappa = 1000 inv with --mitigate (stochastic
  *      rounding per chain, 8 chains) against the UNquantised A^-1.
+ *   8. The underdamped integrator (BAOAB, friction 2 sqrt(lambda_min)) for
+ *      solve and inv at kappa = 1000 (its z-scores join the calibration).
  */
 #include <lapacke.h>
 #include <math.h>
@@ -658,11 +660,62 @@ static void mitigation(void)
     tspu_close(d);
 }
 
+/* ---- 8. underdamped integrator (BAOAB) for solve and inv --------------------------------- */
+static void underdamped(void)
+{
+    const unsigned n = 8;
+    tspu_dev *d;
+    if (open_model(&d, n))
+        return;
+    gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(g, 1000 + 10 * n + 2); /* the kappa = 1000 problem of the suite */
+    double A[NMAX * NMAX], b[NMAX], ref[NMAX * NMAX];
+    make_spd(g, n, 1000, A);
+    for (unsigned i = 0; i < n; i++)
+        b[i] = gsl_ran_gaussian(g, 1.0) * sqrt(1000.0);
+    char err[256];
+    tspu_algo_result r;
+    tspu_algo_opts o = opts(0.01, 31337);
+    o.integrator = TSPU_INT_UD;
+    cur_fam = 0;
+    if (tspu_algo_solve(d, n, A, b, &o, &r, err, sizeof err)) {
+        tt_check(0, "UD: solve kappa=1000", "%s", err);
+    } else {
+        spd_solve(n, r.A_eff, r.b_eff, ref);
+        double zmax = zscan(n, r.estimate, r.std_err, ref, 1, 1);
+        tt_check(zmax < 4, "UD: solve N=8 kappa=1000", "max |z| = %.2f", zmax);
+        tt_note("UD solve N=8 kappa=1000: max|z| %.2f, rel. stat. error %.2g, %llu steps (h %.4g, friction %.3g)", zmax,
+                rel_diff(n, r.estimate, ref), (unsigned long long)r.steps, r.plan.h, 2 * sqrt(r.plan.lambda_min));
+        total_wall += r.wall_seconds;
+        tspu_algo_result_free(&r);
+    }
+    o = opts(0.03, 31338);
+    o.integrator = TSPU_INT_UD;
+    cur_fam = 1;
+    if (tspu_algo_inv(d, n, A, &o, &r, err, sizeof err)) {
+        tt_check(0, "UD: inv kappa=1000", "%s", err);
+    } else {
+        spd_inverse(n, r.A_eff, ref);
+        double zmax = zscan((size_t)n * n, r.estimate, r.std_err, ref, 1, 0);
+        for (unsigned i = 0; i < n; i++)
+            for (unsigned j = i; j < n; j++)
+                zpush((r.estimate[i * n + j] - ref[i * n + j]) / r.std_err[i * n + j]);
+        tt_check(zmax < 4, "UD: inv N=8 kappa=1000", "max |z| = %.2f", zmax);
+        tt_note("UD inv N=8 kappa=1000: max|z| %.2f, rel. stat. error %.2g, %llu steps", zmax,
+                rel_diff((size_t)n * n, r.estimate, ref), (unsigned long long)r.steps);
+        total_wall += r.wall_seconds;
+        tspu_algo_result_free(&r);
+    }
+    gsl_rng_free(g);
+    tspu_close(d);
+}
+
 int main(void)
 {
     spd_suite();
     lyap_suite();
     expm_suite();
+    underdamped();
     calibration();
     input_checks();
     mitigation();

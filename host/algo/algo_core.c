@@ -294,6 +294,7 @@ int sess_open(sess *s, tspu_dev *dev, const tspu_algo_opts *o, unsigned n, char 
     s->nd = s->info.n;
     s->fifo_stall = (s->info.features & TSPU_FEATURES_FIFO_STALL) ? 1 : 0;
     s->rng = 0x9e3779b97f4a7c15ull ^ o->seed;
+    s->gamma = s->mass = 1.0;
     return 0;
 }
 
@@ -337,8 +338,8 @@ int sess_map(sess *s, const double *A0, const double *A1, const double *b, doubl
     s->pr.beta = beta;
     s->pr.h = h;
     s->pr.integrator = (tspu_integrator)integ;
-    s->pr.gamma = 1;
-    s->pr.mass = 1;
+    s->pr.gamma = s->gamma;
+    s->pr.mass = s->mass;
     s->pr.x_range = x_range;
     s->cfg = tspu_model_default_config();
     char e2[200];

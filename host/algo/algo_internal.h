@@ -46,6 +46,7 @@ typedef struct {
     uint32_t last_flags;  /* unit flags of the last program */
     double t0;
     uint64_t rng;         /* for stochastic rounding */
+    double gamma, mass;   /* underdamped friction and mass (sess_open: 1, 1) */
 } sess;
 
 int sess_open(sess *s, tspu_dev *dev, const tspu_algo_opts *o, unsigned n, char *err, size_t len);

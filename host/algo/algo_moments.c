@@ -57,6 +57,29 @@ static int ms_push(mstore *m, unsigned chain, const double *mean, const double *
     return 0;
 }
 
+/* merge consecutive groups of g batches (equal lengths: plain averages) */
+static void ms_merge(mstore *m, unsigned g)
+{
+    const unsigned n = m->n, K = m->K / g;
+    for (unsigned k = 0; k < K; k++) {
+        double mean[TSPU_N_MAX] = {0}, *raw2 = calloc((size_t)n * n, sizeof(double));
+        if (!raw2)
+            return;
+        for (unsigned q = 0; q < g; q++) {
+            const unsigned src = k * g + q;
+            for (unsigned i = 0; i < n; i++)
+                mean[i] += m->mean[(size_t)src * n + i] / g;
+            for (unsigned i = 0; i < n * n; i++)
+                raw2[i] += m->raw2[(size_t)src * n * n + i] / g;
+        }
+        memcpy(m->mean + (size_t)k * n, mean, sizeof(double) * n);
+        memcpy(m->raw2 + (size_t)k * n * n, raw2, sizeof(double) * n * n);
+        m->chain[k] = m->chain[k * g];
+        free(raw2);
+    }
+    m->K = K;
+}
+
 static void ms_free(mstore *m)
 {
     free(m->mean);
@@ -177,7 +200,7 @@ static int run_moments(sess *s, const mjob *j, tspu_algo_result *r, char *err, s
     }
     if (Lr > 4294967295.0)
         Lr = 4294967295.0;
-    const uint32_t L = (uint32_t)Lr;
+    uint32_t L = (uint32_t)Lr;
     if (burnin > 0xffffffffull)
         burnin = 0xffffffffull;
     double range = j->range;
@@ -189,7 +212,8 @@ static int run_moments(sess *s, const mjob *j, tspu_algo_result *r, char *err, s
         return aerr(err, len, TSPU_E_NOMEM, "out of memory");
     for (attempt = 0;; attempt++) {
         ms.K = 0;
-        int sat = 0;
+        int sat = 0, planned = 0;
+        L = (uint32_t)Lr;
         Kc = Kc_fixed ? Kc_fixed : K0;
         for (unsigned c = 0; c < C && !sat; c++) {
             if (c == 0 || o->mitigate) {
@@ -208,7 +232,8 @@ static int run_moments(sess *s, const mjob *j, tspu_algo_result *r, char *err, s
                     goto out;
                 sat = rc == 1;
                 rc = 0;
-                if (c == 0 && k + 1 == Kc && !Kc_fixed && !sat && Kc == K0) {
+                if (c == 0 && k + 1 == Kc && !Kc_fixed && !sat && !planned) {
+                    planned = 1;
                     /* pilot done: plan the batch count from its error bars */
                     unsigned m;
                     double *v = ms_values(&ms, j, A_eff0, &m);
@@ -243,7 +268,26 @@ static int run_moments(sess *s, const mjob *j, tspu_algo_result *r, char *err, s
                              "the plan for tol %.3g needs %.3g steps, above max_steps %.3g: running %.0f batches",
                              o->tol, C * (need / C) * L, (double)o->max_steps, kc * C);
                     }
+                    /* at most ~200 programs per chain (each costs link
+                     * transactions): longer batches instead, the pilot's
+                     * batches merged in groups of g (g divides K0 or is a
+                     * multiple of it, so every batch has the same length) */
+                    if (kc > 200 && !o->batches) {
+                        unsigned g = 0;
+                        static const unsigned gs[] = {2, 5, 10, 25, 50};
+                        for (unsigned t = 0; t < 5 && !g; t++)
+                            if (ceil(kc / gs[t]) <= 200 && (double)L * gs[t] <= 4294967295.0)
+                                g = gs[t];
+                        if (g) {
+                            ms_merge(&ms, g);
+                            L *= g;
+                            kc = ceil(kc / g);
+                            if (kc < ms.K)
+                                kc = ms.K;
+                        }
+                    }
                     Kc = (unsigned)kc;
+                    k = ms.K - 1; /* batches of chain 0 so far (after a merge) */
                     alog(o, TSPU_ALGO_LOG_PLAN,
                          "plan: pilot of %u batches gave max stderr %.3g vs target %.3g (tol %.3g of max|est| %.3g, "
                          "z %.3f): %u chain(s) x %u batches x %u steps",
@@ -362,6 +406,9 @@ static int spd_front(unsigned n, const double *A, const tspu_algo_opts *o, spd_p
     p->lmin = la_lambda_min_spd(n, p->L);     /* inverse iteration approaches from above */
     p->integ = o->integrator < 0 ? TSPU_INT_LM : o->integrator;
     p->h = plan_h_spd(o, p->lmax);
+    if (p->integ == TSPU_INT_UD && p->h * sqrt(p->lmax / 1.02) >= 2.0)
+        return aerr(err, len, TSPU_ALGO_E_INPUT, "step %.4g is unstable for the underdamped integrator: h * "
+                    "sqrt(lambda_max) = %.3g must be < 2", p->h, p->h * sqrt(p->lmax / 1.02));
     if (p->integ != TSPU_INT_UD && p->h * p->lmax >= 2.0 / 1.02)
         return aerr(err, len, TSPU_ALGO_E_INPUT, "step %.4g is unstable: h * lambda_max = %.3g must be < 2", p->h,
                     p->h * p->lmax / 1.02);
@@ -389,9 +436,10 @@ int tspu_algo_solve(tspu_dev *dev, unsigned n, const double *A, const double *b,
     if ((rc = sess_open(&s, dev, o, n, err, len)))
         return rc;
     if (p.integ == TSPU_INT_UD) {
-        alog(o, TSPU_ALGO_LOG_WARN, "solve: the underdamped integrator is not planned by this library; using LM");
-        p.integ = TSPU_INT_LM;
-        p.h = 1.0 / p.lmax;
+        /* BAOAB: x covariance exact for any stable h, mean exact; mass 1,
+         * friction 2 sqrt(lambda_min) (slowest mode critically damped) */
+        s.mass = 1.0;
+        s.gamma = 2.0 * sqrt(p.lmin / 1.05);
     }
     /* x_range from |A^-1 b| (Cholesky solve of the planning step) + 8 sigma,
      * sigma_max^2 <= 1/(beta lambda_min).  beta: given, or chosen so that
@@ -465,9 +513,10 @@ int tspu_algo_inv(tspu_dev *dev, unsigned n, const double *A, const tspu_algo_op
     if ((rc = sess_open(&s, dev, o, n, err, len)))
         return rc;
     if (p.integ == TSPU_INT_UD) {
-        alog(o, TSPU_ALGO_LOG_WARN, "inv: the underdamped integrator is not planned by this library; using LM");
-        p.integ = TSPU_INT_LM;
-        p.h = 1.0 / p.lmax;
+        /* BAOAB: x covariance exact for any stable h, mean exact; mass 1,
+         * friction 2 sqrt(lambda_min) (slowest mode critically damped) */
+        s.mass = 1.0;
+        s.gamma = 2.0 * sqrt(p.lmin / 1.05);
     }
     double beta = o->beta > 0 ? o->beta : 1.0;
     double range = 8.0 / sqrt(beta * p.lmin / 1.05);
