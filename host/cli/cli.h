@@ -138,6 +138,7 @@ void cli_json_begin(cli_json *j);
 void cli_json_key(cli_json *j, const char *key);
 void cli_json_num(cli_json *j, double v); /* non-finite: null */
 void cli_json_int(cli_json *j, long long v);
+void cli_json_uint(cli_json *j, unsigned long long v);
 void cli_json_str(cli_json *j, const char *s);
 void cli_json_bool(cli_json *j, int v);
 void cli_json_open(cli_json *j, char bracket); /* '{' or '[' */

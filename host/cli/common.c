@@ -646,6 +646,12 @@ void cli_json_int(cli_json *j, long long v)
     printf("%lld", v);
 }
 
+void cli_json_uint(cli_json *j, unsigned long long v)
+{
+    jpre(j);
+    printf("%llu", v);
+}
+
 void cli_json_bool(cli_json *j, int v)
 {
     jpre(j);
@@ -707,7 +713,7 @@ void cli_emit_json(cli_ctx *c, const cli_result *r, void (*extra)(cli_json *, vo
     cli_json_key(&j, "wall_seconds");
     cli_json_num(&j, r->wall_seconds);
     cli_json_key(&j, "seed");
-    cli_json_int(&j, (long long)c->seed);
+    cli_json_uint(&j, c->seed);
     cli_json_key(&j, "flags");
     cli_json_open(&j, '{');
     cli_json_key(&j, "saturated");
