@@ -163,6 +163,11 @@ $(B)/bin/tspu-vboard: sim/vboard.cpp $(VBOARD_V) rtl/tspu_fixed.vh $(B)/gen/tspu
 
 $(B)/tests/test_devices: | $(B)/bin/tspu-vboard
 
+# bench/link_bench.sh (called by bench/run.sh): bench/results/link.json
+$(B)/bin/link_bench: bench/link_bench.c $(LIBS) $(SIM_LIBS) $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CFLAGS) $(INC) $< $(SIM_LDFLAGS) $(LIBS) $(LIBS_REF) -o $@
+
 .PHONY: rlink-test lint-rlink
 rlink-test: $(B)/tests/test_devices
 	$(B)/tests/test_devices

@@ -143,3 +143,6 @@ for r in rows:
           f"{r['ratio']:>6.2f}")
 print("wrote bench/results/model.json and docs/benchmarks.md (model section)")
 EOF
+
+# link benchmark: sim samples/s, vboard payload fraction (bench/results/link.json)
+B="$B" bash bench/link_bench.sh

@@ -16,8 +16,9 @@
 //     into a stage buffer (ring of MAX_FIFO_ELEMS words) and leave it when the
 //     bridge commits them; FIFO_LEVEL counts both;
 //   - CONFIG.FIFO_STALL: the core is held at a step boundary in the sampling
-//     phase while the FIFO plus the stage has no room for a whole sample (the
-//     model's rule in md_frame_done), so no sample is dropped.
+//     phase while its FIFO has no room for a whole sample (the rule of
+//     md_frame_done, with the stage as a buffer of its own), so no sample is
+//     dropped and the samples do not depend on host timing.
 // Bus: one request at a time (bus_req held until the bus_ack pulse).
 module tspu_csr #(
     parameter N = 16,                  // lanes of the core, 2..64
@@ -183,13 +184,17 @@ module tspu_csr #(
     reg [SAW:0]   s_len;
 
     // ---- FIFO room, stall -----------------------------------------------------
-    wire [11:0] used  = {{(11 - FIFO_AW){1'b0}}, fifo_level} + {{(11 - SAW){1'b0}}, s_len};
+    // The stage is a buffer of its own: the core is held while its FIFO
+    // has no room for a whole sample, so it refills the FIFO while the
+    // bridge sends the staged words (the model's device counts both against
+    // one capacity; with no drops the samples are the same either way).
+    wire [10:0] used  = {{(10 - FIFO_AW){1'b0}}, fifo_level} + {{(10 - SAW){1'b0}}, s_len};
     wire [11:0] words = a_sm ? {N12[10:0], 1'b0} : N12;
-    wire        room  = used + words <= DEPTH12;
+    wire        room  = {{(11 - FIFO_AW){1'b0}}, fifo_level} + words <= DEPTH12;
     assign hold       = a_stall && phase == PH_SAMPLING && !room;
     wire   stalled    = hold && held;
     assign run_free   = busy && room && !held;
-    assign fifo_avail = used[10:0];
+    assign fifo_avail = used;
 
     // ---- soft reset (CTRL.RESET) ------------------------------------------------
     reg soft_rst;

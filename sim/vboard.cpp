@@ -115,6 +115,9 @@ struct Stats { // READ_FIFO answers seen on the board's tx line
         case 6: st = 7; break;
         default:
             st = 0;
+            if (getenv("TSPU_VBOARD_TRACE"))
+                fprintf(stderr, "frame %02x len %u start %llu end %llu\n", cmd, len, (unsigned long long)start,
+                        (unsigned long long)now);
             if (cmd == 0x84 && len > 0) {
                 if (!frames++)
                     first = start;
@@ -171,7 +174,8 @@ int main(int argc, char **argv)
     UartFromBoard from;
     Stats stats;
     std::vector<uint8_t> out;
-    auto tick = [&]() {
+    bool just_answered = false;
+    auto tick = [&]() -> bool { // true when a byte reached the host side
         top.uart_rx = to.pin(div);
         top.clk = 0;
         top.eval();
@@ -183,6 +187,7 @@ int main(int argc, char **argv)
         top.clk = 1;
         top.eval();
         clk++;
+        return b >= 0;
     };
     top.div = (uint16_t)div;
     top.uart_rx = 1;
@@ -196,9 +201,20 @@ int main(int argc, char **argv)
 
     uint8_t buf[4096];
     while (!stop_flag) {
-        const bool quiet = !to.busy() && !from.busy() && top.link_idle && !top.tx_busy && !top.run_free;
+        // the line is quiet: no bits on either wire, no frame in the link
+        const bool line_quiet = !to.busy() && !from.busy() && top.link_idle && !top.tx_busy;
+        const bool quiet = line_quiet && !top.run_free;
+        if (!out.empty()) {
+            ssize_t k = write(m, out.data(), out.size());
+            if (k > 0)
+                out.erase(out.begin(), out.begin() + k);
+        }
+        // An answer has just gone out: the host answers it at once in
+        // simulated time, so wait for it (briefly) before the clock runs on.
+        // Nothing at all to do: wait for the host without advancing.
+        int wait_ms = quiet ? 100 : (line_quiet && just_answered) ? 20 : 0;
         struct pollfd p = {m, POLLIN, 0};
-        int r = poll(&p, 1, quiet && out.empty() ? 100 : 0);
+        int r = poll(&p, 1, out.empty() ? wait_ms : 0);
         if (r < 0 && errno != EINTR)
             break;
         if (r > 0 && (p.revents & POLLIN)) {
@@ -206,15 +222,14 @@ int main(int argc, char **argv)
             if (k > 0)
                 to.q.insert(to.q.end(), buf, buf + k);
         }
-        if (!out.empty()) {
-            ssize_t k = write(m, out.data(), out.size());
-            if (k > 0)
-                out.erase(out.begin(), out.begin() + k);
-        }
+        just_answered = false;
         if (quiet && to.q.empty())
-            continue; // nothing to simulate: wait for the host
+            continue; // nothing to simulate
         for (int i = 0; i < BATCH; i++)
-            tick();
+            if (tick() && top.link_idle && !top.tx_busy && to.q.empty()) {
+                just_answered = true; // the last byte of an answer: hand it over now
+                break;
+            }
     }
     const char *path = getenv("TSPU_VBOARD_STATS");
     if (path && *path) {
