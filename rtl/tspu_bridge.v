@@ -77,6 +77,7 @@ module tspu_bridge (
     reg [1:0]  kind;        // answer payload: 0 none, 1 NAK byte, 2 words, 3 FIFO elements
     reg [31:0] sh;          // bytes of the word being sent
     reg [2:0]  sh_n;
+    reg        got;         // the next word / element has been fetched (bus_rdata)
 
     localparam [1:0] K_NONE = 2'd0, K_NAK = 2'd1, K_WORDS = 2'd2, K_FIFO = 2'd3;
 
@@ -116,7 +117,7 @@ module tspu_bridge (
             st <= B_IDLE; cmd <= 8'd0; seq <= 8'd0; addr <= 16'd0; cnt <= 17'd0; i <= 17'd0;
             is_new <= 1'b0; have_last <= 1'b0; last_seq <= 8'd0; last_cmd <= 8'd0; last_nak <= 8'd0;
             pend <= 1'b0; pend_n <= 10'd0; chk_wr <= 1'b0; nak_why <= 8'd0; kind <= K_NONE;
-            sh <= 32'd0; sh_n <= 3'd0; bus_req <= 1'b0; bus_op <= OP_RD; bus_addr <= 16'd0;
+            sh <= 32'd0; sh_n <= 3'd0; got <= 1'b0; bus_req <= 1'b0; bus_op <= OP_RD; bus_addr <= 16'd0;
             bus_wdata <= 32'd0; tx_typ <= 8'd0; tx_seq <= 8'd0; tx_len <= 11'd0;
         end else begin
             if (bus_ack) bus_req <= 1'b0;
@@ -215,22 +216,31 @@ module tspu_bridge (
                         default: st <= (cnt == 17'd0) ? B_FD : B_RD;
                     endcase
                 end
-                B_RD: begin
-                    if (!bus_req && !bus_ack) begin
+                B_RD: begin // word / element i (fetched ahead while the last one was sent)
+                    if (got || bus_ack) begin
+                        sh <= bus_rdata; sh_n <= (kind == K_FIFO) ? 3'd2 : 3'd4;
+                        i <= i + 17'd1;
+                        got <= 1'b0;
+                        st <= B_SEND;
+                    end else if (!bus_req) begin
                         bus_req <= 1'b1;
                         bus_op <= (kind == K_FIFO) ? OP_PEEK : OP_RD;
                         bus_addr <= (kind == K_FIFO) ? i[15:0] : addr + i[15:0];
                     end
-                    if (bus_ack) begin
-                        sh <= bus_rdata; sh_n <= (kind == K_FIFO) ? 3'd2 : 3'd4;
-                        i <= i + 17'd1;
-                        st <= B_SEND;
-                    end
                 end
-                B_SEND: if (tx_pay_ready) begin
-                    sh <= {8'd0, sh[31:8]};
-                    sh_n <= sh_n - 3'd1;
-                    if (sh_n == 3'd1) st <= (kind == K_NAK || i == cnt) ? B_FD : B_RD;
+                B_SEND: begin
+                    if (tx_pay_ready) begin
+                        sh <= {8'd0, sh[31:8]};
+                        sh_n <= sh_n - 3'd1;
+                        if (sh_n == 3'd1) st <= (kind == K_NAK || i == cnt) ? B_FD : B_RD;
+                    end
+                    // fetch the next one meanwhile (same order of reads)
+                    if (bus_ack) got <= 1'b1;
+                    else if (kind != K_NAK && i != cnt && !bus_req && !got) begin
+                        bus_req <= 1'b1;
+                        bus_op <= (kind == K_FIFO) ? OP_PEEK : OP_RD;
+                        bus_addr <= (kind == K_FIFO) ? i[15:0] : addr + i[15:0];
+                    end
                 end
                 B_FD: begin // the frame has ended: tell the CSR block (batched seeds)
                     if (!is_new) st <= B_TAKE;

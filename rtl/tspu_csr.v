@@ -301,7 +301,7 @@ module tspu_csr #(
     // ---- controller ----------------------------------------------------------------
     localparam [3:0] CS_IDLE = 4'd0, CS_RW1 = 4'd1, CS_RW2 = 4'd2, CS_SEG = 4'd3,
                      CS_GO = 4'd4, CS_FILL1 = 4'd5, CS_FILL2 = 4'd6, CS_FLUSH = 4'd7,
-                     CS_POP1 = 4'd8, CS_POP2 = 4'd9, CS_ACK = 4'd10;
+                     CS_POP1 = 4'd8, CS_POP2 = 4'd9;
     localparam [1:0] RK_ST = 2'd0, RK_SEED = 2'd1, RK_MOM = 2'd2;
     reg [3:0] cs;
     reg [1:0] rk;        // what CS_RW2 captures
@@ -337,40 +337,42 @@ module tspu_csr #(
                     case (bus_op)
                         OP_RD: begin
                             bus_rdata <= rd_plain;
-                            cs <= CS_ACK;
+                            bus_ack <= 1'b1; // unless a core read follows (below)
                             if (a == TSPU_REG_STEPS_LO) steps_hi <= steps[63:32];
                             if (a == TSPU_REG_WORK_LO) work_hi <= work[63:32];
                             if ((in_c0 || in_c1)) bus_rdata <= c_ok ? {{16{cpl_rd[15]}}, cpl_rd} : 32'd0;
                             if ((in_b0 || in_b1)) bus_rdata <= b_off < N16 ? bias_sh[bias_i] : 32'd0;
                             if ((in_x || in_p) && s_off < N16) begin
                                 st_re <= 1'b1; st_sel <= in_p; st_lane <= s_off[5:0];
-                                rk <= RK_ST; cs <= CS_RW1;
+                                rk <= RK_ST; cs <= CS_RW1; bus_ack <= 1'b0;
                             end
                             if (in_sd && sd_lane < N16) begin
                                 if (sd_hit) bus_rdata <= sh[o_sd[1:0]];
                                 else begin
                                     seed_re <= 1'b1; seed_lane <= sd_lane[5:0]; rk_word <= o_sd[1:0];
-                                    rk <= RK_SEED; cs <= CS_RW1;
+                                    rk <= RK_SEED; cs <= CS_RW1; bus_ack <= 1'b0;
                                 end
                             end
                             if (in_ms && o_ms[15:1] < N16[14:0]) begin
                                 mom_re <= 1'b1; mom_addr <= T12 + o_ms[12:1]; rk_hi <= o_ms[0];
-                                rk <= RK_MOM; cs <= CS_RW1;
+                                rk <= RK_MOM; cs <= CS_RW1; bus_ack <= 1'b0;
                             end
                             if (in_mq && o_mq[15:1] < T16[14:0]) begin
                                 mom_re <= 1'b1; mom_addr <= o_mq[12:1]; rk_hi <= o_mq[0];
-                                rk <= RK_MOM; cs <= CS_RW1;
+                                rk <= RK_MOM; cs <= CS_RW1; bus_ack <= 1'b0;
                             end
                         end
                         OP_WR: begin
-                            cs <= CS_ACK;
+                            bus_ack <= 1'b1; // unless a longer operation follows (below)
                             if (a == TSPU_REG_CTRL) begin
-                                if (bus_wdata[TSPU_CTRL_RESET_LSB]) soft_rst <= 1'b1;
+                                if (bus_wdata[TSPU_CTRL_RESET_LSB]) begin
+                                    soft_rst <= 1'b1; bus_ack <= 1'b0; // acked after the reset
+                                end
                                 else begin
                                     if (bus_wdata[TSPU_CTRL_STOP_LSB]) cmd_stop <= 1'b1;
                                     if (bus_wdata[TSPU_CTRL_START_LSB]) begin
                                         if (busy || !cfg_ok(1'b0)) rejected <= 1'b1;
-                                        else begin sg <= 5'd0; cs <= CS_SEG; end
+                                        else begin sg <= 5'd0; cs <= CS_SEG; bus_ack <= 1'b0; end
                                     end
                                 end
                             end
@@ -396,20 +398,21 @@ module tspu_csr #(
                             if (in_sd && sd_lane < N16) begin
                                 if (sd_hit) sh[o_sd[1:0]] <= bus_wdata;
                                 else if (sh_valid) begin
-                                    fl_k <= 3'd0; fl_then <= 1'b1; cs <= CS_FLUSH;
+                                    fl_k <= 3'd0; fl_then <= 1'b1; cs <= CS_FLUSH; bus_ack <= 1'b0;
                                 end else begin
                                     seed_re <= 1'b1; seed_lane <= sd_lane[5:0]; cs <= CS_FILL1;
+                                    bus_ack <= 1'b0;
                                 end
                             end
                         end
                         OP_FD: begin
                             if (sh_valid) begin fl_k <= 3'd0; fl_then <= 1'b0; cs <= CS_FLUSH; end
-                            else cs <= CS_ACK;
+                            else bus_ack <= 1'b1;
                         end
                         OP_PEEK: begin
                             if (peek_idx < {{(15 - SAW){1'b0}}, s_len}) begin
                                 bus_rdata <= {16'd0, stage[peek_pos]};
-                                cs <= CS_ACK;
+                                bus_ack <= 1'b1;
                             end else begin
                                 fifo_re <= 1'b1; cs <= CS_POP1;
                             end
@@ -422,7 +425,7 @@ module tspu_csr #(
                                 s_head <= s_head + bus_wdata[SAW-1:0];
                                 s_len <= s_len - bus_wdata[SAW:0];
                             end
-                            cs <= CS_ACK;
+                            bus_ack <= 1'b1;
                         end
                     endcase
                 end
@@ -433,7 +436,7 @@ module tspu_csr #(
                         RK_SEED: bus_rdata <= seed_rdata[32 * rk_word +: 32];
                         default: bus_rdata <= rk_hi ? mom_rdata[63:32] : mom_rdata[31:0];
                     endcase
-                    cs <= CS_ACK;
+                    bus_ack <= 1'b1; cs <= CS_IDLE;
                 end
                 CS_SEG: begin // copy the schedule into the core, then start it
                     seg_we <= 1'b1; seg_addr <= sg[3:0];
@@ -459,7 +462,7 @@ module tspu_csr #(
                     rejected <= 1'b0;
                     s_len <= {(SAW+1){1'b0}}; // the core clears its FIFO at start
                     cmd_start <= 1'b1;        // cfg_* hold the new values from the next cycle
-                    cs <= CS_ACK;
+                    bus_ack <= 1'b1; cs <= CS_IDLE;
                 end
                 CS_FILL1: cs <= CS_FILL2;
                 CS_FILL2: begin
@@ -467,7 +470,7 @@ module tspu_csr #(
                     sh[2] <= seed_rdata[95:64]; sh[3] <= seed_rdata[127:96];
                     sh[o_sd[1:0]] <= bus_wdata;
                     sh_valid <= 1'b1; sh_lane <= sd_lane[5:0];
-                    cs <= CS_ACK;
+                    bus_ack <= 1'b1; cs <= CS_IDLE;
                 end
                 CS_FLUSH: begin // take the shadowed lane (LFSR113 validity as the model)
                     if (fl_k == 3'd0 && !(sh[0] >= 32'd2 && sh[1] >= 32'd8 && sh[2] >= 32'd16 && sh[3] >= 32'd128)) begin
@@ -481,7 +484,7 @@ module tspu_csr #(
                         sh_valid <= 1'b0;
                         if (fl_then) begin
                             seed_re <= 1'b1; seed_lane <= sd_lane[5:0]; cs <= CS_FILL1;
-                        end else cs <= CS_ACK;
+                        end else begin bus_ack <= 1'b1; cs <= CS_IDLE; end
                     end
                 end
                 CS_POP1: cs <= CS_POP2;
@@ -489,12 +492,9 @@ module tspu_csr #(
                     stage[s_head + s_len[SAW-1:0]] <= fifo_rdata;
                     s_len <= s_len + 1'b1;
                     bus_rdata <= {16'd0, fifo_rdata};
-                    cs <= CS_ACK;
+                    bus_ack <= 1'b1; cs <= CS_IDLE;
                 end
-                default: begin // CS_ACK
-                    bus_ack <= 1'b1;
-                    cs <= CS_IDLE;
-                end
+                default: cs <= CS_IDLE;
             endcase
         end
     end

@@ -109,7 +109,13 @@ int sim_read(void *ctx, uint8_t *buf, size_t max, int timeout_ms)
     return (int)k;
 }
 
-void sim_close(void *ctx) { delete static_cast<Sim *>(ctx); }
+void sim_close(void *ctx)
+{
+    Sim *s = static_cast<Sim *>(ctx);
+    if (getenv("TSPU_SIM_STATS")) // simulated clocks, for benchmarks
+        fprintf(stderr, "tspu-sim: %llu clocks\n", (unsigned long long)s->cycles);
+    delete s;
+}
 
 int sim_open(tspu_transport *tr, char *err, size_t errlen)
 {
