@@ -229,6 +229,14 @@ h = ast.literal_eval(d[10:10 + hl].decode()); assert h["shape"] == (4, 4), h
 v = struct.unpack("<16d", d[10 + hl:]); assert all(v[4 * i + j] == v[4 * j + i] for i in range(4) for j in range(4))
 EOF2
 [ $? -eq 0 ] && pass "inv -o .npy: 4 x 4, symmetric" || fail "inv -o .npy: 4 x 4, symmetric" "failed"
+"$T" $M --seed 4 solve $EX/A4.txt $EX/b4.txt --samples 4000000000 >"$W/sint" 2>"$W/sinte" &
+pid=$!
+sleep 1
+kill -INT $pid
+wait $pid; r=$?
+if [ $r -eq 130 ] && [ "$(wc -l <"$W/sinte")" -eq 1 ] && grep -q "interrupted: stopped the unit" "$W/sinte"; then
+  pass "solve: Ctrl-C stops the unit, exit 130, one line"
+else fail "solve: Ctrl-C stops the unit, exit 130, one line" "rc $r: $(head -c 300 "$W/sinte")"; fi
 
 # ---- help ----------------------------------------------------------------------------
 "$T" --help >"$W/h" 2>&1 && grep -q "sample A \[b\]" "$W/h" && grep -q "Exit status" "$W/h"

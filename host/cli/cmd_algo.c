@@ -3,7 +3,6 @@
  * one row of the command table in main.c. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +25,8 @@
     "  --batches N        batches per chain for batch means (>= 20)\n"                                   \
     "  --max-steps N      refuse plans longer than N steps (default 2e10)\n"                              \
     "The result goes to stdout as text, or to -o FILE (.npy or text); --json adds\n"                      \
-    "stderr, samples, steps, device_seconds, flags and the plan.  Ctrl-C ends the\n"                      \
-    "program at once (the algorithms run inside libtspualgo).\n"
+    "stderr, samples, steps, device_seconds, flags and the plan.  Ctrl-C stops the\n"                    \
+    "unit and exits with status 130 (no estimate; a second Ctrl-C ends at once).\n"
 
 const char cmd_solve_help[] = "Estimates x = A^-1 b from the mean of x ~ N(A^-1 b, A^-1/beta); A symmetric\n"
                               "positive definite.\n\n" ALGO_OPTS_HELP;
@@ -109,6 +108,12 @@ static void extra_json(cli_json *j, void *ctx)
         cli_json_key(j, "logdet_jarzynski_stderr");
         cli_json_num(j, r->logdet_jarzynski_se);
     }
+}
+
+static int cancel_on_sigint(void *ctx)
+{
+    (void)ctx;
+    return cli_interrupted();
 }
 
 static int u64_opt(const char *name, const char *s, uint64_t *out)
@@ -238,8 +243,9 @@ static int run_algo(cli_ctx *c, int argc, char **argv, int kind)
             fclose(f);
     }
     o.seed = c->seed;
-    /* the library runs its own loops: Ctrl-C ends the program */
-    signal(SIGINT, SIG_DFL);
+    /* Ctrl-C: the library polls the hook, stops the unit and returns CANCELLED */
+    o.cancel = cancel_on_sigint;
+    o.cancel_ctx = c;
     tspu_algo_result r;
     memset(&r, 0, sizeof r);
     switch (kind) {
@@ -249,7 +255,9 @@ static int run_algo(cli_ctx *c, int argc, char **argv, int kind)
     case K_LYAP: rc = tspu_algo_lyap(c->dev, n, A.v, B.v, &o, &r, err, sizeof err); break;
     default: rc = tspu_algo_expm(c->dev, n, A.v, &o, &r, err, sizeof err); break;
     }
-    if (rc == TSPU_ALGO_E_INPUT) {
+    if (rc == TSPU_ALGO_E_CANCELLED) {
+        rc = cli_error(CLI_EXIT_INTERRUPT, "interrupted: stopped the unit (%s)", c->info.device);
+    } else if (rc == TSPU_ALGO_E_INPUT) {
         rc = cli_error(CLI_EXIT_USAGE, "%s: %s", pos[0], err);
     } else if (rc < 0) {
         rc = cli_error(CLI_EXIT_RUNTIME, "%s: %s", c->info.device, err[0] ? err : tspu_strerror(rc));
