@@ -615,6 +615,18 @@ static void input_checks(void)
     expect_err("input: kappa 1e7 is not representable in 16-bit couplings",
                tspu_algo_inv(d, 4, K, &o, &r, err, sizeof err), err, "cannot be represented");
     gsl_rng_free(g);
+    /* b = 0: x = 0 exactly, a relative tol is meaningless: pilot only */
+    double b0[4] = {0, 0, 0, 0};
+    if (tspu_algo_solve(d, 4, I4, b0, &o, &r, err, sizeof err)) {
+        tt_check(0, "solve with b = 0", "%s", err);
+    } else {
+        double zmax = 0;
+        for (unsigned i = 0; i < 4; i++)
+            zmax = fmax(zmax, fabs(r.estimate[i] / r.std_err[i]));
+        tt_check(zmax < 4 && r.plan.batches == 50, "solve with b = 0: x = 0 within 4 se, pilot only",
+                 "max |z| %.2f, %u batches", zmax, r.plan.batches);
+        tspu_algo_result_free(&r);
+    }
     /* a cancel callback stops the run with its own code */
     int polls = 0;
     o.cancel = cancel_after;

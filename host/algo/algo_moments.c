@@ -20,6 +20,8 @@ typedef struct {
     double range;        /* initial x_range */
     double relax;        /* slowest relaxation time, steps */
     int need_spd;        /* quantised A must stay SPD (else: stable) */
+    double scale_floor;  /* a-priori lower bound of max|answer| (0: none) */
+    int no_extend;       /* the answer is known to be 0: pilot only */
     /* per-batch transform of the covariance (n x n, in place) */
     void (*post)(void *ctx, const double *A_eff, double *c);
     void *post_ctx;
@@ -248,9 +250,11 @@ static int run_moments(sess *s, const mjob *j, tspu_algo_result *r, char *err, s
                         goto out;
                     }
                     batch_stats(ms.K, m, v, mu, mu + m);
-                    double scale = la_maxabs(m, mu), semax = la_maxabs(m, mu + m);
+                    double scale = fmax(la_maxabs(m, mu), j->scale_floor), semax = la_maxabs(m, mu + m);
+                    if (j->no_extend)
+                        scale = INFINITY; /* b = 0: x = 0, a relative tol means nothing */
                     double target = o->tol * scale / z;
-                    double need = target > 0 ? ceil(K0 * (semax / target) * (semax / target)) : K0;
+                    double need = target > 0 && isfinite(target) ? ceil(K0 * (semax / target) * (semax / target)) : K0;
                     free(v);
                     free(mu);
                     double kc = ceil(need / C);
@@ -451,8 +455,13 @@ int tspu_algo_solve(tspu_dev *dev, unsigned n, const double *A, const double *b,
     double xn = la_maxabs(n, x);
     double beta = o->beta > 0 ? o->beta : (xn > 0 ? 16.0 / (p.lmin * xn * xn) : 1.0);
     double range = xn + 8.0 / sqrt(beta * p.lmin / 1.05);
+    /* |x|_inf >= |b|_2 / (lambda_max sqrt(n)): a floor for the tol scale */
+    double bn = 0;
+    for (unsigned i = 0; i < n; i++)
+        bn += b[i] * b[i];
     mjob j = {.kind = K_MEAN, .A = A, .b = b, .beta = beta, .h = p.h, .integ = p.integ, .range = range,
-              .relax = spd_relax(&p), .need_spd = 1};
+              .relax = spd_relax(&p), .need_spd = 1, .scale_floor = sqrt(bn) / (p.lmax * sqrt((double)n)),
+              .no_extend = bn == 0};
     if ((rc = run_moments(&s, &j, r, err, len)))
         return rc;
     r->plan.lambda_min = p.lmin;
@@ -521,8 +530,12 @@ int tspu_algo_inv(tspu_dev *dev, unsigned n, const double *A, const tspu_algo_op
     double beta = o->beta > 0 ? o->beta : 1.0;
     double range = 8.0 / sqrt(beta * p.lmin / 1.05);
     inv_post_ctx q = {.n = n, .beta = beta, .h = p.h, .em = p.integ == TSPU_INT_EM};
+    /* max|A^-1| >= max_i 1/A_ii (SPD): a floor for the tol scale */
+    double dmin = INFINITY;
+    for (unsigned i = 0; i < n; i++)
+        dmin = fmin(dmin, A[i * n + i]);
     mjob j = {.kind = K_COV, .A = A, .b = NULL, .beta = beta, .h = p.h, .integ = p.integ, .range = range,
-              .relax = spd_relax(&p), .need_spd = 1, .post = inv_post, .post_ctx = &q};
+              .relax = spd_relax(&p), .need_spd = 1, .post = inv_post, .post_ctx = &q, .scale_floor = 1.0 / dmin};
     if ((rc = run_moments(&s, &j, r, err, len)))
         return rc;
     r->plan.lambda_min = p.lmin;
