@@ -245,6 +245,9 @@ module tspu_core #(
     reg [CW-1:0] iss_chunk;
     reg          m_valid, m_set, m_first, m_last;
     reg [LW-1:0] m_row;
+    /* verilator lint_off UNUSEDSIGNAL */ // selects the operand window only when C > 1
+    reg [CW-1:0] m_chunk;
+    /* verilator lint_on UNUSEDSIGNAL */
     reg          a_valid, a_set, a_first, a_last;
     reg [LW-1:0] a_row;
     reg          y_valid, y_set;
@@ -252,7 +255,7 @@ module tspu_core #(
     reg          q_valid;
     reg [LW-1:0] q_row;
 
-    reg [16*NP-1:0] opr;   // operands in use (rotates by P per chunk)
+    reg [16*NP-1:0] opr;   // operands in use (chunk c: opr[16Pc +: 16P])
     /* verilator lint_off UNUSEDSIGNAL */ // opn[15:0] (last step's lane 0) shifts out
     reg [16*N-1:0]  opn;   // operands being produced (Jacobi double buffer)
     /* verilator lint_on UNUSEDSIGNAL */
@@ -276,6 +279,16 @@ module tspu_core #(
         end
     endgenerate
 
+    // operand window of the chunk in the M stage
+    wire [16*P-1:0] opw;
+    generate
+        if (C > 1) begin : g_win
+            assign opw = opr[16*P*m_chunk +: 16*P];
+        end else begin : g_nowin
+            assign opw = opr;
+        end
+    endgenerate
+
     reg         aux_en;
     reg  [15:0] aux_a, aux_b;
     /* verilator lint_off UNUSEDSIGNAL */ // |Y| < 2^(YW-1): the bits above YW are sign copies
@@ -283,7 +296,7 @@ module tspu_core #(
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [31:0] prod0;
     tspu_mac_array #(.P(P)) u_mac (
-        .clk(clk), .mul_en(m_valid), .coef(coef), .opw(opr[16*P-1:0]),
+        .clk(clk), .mul_en(m_valid), .coef(coef), .opw(opw),
         .aux_en(aux_en), .aux_a(aux_a), .aux_b(aux_b),
         .acc_en(a_valid), .acc_first(a_first), .acc(acc), .prod0(prod0));
 
@@ -337,7 +350,8 @@ module tspu_core #(
     reg [LW-1:0] lane_r;
     reg          lane_go;      // combinational: controller starts lane_r
     reg          got0, got1;
-    reg [31:0]   f0_r, f1_r, b0_r, b1_r, fs_r, p1_r, x1_r, p2_r;
+    reg [31:0]   f0_r, f1_r, fs_r, p1_r, x1_r, p2_r;
+    reg [33:0]   e_r;          // (F1 - b1) - (F0 - b0), the work term's factor
     reg [15:0]   op1_r;
     reg signed [SW-1:0] s_acc;
 
@@ -357,8 +371,8 @@ module tspu_core #(
     wire [DW-1:0] sc    = {{(DW - 35){sc_c[34]}}, sc_c} + {{(DW - 1){1'b0}}, sc_t[0]};
 
     // ---- P1: force of the finished row (fast and slow) --------------------
-    wire [31:0] bsel = fast_reg ? bq : (y_set ? b1_r : b0_r);
-    wire [DW-1:0] f_pre = sc - d_sx32(bsel);
+    wire [DW-1:0] f_pre = sc - d_sx32(bq);   // bias read in the ACC stage
+    wire [33:0] g_new = {{2{f_new[31]}}, f_new} - {{2{bq[31]}}, bq};   // F - b
     wire [31:0] f_new = d_sat32(f_pre);
     wire        f_sat = y_valid && d_is_sat(f_pre);
     reg  [31:0] f_reg;
@@ -371,28 +385,37 @@ module tspu_core #(
     // xi_sum << Sn (Sn <= 20): |noise| <= 2040 * 2^20 < 2^31; UD (not LM) uses xi alone
     wire signed [32:0] noise_t = $signed({{20{xi_sum[12]}}, xi_sum}) <<< cfg_noise_shift;
     wire [DW-1:0] noise_d = {{(DW - 33){noise_t[32]}}, noise_t};
-    wire [DW-1:0] lm_pre  = d_sx32(xq) - d_sx32(f_in) + noise_d;
     // UD, one product per state (multiplier 0 of the MAC array, prod0)
     wire [5:0]   u_sh      = (ls == LS_U3) ? cfg_ko_shift : cfg_ka_shift;
-    wire [DW-1:0] p1_pre  = d_sx32(pq) - d_sx32(fs_r);
-    wire [31:0]  p1_v      = d_sat32(p1_pre);
-    wire [DW-1:0] x1_pre  = d_sx32(xq) + sc;
-    wire [DW-1:0] p2_pre  = d_sx32(p1_r) - sc + noise_d;
-    wire [31:0]  p2_v      = d_sat32(p2_pre);
-    wire [DW-1:0] x2_pre  = d_sx32(x1_r) + sc;
+    // One adder serves every integrator sum, R = A -/+ B + noise (the UD
+    // states come one after the other, never beside a fast write-back):
+    //   EM / LM          x_new = x   - F  + noise   (fast, or slow LS_INTEG)
+    //   UD LS_INTEG      p1    = p   - F
+    //   UD LS_U2         x1    = x   + scale16(ka op(p1))
+    //   UD LS_U3         p2    = p1  - scale16(ko op(x1)) + noise
+    //   UD LS_U4         x2    = x1  + scale16(ka op(p2))    (write-back)
+    wire          r_p1  = ls == LS_INTEG && is_ud;
+    wire [31:0]   r_a   = r_p1 ? pq : (ls == LS_U3) ? p1_r : (ls == LS_U4) ? x1_r : xq;
+    wire [DW-1:0] r_b   = sc_ud ? sc : d_sx32(f_in);
+    wire          r_neg = !(ls == LS_U2 || ls == LS_U4);
+    wire [DW-1:0] r_c   = (!is_ud || ls == LS_U3) ? noise_d : {DW{1'b0}};
+    wire [DW-1:0] r_sum = d_sx32(r_a) + r_c + (r_b ^ {DW{r_neg}}) + {{(DW - 1){1'b0}}, r_neg};
+    wire [31:0]   r_v   = d_sat32(r_sum);
+    wire          r_sat = d_is_sat(r_sum);
+    wire [15:0]   r_op  = f_op(r_v);
+    wire          r_opsat = f_op_sat(r_v);
 
     wire wb_fast = q_valid && fast_reg;
     wire wb_slow = (ls == LS_INTEG && !is_ud) || ls == LS_U4;
     assign wb_valid  = wb_fast || wb_slow;
     assign wb_lane   = wb_fast ? q_row : lane_r;
     wire   wb_ud     = ls == LS_U4;
-    wire [DW-1:0] wb_pre = wb_ud ? x2_pre : lm_pre;
-    assign wb_x      = d_sat32(wb_pre);
+    assign wb_x      = r_v;
     assign wb_p      = p2_r;
     assign wb_pwrite = wb_ud;
-    wire   wb_xsat   = wb_valid && d_is_sat(wb_pre);
-    wire [15:0] wb_op = f_op(wb_x);
-    wire   wb_opsat  = wb_valid && f_op_sat(wb_x);
+    wire   wb_xsat   = wb_valid && r_sat;
+    wire [15:0] wb_op = r_op;
+    wire   wb_opsat  = wb_valid && r_opsat;
 
     assign obs_valid = wb_valid;
     assign obs_lane  = {{(6 - LW){1'b0}}, wb_lane};
@@ -409,8 +432,9 @@ module tspu_core #(
                             .b(mul_b), .done(mul_done), .p(mul_p));
     wire [63:0]        mul_p64 = {{(64 - MW){mul_p[MW-1]}}, mul_p};
     // operands of the serial products, MW bits
-    wire [MW-1:0] df_m  = {{(MW - 32){f1_r[31]}}, f1_r} - {{(MW - 32){f0_r[31]}}, f0_r};
-    wire [MW-1:0] db_m  = {{(MW - 32){b1_r[31]}}, b1_r} - {{(MW - 32){b0_r[31]}}, b0_r};
+    wire [32:0]   df    = {f1_r[31], f1_r} - {f0_r[31], f0_r};
+    wire [MW-1:0] df_m  = {{(MW - 33){df[32]}}, df};
+    wire [MW-1:0] e_m   = {{(MW - 34){e_r[33]}}, e_r};
     wire [MW-1:0] s16_m = {{(MW - SW + 16){s_acc[SW-1]}}, s_acc[SW-1:16]}
                           + {{(MW - 1){1'b0}}, s_acc[15]};   // round_shift(S, 16)
 
@@ -419,8 +443,11 @@ module tspu_core #(
     reg          iq_valid;
     reg [LW-1:0] iq_lane;
     wire         init_wr = iq_valid;
-    wire [15:0]  init_op = f_op(xq);
-    wire         init_sat = iq_valid && f_op_sat(xq);
+    // op(x) of the x read port (init refresh, work term, keep pass) or of p
+    // (momentum words of the keep pass): one rounding unit
+    wire [31:0]  kx = (k1_valid && k1_mp) ? pq : xq;
+    wire [15:0]  init_op = f_op(kx);
+    wire         init_sat = iq_valid && f_op_sat(kx);
 
     // keep-pass token generator: SUM i, PAIR (i, j>=i), momentum p[j]
     localparam [1:0] K_SUM = 2'd0, K_PAIR = 2'd1, K_MP = 2'd2, K_END = 2'd3;
@@ -435,8 +462,8 @@ module tspu_core #(
     reg [MAW-1:0] k2_k;
     reg [15:0]    k2_val, opi;
     reg [1:0]     kdrain;
-    wire [15:0]   k1_op = f_op(k1_mp ? pq : xq);
-    wire [15:0]   xq_op = f_op(xq);
+    wire [15:0]   k1_op = init_op;
+    wire [15:0]   xq_op = init_op;
     // F0 + round(l1 (F1 - F0) / 2^15) is within [F0, F1]: the low 32 bits suffice
     wire [31:0] interp = f0_r + mul_p[46:15] + {31'd0, mul_p[14]};
 
@@ -481,7 +508,7 @@ module tspu_core #(
             z_re = 1'b1; z_ra = y_row;
             xip_re = 1'b1; xip_ra = y_row;
         end
-        if (a_valid && a_last && fast_reg) begin  // fast ACC -> P1 bias
+        if (a_valid && a_last) begin              // ACC -> P1 bias (fast and slow)
             b_re = 1'b1; b_ra = {a_set, a_row};
         end
         if (lane_go) begin                        // slow lane start
@@ -489,10 +516,6 @@ module tspu_core #(
             p_re = 1'b1; p_ra = lane_r;
             z_re = 1'b1; z_ra = lane_r;
             xip_re = 1'b1; xip_ra = lane_r;
-            b_re = 1'b1; b_ra = {1'b0, lane_r};
-        end
-        if (ls == LS_B0) begin
-            b_re = 1'b1; b_ra = {1'b1, lane_r};
         end
         if (ctl == C_INIT) begin
             x_re = 1'b1; x_ra = ir;
@@ -536,26 +559,13 @@ module tspu_core #(
     // a fast step ends with its last write-back, a slow one in C_SLOW_END
     assign obs_step_done = (wb_fast && wb_lane == LAST_LANE) || ctl == C_SLOW_END;
 
-    // rotate by one chunk per multiply cycle; after C chunks it is aligned again
-    wire [16*NP-1:0] opr_rot;
-    generate
-        if (C > 1) begin : g_rot
-            assign opr_rot = {opr[16*P-1:0], opr[16*NP-1:16*P]};
-        end else begin : g_norot
-            assign opr_rot = opr;
-        end
-    endgenerate
-
     always @(posedge clk) begin
         if (rst) begin
             opr <= {16*NP{1'b0}};
             opn <= {16*N{1'b0}};
         end else begin
             if (op_wr) opn <= opn_sh;
-            if (swap)
-                opr <= opn_next;
-            else if (m_valid)
-                opr <= opr_rot;
+            if (swap) opr <= opn_next;
         end
     end
 
@@ -581,7 +591,7 @@ module tspu_core #(
             m_valid <= 1'b0; a_valid <= 1'b0; y_valid <= 1'b0; q_valid <= 1'b0;
             k1_valid <= 1'b0; k2_valid <= 1'b0;
         end else begin
-            m_valid <= iss_valid; m_set <= iss_set; m_row <= iss_row;
+            m_valid <= iss_valid; m_set <= iss_set; m_row <= iss_row; m_chunk <= iss_chunk;
             m_first <= iss_chunk == {CW{1'b0}}; m_last <= iss_chunk == LAST_CHUNK;
             a_valid <= m_valid; a_set <= m_set; a_row <= m_row;
             a_first <= m_first; a_last <= m_last;
@@ -601,16 +611,16 @@ module tspu_core #(
     always @(*) begin
         aux_en = 1'b0; aux_a = 16'd0; aux_b = 16'd0; ud_sat_now = 3'd0;
         if (ls == LS_INTEG && is_ud) begin
-            aux_en = 1'b1; aux_a = f_op(p1_v); aux_b = cfg_ka;
-            ud_sat_now = {2'd0, d_is_sat(p1_pre)} + {2'd0, f_op_sat(p1_v)};
+            aux_en = 1'b1; aux_a = r_op; aux_b = cfg_ka;
+            ud_sat_now = {2'd0, r_sat} + {2'd0, r_opsat};
         end
         if (ls == LS_U2) begin
             aux_en = 1'b1; aux_a = op1_r; aux_b = cfg_ko;
-            ud_sat_now = {2'd0, d_is_sat(x1_pre)};
+            ud_sat_now = {2'd0, r_sat};
         end
         if (ls == LS_U3) begin
-            aux_en = 1'b1; aux_a = f_op(p2_v); aux_b = cfg_ka;
-            ud_sat_now = {2'd0, d_is_sat(p2_pre)} + {2'd0, f_op_sat(p2_v)};
+            aux_en = 1'b1; aux_a = r_op; aux_b = cfg_ka;
+            ud_sat_now = {2'd0, r_sat} + {2'd0, r_opsat};
         end
         if (k1_valid && !k1_sum && !k1_mp) begin
             aux_en = 1'b1; aux_a = opi; aux_b = k1_op;
@@ -768,13 +778,13 @@ module tspu_core #(
 
             // ---- slow lane FSM (model step 2..5 for one lane) ----
             if (y_valid && !fast_reg) begin
-                if (y_set) begin f1_r <= f_new; got1 <= 1'b1; end
-                else begin f0_r <= f_new; got0 <= 1'b1; end
+                if (y_set) begin f1_r <= f_new; got1 <= 1'b1; e_r <= e_r + g_new; end
+                else begin f0_r <= f_new; got0 <= 1'b1; e_r <= -g_new; end
             end
             case (ls)
                 LS_IDLE: if (lane_go) begin ls <= LS_B0; got0 <= 1'b0; got1 <= 1'b0; end
-                LS_B0: begin b0_r <= bq; ls <= LS_B1; end
-                LS_B1: begin b1_r <= bq; ls <= LS_WY; end
+                LS_B0: ls <= LS_B1;   // (two cycles, kept for the lane timing)
+                LS_B1: ls <= LS_WY;
                 LS_WY: if ((got0 || !need0) && (got1 || !need1)) begin
                     if (need0 && need1) begin
                         mul_start <= 1'b1; mul_a <= df_m;
@@ -787,17 +797,17 @@ module tspu_core #(
                     fs_r <= interp;
                     if (d16_reg != 17'sd0) begin
                         mul_start <= 1'b1;
-                        mul_a <= df_m - db_m;
+                        mul_a <= e_m;
                         mul_b <= {{2{xq_op[15]}}, xq_op};
                         ls <= LS_WK;
                     end else ls <= LS_INTEG;
                 end
                 LS_WK: if (mul_done) begin s_acc <= s_acc + mul_p[SW-1:0]; ls <= LS_INTEG; end
                 LS_INTEG: if (is_ud) begin
-                    p1_r <= p1_v; op1_r <= f_op(p1_v); ls <= LS_U2;
+                    p1_r <= r_v; op1_r <= r_op; ls <= LS_U2;
                 end else ls <= LS_IDLE;
-                LS_U2: begin x1_r <= d_sat32(x1_pre); ls <= LS_U3; end
-                LS_U3: begin p2_r <= p2_v; ls <= LS_U4; end
+                LS_U2: begin x1_r <= r_v; ls <= LS_U3; end
+                LS_U3: begin p2_r <= r_v; ls <= LS_U4; end
                 LS_U4: ls <= LS_IDLE;
                 default: ls <= LS_IDLE;
             endcase

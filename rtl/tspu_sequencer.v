@@ -82,13 +82,16 @@ module tspu_sequencer #(
     wire [32:0] cnt1  = {1'b0, phase_cnt} + 33'd1;
     wire [32:0] thin1 = {1'b0, thin_cnt} + 33'd1;
     wire [32:0] smp1  = {1'b0, samples} + 33'd1;
-    wire        burn_end = cnt1 >= {1'b0, cfg_burnin};
-    wire        seg_end  = cnt1 >= {1'b0, cur_steps};
+    // The counters never pass their limits (phase_cnt < burnin / steps,
+    // thin_cnt < thin, samples < n_samples, the limits being held while a
+    // program runs), so "reached" is an equality: no 33-bit comparators.
+    wire        burn_end = cnt1 == {1'b0, cfg_burnin};
+    wire        seg_end  = cnt1 == {1'b0, cur_steps};
     wire [4:0]  from0 = 5'd0;
     wire [4:0]  from1 = {1'b0, seg_idx} + 5'd1;
     wire [4:0]  nxt = first_seg((phase == PH_SCHEDULE) ? from1 : from0, nz, cfg_n_segments);
 
-    assign keep = commit && phase == PH_SAMPLING && thin1 >= {1'b0, cfg_thin};
+    assign keep = commit && phase == PH_SAMPLING && thin1 == {1'b0, cfg_thin};
     assign done = phase == PH_DONE;
 
     // enter_from(SCHEDULE) given the search result
@@ -141,7 +144,7 @@ module tspu_sequencer #(
                         if (keep) begin
                             thin_cnt <= 32'd0;
                             samples  <= smp1[31:0];
-                            if (smp1 >= {1'b0, cfg_n_samples})
+                            if (smp1 == {1'b0, cfg_n_samples})
                                 phase <= PH_DONE;
                         end else begin
                             thin_cnt <= thin1[31:0];
