@@ -119,11 +119,12 @@ static double *ms_values(const mstore *ms, const mjob *j, const double *A_eff, u
     return v;
 }
 
-/* one program: burnin, then L kept samples (thin 1); appends a batch */
-static int run_batch(sess *s, uint64_t burnin, uint32_t L, unsigned chain, mstore *ms, char *err, size_t len)
+/* one program: burnin, then L kept samples (every thin-th step); appends a batch */
+static int run_batch(sess *s, uint64_t burnin, uint32_t L, uint32_t thin, unsigned chain, mstore *ms, char *err,
+                     size_t len)
 {
     s->cfg.burnin = (uint32_t)burnin;
-    s->cfg.thin = 1;
+    s->cfg.thin = thin;
     s->cfg.n_samples = L;
     s->cfg.n_segments = 0;
     s->cfg.lambda_init = 0;
@@ -185,9 +186,12 @@ static int run_moments(sess *s, const mjob *j, tspu_algo_result *r, char *err, s
         alog(o, TSPU_ALGO_LOG_WARN, "--mitigate pools chains with independently rounded couplings: using 4 chains");
         C = 4;
     }
-    double Lr = ceil(50.0 * j->relax);
-    if (Lr < 500)
-        Lr = 500;
+    /* thin 1 by default: the moment accumulators see every step for free,
+     * so thinning would only discard information; --thin is honoured */
+    const uint32_t thin = o->thin ? o->thin : 1;
+    double Lr = ceil(50.0 * j->relax / thin);
+    if (Lr < 500.0 / thin)
+        Lr = ceil(500.0 / thin);
     unsigned K0 = o->batches ? o->batches : 50;
     uint64_t burnin = o->burnin_set ? o->burnin : (uint64_t)ceil(12.0 * j->relax) + 200;
     unsigned Kc_fixed = 0;
@@ -229,7 +233,7 @@ static int run_moments(sess *s, const mjob *j, tspu_algo_result *r, char *err, s
             if ((rc = sess_load(s, o->seed + c, err, len)))
                 goto out;
             for (unsigned k = 0; k < Kc && !sat; k++) {
-                rc = run_batch(s, k == 0 ? burnin : 0, L, c, &ms, err, len);
+                rc = run_batch(s, k == 0 ? burnin : 0, L, thin, c, &ms, err, len);
                 if (rc < 0)
                     goto out;
                 sat = rc == 1;
@@ -262,15 +266,15 @@ static int run_moments(sess *s, const mjob *j, tspu_algo_result *r, char *err, s
                         kc = K0;
                     if (kc * C < 20)
                         kc = ceil(20.0 / C);
-                    double total = kc * C * (double)L + C * (double)burnin;
+                    double total = kc * C * (double)L * thin + C * (double)burnin;
                     if (total > (double)o->max_steps) {
-                        kc = floor(((double)o->max_steps - C * (double)burnin) / ((double)C * L));
+                        kc = floor(((double)o->max_steps - C * (double)burnin) / ((double)C * L * thin));
                         if (kc < K0)
                             kc = K0;
                         r->flags |= TSPU_ALGO_FLAG_TRUNCATED;
                         alog(o, TSPU_ALGO_LOG_WARN,
                              "the plan for tol %.3g needs %.3g steps, above max_steps %.3g: running %.0f batches",
-                             o->tol, C * (need / C) * L, (double)o->max_steps, kc * C);
+                             o->tol, need * L * (double)thin, (double)o->max_steps, kc * C);
                     }
                     /* at most ~200 programs per chain (each costs link
                      * transactions): longer batches instead, the pilot's
@@ -294,8 +298,8 @@ static int run_moments(sess *s, const mjob *j, tspu_algo_result *r, char *err, s
                     k = ms.K - 1; /* batches of chain 0 so far (after a merge) */
                     alog(o, TSPU_ALGO_LOG_PLAN,
                          "plan: pilot of %u batches gave max stderr %.3g vs target %.3g (tol %.3g of max|est| %.3g, "
-                         "z %.3f): %u chain(s) x %u batches x %u steps",
-                         K0, semax, target, o->tol, scale, z, C, Kc, L);
+                         "z %.3f): %u chain(s) x %u batches x %u samples (thin %u)",
+                         K0, semax, target, o->tol, scale, z, C, Kc, L, thin);
                 }
             }
         }
@@ -366,7 +370,7 @@ static int run_moments(sess *s, const mjob *j, tspu_algo_result *r, char *err, s
     r->plan.beta = j->beta;
     r->plan.relax_steps = j->relax;
     r->plan.burnin = burnin;
-    r->plan.thin = 1;
+    r->plan.thin = thin;
     r->plan.chains = C;
     r->plan.batches = Kc;
     r->plan.batch_samples = L;
