@@ -25,7 +25,8 @@ module tspu_csr #(
     parameter P = 8,                   // MACs of the core (reported)
     parameter FIFO_AW = 9,             // core FIFO of 2^FIFO_AW words
     parameter CLOCK_HZ = 12000000,     // reported clock of the unit
-    parameter CYCLES_PER_STEP = 35     // reported cycles per step
+    parameter CYCLES_PER_STEP = 35,    // reported cycles per step
+    parameter UART_DIV_RESET = 0       // UART_DIV at reset (0: no UART)
 ) (
     input  wire         clk,
     input  wire         rst,
@@ -42,6 +43,8 @@ module tspu_csr #(
     output wire [10:0]  fifo_avail, // elements a READ_FIFO may peek (<= 1024)
     // to the sim driver: the unit is stepping and has FIFO room
     output wire         run_free,
+    // UART_DIV, for a board's UART
+    output reg  [15:0]  uart_div,
     // ---- tspu_core ports ----
     output wire         core_rst,
     output wire [1:0]   cfg_integrator,
@@ -137,6 +140,7 @@ module tspu_csr #(
     localparam [15:0] N16 = N, NN16 = N * N, T16 = T;
     localparam [11:0] T12 = T, N12 = N, DEPTH12 = DEPTH;
     localparam [4:0]  SEG_LAST = NSEG - 1;
+    localparam [15:0] UDIV_RESET = UART_DIV_RESET;
     localparam [31:0] N32 = N, DEPTH32 = DEPTH, NSEG32 = NSEG, P32 = P, CLK32 = CLOCK_HZ,
                       CPS32 = CYCLES_PER_STEP;
     /* verilator lint_on WIDTH */
@@ -245,6 +249,7 @@ module tspu_csr #(
         if (a == TSPU_REG_FIFO_DEPTH) rd_plain = DEPTH32;
         if (a == TSPU_REG_MAX_SEGMENTS) rd_plain = NSEG32;
         if (a == TSPU_REG_SCRATCH) rd_plain = scratch;
+        if (a == TSPU_REG_UART_DIV) rd_plain = {16'd0, uart_div};
         if (a >= TSPU_REG_INTEGRATOR && a <= TSPU_REG_FIFO_STALL) rd_plain = cfg[a[3:0] - CI_INTEGRATOR];
         if (a == TSPU_REG_FLAGS)
             rd_plain = {27'd0, flags} | ({31'd0, rejected} << TSPU_FLAGS_REJECTED_LSB) |
@@ -320,7 +325,7 @@ module tspu_csr #(
         cmd_start <= 1'b0; cmd_stop <= 1'b0; soft_rst <= 1'b0;
         if (r_all) begin
             bus_ack <= soft_rst && !rst; // CTRL.RESET is answered after the reset
-            cs <= CS_IDLE; scratch <= 32'd0; rejected <= 1'b0; steps_hi <= 32'd0; work_hi <= 32'd0;
+            cs <= CS_IDLE; scratch <= 32'd0; uart_div <= UDIV_RESET; rejected <= 1'b0; steps_hi <= 32'd0; work_hi <= 32'd0;
             sh_valid <= 1'b0; sh_lane <= 6'd0; s_head <= {SAW{1'b0}}; s_len <= {(SAW+1){1'b0}};
             for (i = 0; i < NCFG; i = i + 1) cfg[i] <= 32'd0;
             cfg[CI_INTEGRATOR] <= 32'd1; // tspu_model_default_config: LM
@@ -377,6 +382,7 @@ module tspu_csr #(
                                 end
                             end
                             if (a == TSPU_REG_SCRATCH) scratch <= bus_wdata;
+                            if (a == TSPU_REG_UART_DIV) uart_div <= bus_wdata[15:0];
                             if (a >= TSPU_REG_INTEGRATOR && a <= TSPU_REG_FIFO_STALL)
                                 cfg[a[3:0] - CI_INTEGRATOR] <= (a == TSPU_REG_KA || a == TSPU_REG_KO) ?
                                     {{16{bus_wdata[15]}}, bus_wdata[15:0]} : bus_wdata;

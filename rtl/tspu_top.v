@@ -9,7 +9,8 @@ module tspu_top #(
     parameter CLOCK_HZ = 12000000,  // clock of the unit, reported in CLOCK_HZ
     parameter CYCLES_PER_STEP = (N * N + P - 1) / P + 3, // reported: the steady figure of
                                     // bench/results/rtl.json (N=8: 11, N=16: 35 at P=8)
-    parameter RX_TIMEOUT = 4096     // idle clocks that abandon a half-received frame
+    parameter RX_TIMEOUT = 4096,    // idle clocks that abandon a half-received frame
+    parameter UART_DIV_RESET = 0    // UART_DIV register at reset (0: no UART)
 ) (
     input  wire       clk,
     input  wire       rst,
@@ -21,7 +22,8 @@ module tspu_top #(
     input  wire       out_ready,
     // for the simulation driver: the link is idle / the unit steps freely
     output wire       link_idle,
-    output wire       run_free
+    output wire       run_free,
+    output wire [15:0] uart_div     // the UART_DIV register (board tops)
 );
     wire        pay_we, frm_valid, frm_crc_ok, frm_take, rx_busy;
     wire [10:0] pay_addr, frm_len;
@@ -83,11 +85,11 @@ module tspu_top #(
     wire [FIFO_AW:0] fifo_level;
 
     tspu_csr #(.N(N), .P(P), .FIFO_AW(FIFO_AW), .CLOCK_HZ(CLOCK_HZ),
-               .CYCLES_PER_STEP(CYCLES_PER_STEP)) u_csr (
+               .CYCLES_PER_STEP(CYCLES_PER_STEP), .UART_DIV_RESET(UART_DIV_RESET)) u_csr (
         .clk(clk), .rst(rst), .chk_addr(chk_addr), .chk_acc(chk_acc),
         .bus_req(bus_req), .bus_op(bus_op), .bus_addr(bus_addr), .bus_wdata(bus_wdata),
         .bus_ack(bus_ack), .bus_rdata(bus_rdata), .fifo_avail(fifo_avail), .run_free(run_free),
-        .core_rst(core_rst),
+        .uart_div(uart_div), .core_rst(core_rst),
         .cfg_integrator(cfg_integrator), .cfg_drift_shift(cfg_drift_shift),
         .cfg_noise_shift(cfg_noise_shift), .cfg_ka(cfg_ka), .cfg_ka_shift(cfg_ka_shift),
         .cfg_ko(cfg_ko), .cfg_ko_shift(cfg_ko_shift), .cfg_burnin(cfg_burnin),

@@ -315,8 +315,8 @@ static void raw_tests(const char *dev)
     tspu_put16(p + 2, 1);
     EXPECT(raw_frame(&l, TSPU_CMD_READ, 5, p, 4) == 0 && l.rx.cmd == 0xFF && l.rx.payload[0] == TSPU_NAK_ADDR,
            "NAK ADDR (unmapped)");
-    tspu_put16(p, TSPU_REG_SCRATCH - 1);
-    tspu_put16(p + 2, 3); /* a burst crossing into unmapped space is refused whole */
+    tspu_put16(p, TSPU_REG_MAX_SEGMENTS); /* the last ID register and the hole after it */
+    tspu_put16(p + 2, 2); /* a burst crossing into unmapped space is refused whole */
     EXPECT(raw_frame(&l, TSPU_CMD_READ, 6, p, 4) == 0 && l.rx.cmd == 0xFF && l.rx.payload[0] == TSPU_NAK_ADDR,
            "NAK ADDR (burst)");
     tspu_put16(p, TSPU_REG_SCRATCH);
@@ -407,6 +407,19 @@ int main(int argc, char **argv)
         int r6 = tspu_start(d);
         tt_check(r1 == TSPU_E_PROTOCOL && r2 == TSPU_E_INVAL && !r3 && !r4 && sc == 0xDEADBEEF && !r5 &&
                      r6 == TSPU_E_REJECTED, name, "rc %d %d %d %d %d %d scratch 0x%x", r1, r2, r3, r4, r5, r6, sc);
+        /* UART_DIV: a board's UART runs at the new rate after the write's
+         * answer (the vboard's host side follows it) */
+        if (strcmp(devs[di], "vboard") == 0) {
+            snprintf(name, sizeof name, "%s: UART_DIV 4 -> 8 -> 4 at run time (3 -> 1.5 -> 3 Mbaud)", devs[di]);
+            uint32_t d0 = 0, d1 = 0, d2 = 0;
+            int q1 = tspu_reg_read(d, TSPU_REG_UART_DIV, &d0);
+            int q2 = tspu_reg_write(d, TSPU_REG_UART_DIV, 8);
+            int q3 = tspu_reg_read(d, TSPU_REG_UART_DIV, &d1); /* at 1.5 Mbaud */
+            int q4 = tspu_reg_write(d, TSPU_REG_UART_DIV, 4);
+            int q5 = tspu_reg_read(d, TSPU_REG_UART_DIV, &d2);
+            tt_check(!q1 && !q2 && !q3 && !q4 && !q5 && d0 == 4 && d1 == 8 && d2 == 4, name,
+                     "rc %d %d %d %d %d, div %u %u %u", q1, q2, q3, q4, q5, d0, d1, d2);
+        }
         tspu_close(d);
 
         for (int pi = 0; pi < 4; pi++) {

@@ -2,7 +2,9 @@
 // pseudo-terminal.  It opens a pty, prints "tspu-vboard: ready on /dev/pts/N"
 // on stdout and then converts the bytes of the pty to and from UART bit
 // timing on the board's rx/tx pins: 8N1, DIV clocks per bit of a simulated
-// 12 MHz clock (DIV 4 = 3 Mbaud).  The pty is read and written in batches
+// 12 MHz clock (DIV 4 = 3 Mbaud at reset; the board's UART_DIV register
+// changes it at run time, and this side follows it, as a host would switch
+// its own baud rate after the write).  The pty is read and written in batches
 // (one read and at most one write per batch of clocks), never per clock.
 // Simulated time runs while anything happens (bits on a wire, a frame in the
 // link, the unit stepping); when all is quiet it waits for the host without
@@ -13,7 +15,7 @@
 // non-empty one, written as JSON to $TSPU_VBOARD_STATS at exit (SIGTERM or
 // SIGINT, or the host closing its end).
 //
-// usage: tspu-vboard [--div D]
+// usage: tspu-vboard
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
@@ -101,6 +103,7 @@ struct UartFromBoard { // samples the board's tx pin
 
 struct Stats { // READ_FIFO answers seen on the board's tx line
     int st = 0;
+    unsigned fifo_div = 0; // clocks per bit during the last of them
     unsigned cmd = 0, len = 0, got = 0;
     uint64_t start = 0, first = 0, last = 0, payload = 0, frames = 0;
     void byte(uint8_t b, uint64_t now, unsigned div)
@@ -119,6 +122,7 @@ struct Stats { // READ_FIFO answers seen on the board's tx line
                 fprintf(stderr, "frame %02x len %u start %llu end %llu\n", cmd, len, (unsigned long long)start,
                         (unsigned long long)now);
             if (cmd == 0x84 && len > 0) {
+                fifo_div = div;
                 if (!frames++)
                     first = start;
                 last = now;
@@ -132,19 +136,11 @@ struct Stats { // READ_FIFO answers seen on the board's tx line
 
 int main(int argc, char **argv)
 {
-    unsigned div = 4;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--div") && i + 1 < argc)
-            div = (unsigned)strtoul(argv[++i], nullptr, 0);
-        else if (argv[i][0] != '+') {
-            fprintf(stderr, "usage: tspu-vboard [--div D]\n");
+    for (int i = 1; i < argc; i++)
+        if (argv[i][0] != '+') {
+            fprintf(stderr, "usage: tspu-vboard\n");
             return 2;
         }
-    }
-    if (div < 4 || div > 65535) {
-        fprintf(stderr, "tspu-vboard: --div must be 4..65535\n");
-        return 2;
-    }
     int m = posix_openpt(O_RDWR | O_NOCTTY);
     if (m < 0 || grantpt(m) || unlockpt(m)) {
         perror("tspu-vboard: posix_openpt");
@@ -175,7 +171,9 @@ int main(int argc, char **argv)
     Stats stats;
     std::vector<uint8_t> out;
     bool just_answered = false;
+    unsigned div = 4;
     auto tick = [&]() -> bool { // true when a byte reached the host side
+        div = top.div_now >= 4 ? top.div_now : 4;
         top.uart_rx = to.pin(div);
         top.clk = 0;
         top.eval();
@@ -189,7 +187,6 @@ int main(int argc, char **argv)
         clk++;
         return b >= 0;
     };
-    top.div = (uint16_t)div;
     top.uart_rx = 1;
     top.rst = 1;
     for (int i = 0; i < 8; i++)
@@ -235,9 +232,9 @@ int main(int argc, char **argv)
     if (path && *path) {
         FILE *f = fopen(path, "w");
         if (f) {
-            fprintf(f, "{\"div\": %u, \"cycles\": %llu, \"fifo_frames\": %llu, \"fifo_payload_bytes\": %llu, "
+            fprintf(f, "{\"div\": %u, \"div_now\": %u, \"cycles\": %llu, \"fifo_frames\": %llu, \"fifo_payload_bytes\": %llu, "
                        "\"fifo_interval_cycles\": %llu, \"rx_dropped\": %u}\n",
-                    div, (unsigned long long)clk, (unsigned long long)stats.frames,
+                    stats.fifo_div, (unsigned)top.div_now, (unsigned long long)clk, (unsigned long long)stats.frames,
                     (unsigned long long)stats.payload, (unsigned long long)(stats.last - stats.first),
                     (unsigned)top.rx_dropped);
             fclose(f);

@@ -38,6 +38,7 @@ struct tspu_modeldev {
     tspu_model *m;
     unsigned n;
     uint32_t scratch;
+    uint32_t uart_div; /* no UART here: only stored (regmap: 0 at power-on) */
     uint32_t cfg[NCFG];
     uint32_t sched[2 * TSPU_MAX_SEGMENTS];
     /* writes collected during a frame */
@@ -68,6 +69,7 @@ static void power_on(tspu_modeldev *d)
     tspu_model_destroy(d->m);
     d->m = m;
     d->scratch = 0;
+    d->uart_div = 0;
     memset(d->sched, 0, sizeof d->sched);
     memset(d->a, 0, sizeof d->a);
     memset(d->b, 0, sizeof d->b);
@@ -267,6 +269,7 @@ static uint32_t md_read(void *ctx, uint16_t a)
     case TSPU_REG_MAX_SEGMENTS: return TSPU_MAX_SEGMENTS;
     case TSPU_REG_CTRL: return 0;
     case TSPU_REG_SCRATCH: return d->scratch;
+    case TSPU_REG_UART_DIV: return d->uart_div;
     case TSPU_REG_FLAGS:
         tspu_model_read_status(d->m, &st);
         return st.flags | (d->rejected ? TSPU_FLAGS_REJECTED : 0) |
@@ -360,6 +363,10 @@ static void md_write(void *ctx, uint16_t a, uint32_t v)
     }
     if (a == TSPU_REG_SCRATCH) {
         d->scratch = v;
+        return;
+    }
+    if (a == TSPU_REG_UART_DIV) {
+        d->uart_div = v & 0xFFFFu;
         return;
     }
     if (a >= TSPU_REG_INTEGRATOR && a <= TSPU_REG_FIFO_STALL) {
