@@ -17,7 +17,7 @@ TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 
 .PHONY: all deps demo test test-c bench lint clean
-all: $(B)/bin/tspu-demo
+all:
 
 deps:
 	@bash scripts/deps.sh
@@ -36,17 +36,14 @@ $(B)/lib/libtspuhost.a: $(HOSTLIB_OBJ)
 
 LIBS := $(B)/lib/libtspuhost.a $(B)/lib/libtspumodel.a
 
-$(B)/bin/tspu-demo: host/cli/model_demo.c $(LIBS)
-	@mkdir -p $(dir $@)
-	$(CC) $(WARN) $(CFLAGS) $(INC) $< $(LIBS) $(LIBS_REF) -o $@
-
 $(B)/tests/%: tests/%.c tests/tt.h $(LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(CFLAGS) $(INC) -Itests $< $(LIBS) $(LIBS_REF) -o $@
 
+# the main job: the CLI on the default device (the Verilated RTL), answers
+# beside their error bars and LAPACK's (scripts/demo.py, Debian's numpy)
 demo: deps
 	@$(MAKE) --no-print-directory all
-	$(B)/bin/tspu-demo
 	@$(MAKE) --no-print-directory demo-cli
 
 # every test program; later parts of the project append to TEST_PROGS
@@ -259,14 +256,14 @@ $(TEST_BIN): LIBS := $(ALGO_LIB) $(LIBS)
 # ==== end algo ================================================================
 
 # ==== cli: the tspu command-line tool (host/cli, issue 4) ===================
-# build/bin/tspu from host/cli/*.c (model_demo.c is the separate demo program);
+# build/bin/tspu from host/cli/*.c;
 # matio.c (text/.npy matrices) has its own unit test, tests/test_matio.c, and
 # tests/test_cli.sh checks the tool end to end (run through $(B)/tests/cli_tests).
 # The tool links libtspualgo (algorithm commands) and, when the rlink section
 # builds them, the Verilated "sim" device libraries (the default device).
 PREFIX  ?= /usr/local
 DESTDIR ?=
-CLI_SRC := $(filter-out host/cli/model_demo.c,$(wildcard host/cli/*.c))
+CLI_SRC := $(wildcard host/cli/*.c)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/obj/%.o)
 CLI_LIBS := $(ALGO_LIB) $(SIM_LIBS)
 UDEV_DIR ?= /etc/udev/rules.d
@@ -307,6 +304,7 @@ uninstall:
 demo-cli: $(B)/bin/tspu
 	$(B)/bin/tspu -v info
 	$(B)/bin/tspu -v --seed 2026 --json sample examples/A4.txt examples/b4.txt --samples 20000 --thin 4
+	/usr/bin/python3 scripts/demo.py $(B)/bin/tspu examples/A4.txt examples/b4.txt
 # ==== end cli ================================================================
 
 # ==== test runner: keep last (see `test` above) ==============================
