@@ -220,7 +220,7 @@ module tspu_core #(
     wire signed [33:0] la_sum = $signed({2'b00, lambda_acc}) +
         ((seq_phase == PH_SCHEDULE) ? $signed({{2{cur_dl[31]}}, cur_dl}) : 34'sd0);
     wire        la_lo = la_sum < 34'sd0;
-    wire        la_hi = la_sum > 34'sh80000000;
+    wire        la_hi = !la_sum[33] && (la_sum[32] || (la_sum[31] && |la_sum[30:0])); // > 2^31
     wire [31:0] la_c  = la_lo ? 32'd0 : la_hi ? 32'h80000000 : la_sum[31:0];
     wire [15:0] b_l1  = la_c[31:16];
     wire [15:0] b_l0  = lambda_acc[31:16];
@@ -231,7 +231,6 @@ module tspu_core #(
     wire b_set   = !b_need0;
 
     reg [31:0] la_reg;
-    reg [15:0] l1_reg;
     reg signed [16:0] d16_reg;
     reg need0, need1, fast_reg, set_reg, keep_reg, stop_req;
 
@@ -267,14 +266,28 @@ module tspu_core #(
     wire [31:0] cpl_waddr_w = ({31'd0, cpl_set} * N + {26'd0, cpl_row}) * C + {26'd0, cpl_col} / P;
     wire [31:0] cpl_wlane_w = {26'd0, cpl_col} % P;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [CAW-1:0] cpl_raddr = cpl_raddr_w[CAW-1:0];
+    wire [CAW-1:0] cpl_raddr;
+    wire [CAW-1:0] cpl_waddr;
+    localparam PW = (P <= 1) ? 0 : $clog2(P);
+    generate
+        if (N == (1 << LW) && C == 1) begin : g_cadr1  // {set, row}
+            assign cpl_raddr = {iss_set, iss_row};
+            assign cpl_waddr = {cpl_set, cpl_row[LW-1:0]};
+        end else if (N == (1 << LW) && C == (1 << CW)) begin : g_cadr2  // {set, row, chunk}
+            assign cpl_raddr = {iss_set, iss_row, iss_chunk};
+            assign cpl_waddr = {cpl_set, cpl_row[LW-1:0], cpl_col[PW +: CW]};
+        end else begin : g_cadr
+            assign cpl_raddr = cpl_raddr_w[CAW-1:0];
+            assign cpl_waddr = cpl_waddr_w[CAW-1:0];
+        end
+    endgenerate
     wire [16*P-1:0] coef;
     genvar gk;
     generate
         for (gk = 0; gk < P; gk = gk + 1) begin : g_cpl
             tspu_ram #(.W(16), .DEPTH(CPLD), .AW(CAW)) u_cpl (
                 .clk(clk), .we(cpl_we && host_ok && cpl_wlane_w == gk),
-                .waddr(cpl_waddr_w[CAW-1:0]), .wdata(cpl_data),
+                .waddr(cpl_waddr), .wdata(cpl_data),
                 .re(iss_valid), .raddr(cpl_raddr), .rdata(coef[16*gk +: 16]));
         end
     endgenerate
@@ -375,10 +388,9 @@ module tspu_core #(
     wire [33:0] g_new = {{2{f_new[31]}}, f_new} - {{2{bq[31]}}, bq};   // F - b
     wire [31:0] f_new = d_sat32(f_pre);
     wire        f_sat = y_valid && d_is_sat(f_pre);
-    reg  [31:0] f_reg;
 
     // ---- integrate (EM / LM) and UD steps ---------------------------------
-    wire [31:0]  f_in   = fast_reg ? f_reg : fs_r;
+    wire [31:0]  f_in   = fast_reg ? f0_r : fs_r;   // fast rows keep F in f0_r
     wire signed [12:0] xi_sum = is_lm ? ($signed({xi[11], xi}) +
                               (xip_ok[wb_lane] ? $signed({xipq[11], xipq}) : 13'sd0))
                               : $signed({xi[11], xi});
@@ -597,7 +609,6 @@ module tspu_core #(
             a_first <= m_first; a_last <= m_last;
             y_valid <= a_valid && a_last; y_set <= a_set; y_row <= a_row;
             q_valid <= y_valid && fast_reg; q_row <= y_row;
-            if (y_valid && fast_reg) f_reg <= f_new;
             k1_valid <= k0_valid; k1_sum <= kmode == K_SUM; k1_mp <= kmode == K_MP;
             k1_fifo <= (kmode == K_PAIR && ki == 0) || kmode == K_MP;
             k1_k <= (kmode == K_SUM) ? TK + {{(MAW - LW){1'b0}}, ki} : kk;
@@ -657,7 +668,7 @@ module tspu_core #(
             lambda_acc <= 32'd0; work <= 64'd0; mom_count <= 32'd0;
             keep_reg <= 1'b0; stop_req <= 1'b0; fast_reg <= 1'b1; xip_ok <= {N{1'b0}};
             need0 <= 1'b1; need1 <= 1'b0; set_reg <= 1'b0; d16_reg <= 17'sd0;
-            la_reg <= 32'd0; l1_reg <= 16'd0; s_acc <= {SW{1'b0}};
+            la_reg <= 32'd0; s_acc <= {SW{1'b0}};
             cur_row <= {LW{1'b0}}; cur_chunk <= {CW{1'b0}}; lane_r <= {LW{1'b0}};
             slow_set <= 1'b0; first_iss <= 1'b0; ir <= {LW{1'b0}}; iq_valid <= 1'b0;
             kmode <= K_END; kdrain <= 2'd0; ls <= LS_IDLE; got0 <= 1'b0; got1 <= 1'b0;
@@ -674,7 +685,7 @@ module tspu_core #(
 
             // begin of a step (fast or slow)
             if (do_next_fast || do_next_slow) begin
-                la_reg <= la_c; l1_reg <= b_l1; d16_reg <= b_d16;
+                la_reg <= la_c; d16_reg <= b_d16;
                 need0 <= b_need0; need1 <= b_need1; fast_reg <= b_fast; set_reg <= b_set;
                 s_acc <= {SW{1'b0}};
             end
@@ -777,6 +788,7 @@ module tspu_core #(
 
 
             // ---- slow lane FSM (model step 2..5 for one lane) ----
+            if (y_valid && fast_reg) f0_r <= f_new;
             if (y_valid && !fast_reg) begin
                 if (y_set) begin f1_r <= f_new; got1 <= 1'b1; e_r <= e_r + g_new; end
                 else begin f0_r <= f_new; got0 <= 1'b1; e_r <= -g_new; end
@@ -788,7 +800,7 @@ module tspu_core #(
                 LS_WY: if ((got0 || !need0) && (got1 || !need1)) begin
                     if (need0 && need1) begin
                         mul_start <= 1'b1; mul_a <= df_m;
-                        mul_b <= {2'b00, l1_reg}; ls <= LS_INT;
+                        mul_b <= {2'b00, la_reg[31:16]}; ls <= LS_INT;   // l1
                     end else begin
                         fs_r <= need0 ? f0_r : f1_r; ls <= LS_INTEG;
                     end

@@ -65,19 +65,21 @@ module tspu_sequencer #(
         end
     endgenerate
 
-    // first segment k >= from with steps != 0 and k < n_segments
+    // first segment k >= from with steps != 0 and k < n_segments, from in
+    // {0, seg_idx + 1}; the k ranges are masks (shifted constants: small
+    // LUT functions, where the comparisons of a loop became carry chains)
     function [4:0] first_seg; // {found, index}
-        input [4:0] from;
-        input [15:0] nzv;
-        input [4:0] nseg;
+        input [15:0] cand;
         integer k;
         begin
             first_seg = 5'd0;
             for (k = 15; k >= 0; k = k - 1)
-                if (k >= from && k < nseg && nzv[k])
+                if (cand[k])
                     first_seg = {1'b1, k[3:0]};
         end
     endfunction
+    wire [15:0] seg_ok    = nz & (cfg_n_segments[4] ? 16'hFFFF : ~(16'hFFFF << cfg_n_segments[3:0]));
+    wire [15:0] seg_after = 16'hFFFE << seg_idx;   // k > seg_idx
 
     wire [32:0] cnt1  = {1'b0, phase_cnt} + 33'd1;
     wire [32:0] thin1 = {1'b0, thin_cnt} + 33'd1;
@@ -87,9 +89,7 @@ module tspu_sequencer #(
     // program runs), so "reached" is an equality: no 33-bit comparators.
     wire        burn_end = cnt1 == {1'b0, cfg_burnin};
     wire        seg_end  = cnt1 == {1'b0, cur_steps};
-    wire [4:0]  from0 = 5'd0;
-    wire [4:0]  from1 = {1'b0, seg_idx} + 5'd1;
-    wire [4:0]  nxt = first_seg((phase == PH_SCHEDULE) ? from1 : from0, nz, cfg_n_segments);
+    wire [4:0]  nxt = first_seg((phase == PH_SCHEDULE) ? (seg_ok & seg_after) : seg_ok);
 
     assign keep = commit && phase == PH_SAMPLING && thin1 == {1'b0, cfg_thin};
     assign done = phase == PH_DONE;
@@ -130,7 +130,7 @@ module tspu_sequencer #(
                     phase     <= PH_BURNIN;
                     phase_cnt <= 32'd0;
                 end else begin
-                    enter_schedule(first_seg(5'd0, nz, cfg_n_segments));
+                    enter_schedule(first_seg(seg_ok));
                 end
             end else if (commit) begin
                 case (phase)

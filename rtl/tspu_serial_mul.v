@@ -10,7 +10,7 @@ module tspu_serial_mul #(
     input  wire                clk,
     input  wire                rst,
     input  wire                start,
-    input  wire signed [W-1:0] a,
+    input  wire signed [W-1:0] a,     // held from start until done
     input  wire signed [17:0]  b,
     output reg                 done,  // one-cycle pulse, p valid from then on
     output wire signed [W-1:0] p      // (until the next start)
@@ -23,7 +23,6 @@ module tspu_serial_mul #(
 
     reg          busy;
     reg [3:0]    cnt;
-    reg [W-1:0]  aa;
     reg [17:0]   bb;
     reg          bprev;
     // acc = (partial product) / 4^k; |acc| < 2 |a| / 3 + 2 |a|: W + 2 bits
@@ -34,7 +33,7 @@ module tspu_serial_mul #(
     wire         one  = bb[0] ^ bprev;
     wire         two  = (bb[1] && !bb[0] && !bprev) || (!bb[1] && bb[0] && bprev);
     wire         neg  = bb[1];                      // d = 0 with neg: ~0 + 1 = 0
-    wire [W+1:0] ax   = {{2{aa[W-1]}}, aa};
+    wire [W+1:0] ax   = {{2{a[W-1]}}, a};
     wire [W+1:0] mag  = one ? ax : two ? {ax[W:0], 1'b0} : {(W + 2){1'b0}};
     wire [W+1:0] sum  = acc + (mag ^ {(W + 2){neg}}) + {{(W + 1){1'b0}}, neg};
 
@@ -48,7 +47,6 @@ module tspu_serial_mul #(
         end else if (start) begin
             busy  <= 1'b1;
             cnt   <= 4'd0;
-            aa    <= a;
             bb    <= b;
             bprev <= 1'b0;
             acc   <= {(W + 2){1'b0}};
