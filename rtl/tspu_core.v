@@ -308,7 +308,7 @@ module tspu_core #(
     wire signed [39:0] acc;
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [31:0] prod0;
-    tspu_mac_array #(.P(P)) u_mac (
+    tspu_mac_array #(.P(P), .ACC(C > 1 ? 1 : 0)) u_mac (
         .clk(clk), .mul_en(m_valid), .coef(coef), .opw(opw),
         .aux_en(aux_en), .aux_a(aux_a), .aux_b(aux_b),
         .acc_en(a_valid), .acc_first(a_first), .acc(acc), .prod0(prod0));
@@ -390,7 +390,9 @@ module tspu_core #(
     wire        f_sat = y_valid && d_is_sat(f_pre);
 
     // ---- integrate (EM / LM) and UD steps ---------------------------------
-    wire [31:0]  f_in   = fast_reg ? f0_r : fs_r;   // fast rows keep F in f0_r
+    // F of the lane: f0_r for fast rows and for slow steps of one set (its row
+    // is kept in f0_r whatever the set), the blend fs_r when both sets are used
+    wire [31:0]  f_in   = (fast_reg || !(need0 && need1)) ? f0_r : fs_r;
     wire signed [12:0] xi_sum = is_lm ? ($signed({xi[11], xi}) +
                               (xip_ok[wb_lane] ? $signed({xipq[11], xipq}) : 13'sd0))
                               : $signed({xi[11], xi});
@@ -788,10 +790,10 @@ module tspu_core #(
 
 
             // ---- slow lane FSM (model step 2..5 for one lane) ----
-            if (y_valid && fast_reg) f0_r <= f_new;
+            if (y_valid && (fast_reg || !y_set || !(need0 && need1))) f0_r <= f_new;
             if (y_valid && !fast_reg) begin
                 if (y_set) begin f1_r <= f_new; got1 <= 1'b1; e_r <= e_r + g_new; end
-                else begin f0_r <= f_new; got0 <= 1'b1; e_r <= -g_new; end
+                else begin got0 <= 1'b1; e_r <= -g_new; end
             end
             case (ls)
                 LS_IDLE: if (lane_go) begin ls <= LS_B0; got0 <= 1'b0; got1 <= 1'b0; end
@@ -802,7 +804,7 @@ module tspu_core #(
                         mul_start <= 1'b1; mul_a <= df_m;
                         mul_b <= {2'b00, la_reg[31:16]}; ls <= LS_INT;   // l1
                     end else begin
-                        fs_r <= need0 ? f0_r : f1_r; ls <= LS_INTEG;
+                        ls <= LS_INTEG;   // F is in f0_r
                     end
                 end
                 LS_INT: if (mul_done) begin

@@ -7,7 +7,8 @@
 // products; its registered product is prod0.  With P <= 16 and N <= 64 a
 // row sum is below 2^36, so a 40-bit accumulator never wraps.
 module tspu_mac_array #(
-    parameter P = 8 // multipliers, 1..16
+    parameter P   = 8, // multipliers, 1..16
+    parameter ACC = 1  // 0: every row is one chunk (acc_first always 1): no accumulator adder
 ) (
     input  wire                clk,
     input  wire                mul_en,
@@ -17,7 +18,9 @@ module tspu_mac_array #(
     input  wire signed [15:0]  aux_a,
     input  wire signed [15:0]  aux_b,
     input  wire                acc_en,
+    /* verilator lint_off UNUSEDSIGNAL */ // ACC = 0: always 1, not looked at
     input  wire                acc_first,
+    /* verilator lint_on UNUSEDSIGNAL */
     output reg  signed [39:0]  acc,
     output wire signed [31:0]  prod0
 );
@@ -63,8 +66,16 @@ module tspu_mac_array #(
     wire [31 + LG:0] tree = g_lvl[LG].s;
     wire signed [39:0] sum = {{(8 - LG){tree[31 + LG]}}, tree};
 
-    always @(posedge clk)
-        if (acc_en)
-            acc <= (acc_first ? 40'sd0 : acc) + sum;
+    generate
+        if (ACC != 0) begin : g_acc
+            always @(posedge clk)
+                if (acc_en)
+                    acc <= (acc_first ? 40'sd0 : acc) + sum;
+        end else begin : g_noacc
+            always @(posedge clk)
+                if (acc_en)
+                    acc <= sum;
+        end
+    endgenerate
 endmodule
 `default_nettype wire
