@@ -8,6 +8,14 @@ WARN    := -std=c11 -Wall -Wextra -Werror
 INC     := -Ihost/model -Ihost/include
 B       := build
 LIBS_REF := -llapacke -lgsl -lm
+# the "ftdi" device (host/lib/ftdi.c) uses libftdi1 (scripts/deps.sh installs
+# libftdi1-dev): every program that links libtspu links it through LIBS_REF.
+# Without libftdi1 the file builds a stub and "ftdi" is TSPU_E_UNSUPPORTED.
+FTDI_LIBS := $(shell pkg-config --libs libftdi1 2>/dev/null)
+ifneq ($(FTDI_LIBS),)
+LIBS_REF += $(FTDI_LIBS)
+$(B)/obj/host/lib/ftdi.o: INC += $(shell pkg-config --cflags libftdi1) -DTSPU_HAVE_FTDI
+endif
 
 MODEL_SRC := $(wildcard host/model/*.c)
 HOSTLIB_SRC := $(wildcard host/lib/*.c)
@@ -39,6 +47,8 @@ LIBS := $(B)/lib/libtspuhost.a $(B)/lib/libtspumodel.a
 $(B)/tests/%: tests/%.c tests/tt.h $(LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(CFLAGS) $(INC) -Itests $< $(LIBS) $(LIBS_REF) -o $@
+# tests/test_ftdi.c also runs the CLI ($(B)/bin/tspu -d ftdi info)
+$(B)/tests/test_ftdi: | $(B)/bin/tspu
 
 # the main job: the CLI on the default device (the Verilated RTL), answers
 # beside their error bars and LAPACK's (scripts/demo.py, Debian's numpy)

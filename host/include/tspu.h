@@ -3,9 +3,10 @@
  *
  * One API for every device: the Verilated RTL ("sim"), a Verilated board on a
  * pty ("vboard"), a board over a serial port ("serial:PATH[?baud=N]") or
- * libftdi ("ftdi[:serial=S]"), and the bit-exact C model ("model").  Every
- * device is reached through the same link (tspu_link.h) and register map
- * (docs/regmap.md), so the host code path is the same for all of them.
+ * libftdi ("ftdi[:serial=S][?baud=N]", docs/boards.md), and the bit-exact C
+ * model ("model").  Every device is reached through the same link
+ * (tspu_link.h) and register map (docs/regmap.md), so the host code path is
+ * the same for all of them.
  *
  *   tspu_dev *d;
  *   int rc = tspu_open(&d, "model");
@@ -53,7 +54,7 @@ const char *tspu_strerror(int err);
 typedef struct tspu_dev tspu_dev;
 
 /* Open by device string: "model[?n=N&fifo=W&p=P&clock=HZ&version=V]",
- * "sim", "vboard", "serial:PATH[?baud=N]", "ftdi[:serial=S]"; NULL or ""
+ * "sim", "vboard", "serial:PATH[?baud=N]", "ftdi[:serial=S][?baud=N]"; NULL or ""
  * means the default device (TSPU_DEFAULT_DEVICE).  Performs the version
  * handshake: a device with another magic is TSPU_E_PROTOCOL, another
  * gateware major version or register-map hash is TSPU_E_VERSION. */

@@ -103,6 +103,15 @@ typedef struct tspu_transport {
  *   serial: termios, 8N1 raw, any standard baud rate, exclusive (flock). */
 int tspu_transport_serial(tspu_transport *tr, const char *path, unsigned baud,
                           char *err, size_t errlen);
+/*   ftdi: libftdi1, FT2232H 0403:6010 interface B (the iCEBreaker's UART),
+ *          the first board or the one with that USB serial (NULL: any),
+ *          latency timer 1 ms, 8N1, baud up to 3000000 (host/lib/ftdi.c);
+ *          TSPU_E_UNSUPPORTED in a build without libftdi1. */
+int tspu_transport_ftdi(tspu_transport *tr, const char *serial, unsigned baud,
+                        char *err, size_t errlen);
+/* the ftdi lines of tspu_list_devices: the device type and each attached
+ * FT2232H (snprintf-style return) */
+int tspu_ftdi_list(char *buf, size_t len);
 
 /* ---- host end ----------------------------------------------------------- */
 typedef struct {

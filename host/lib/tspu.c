@@ -220,11 +220,29 @@ static int open_transport(const char *spec, tspu_transport *tr)
     }
     if (strcmp(spec, "vboard") == 0)
         return tspu_transport_vboard(tr, open_err, sizeof open_err);
-    if (strcmp(spec, "ftdi") == 0 || strncmp(spec, "ftdi:", 5) == 0)
-        return seterr(NULL, TSPU_E_UNSUPPORTED,
-                      "ftdi: not available in this build (libftdi1 backend not written yet; use serial:/dev/ttyUSB1)");
+    if (strncmp(spec, "ftdi", 4) == 0 && (spec[4] == 0 || spec[4] == ':' || spec[4] == '?')) {
+        /* ftdi[:serial=S][?baud=N] */
+        char serial[64];
+        const char *q = strchr(spec + 4, '?');
+        int has_serial = 0;
+        if (spec[4] == ':') {
+            size_t pl = q ? (size_t)(q - spec - 5) : strlen(spec + 5);
+            if (pl <= 7 || strncmp(spec + 5, "serial=", 7) != 0 || pl - 7 >= sizeof serial)
+                return seterr(NULL, TSPU_E_INVAL, "%s: expected ftdi[:serial=S][?baud=N]", spec);
+            memcpy(serial, spec + 12, pl - 7);
+            serial[pl - 7] = 0;
+            has_serial = 1;
+        }
+        unsigned long long baud = 3000000;
+        static const char *const keys[] = {"baud", NULL};
+        if (q && (!q[1] || !known_keys(q + 1, keys) || query_num(q + 1, "baud", &baud) < 0))
+            return seterr(NULL, TSPU_E_INVAL, "%s: expected ftdi[:serial=S][?baud=N]", spec);
+        if (baud < 300 || baud > 3000000) /* the board's UART: 4 clocks per bit at least */
+            return seterr(NULL, TSPU_E_INVAL, "%s: baud rate %llu out of range (300..3000000)", spec, baud);
+        return tspu_transport_ftdi(tr, has_serial ? serial : NULL, (unsigned)baud, open_err, sizeof open_err);
+    }
     return seterr(NULL, TSPU_E_NOT_FOUND,
-                  "%s: unknown device (expected model, sim, vboard, serial:PATH[?baud=N], ftdi[:serial=S])", spec);
+                  "%s: unknown device (expected model, sim, vboard, serial:PATH[?baud=N], ftdi[:serial=S][?baud=N])", spec);
 }
 
 int tspu_transport_open(tspu_transport *tr, const char *spec, char *err, size_t errlen)
@@ -329,8 +347,11 @@ int tspu_list_devices(char *buf, size_t len)
                      n_sims ? "sim: the Verilated RTL in-process (sim?n=N)\n"
                             : "sim: the Verilated RTL in-process (not available in this build)\n");
     w += snprintf((size_t)w < len ? buf + w : NULL, (size_t)w < len ? len - (size_t)w : 0,
-                     "vboard: the Verilated board on a pty, 3 Mbaud UART (runs tspu-vboard)\n"
-                     "ftdi: FT2232H interface B through libftdi1 (not available in this build)\n");
+                     "vboard: the Verilated board on a pty, 3 Mbaud UART (runs tspu-vboard)\n");
+    {
+        size_t used = w < 0 ? 0 : (size_t)w;
+        w += tspu_ftdi_list(used < len ? buf + used : NULL, used < len ? len - used : 0);
+    }
     glob_t g;
     if (glob("/dev/ttyUSB*", 0, NULL, &g) == 0 || glob("/dev/ttyACM*", GLOB_APPEND, NULL, &g) == 0) {
         for (size_t i = 0; i < g.gl_pathc; i++) {
