@@ -83,6 +83,10 @@ BENCH_BIN := $(B)/bin/model_bench $(B)/bin/model_golden
 $(BENCH_BIN): $(B)/bin/%: bench/%.c $(LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(CFLAGS) $(INC) $< $(LIBS) $(LIBS_REF) -o $@
+# algo_bench links libtspualgo too (bench/algo_bench.sh, from bench/run.sh)
+$(B)/bin/algo_bench: bench/algo_bench.c $(B)/lib/libtspualgo.a $(LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CFLAGS) $(INC) $< $(B)/lib/libtspualgo.a $(LIBS) $(LIBS_REF) -o $@
 # ---- end bench -------------------------------------------------------------
 
 clean:

@@ -146,3 +146,7 @@ EOF
 
 # link benchmark: sim samples/s, vboard payload fraction (bench/results/link.json)
 B="$B" bash bench/link_bench.sh
+
+# algorithms benchmark: solve / inv error vs emulated device time beside LAPACK
+# (bench/results/algo.json, bench/results/algo_error_vs_time.png)
+B="$B" bash bench/algo_bench.sh

@@ -7,6 +7,7 @@ PKGS=(
   liblapacke-dev libopenblas-dev     # reference numerics in tests, host algorithms
   libgsl-dev                         # reference MCMC / special functions in tests
   python3 python3-numpy              # numpy baseline in benchmarks
+  python3-matplotlib                 # bench plot (bench/algo_bench.sh)
   verilator                          # RTL simulation and lint
   yosys nextpnr-ice40 fpga-icestorm  # synthesis, place and route, bitstreams
   z3                                 # formal checks (yosys-smtbmc)
