@@ -321,6 +321,27 @@ demo-cli: $(B)/bin/tspu
 	/usr/bin/python3 scripts/demo.py $(B)/bin/tspu examples/A4.txt examples/b4.txt
 # ==== end cli ================================================================
 
+# ==== plots: pictures of the sampler (scripts/tspu_plot.py; issue 5) ========
+# `make plots` redraws docs/img/{covariance,trajectory2d,marginals,autocorr}.png
+# from the CLI's raw samples (`tspu -d model --seed 2026 -o x.npy sample ...`
+# on examples/A4.txt,b4.txt and A2.txt,b2.txt) with Debian's numpy and
+# matplotlib (Agg); see docs/pictures.md.  PLOT_FLAGS adds options
+# (--device, --seed, --samples, --out, ...).  tests/test_plot.sh is its smoke
+# test, run through $(B)/tests/plot_tests.
+PLOT_FLAGS ?=
+.PHONY: plots
+plots: deps
+	@$(MAKE) --no-print-directory $(B)/bin/tspu
+	/usr/bin/python3 scripts/tspu_plot.py --tspu $(B)/bin/tspu $(PLOT_FLAGS)
+
+$(B)/tests/plot_tests: tests/test_plot.sh scripts/tspu_plot.py $(B)/bin/tspu
+	@mkdir -p $(dir $@)
+	@printf '#!/bin/sh\nexec bash %s/tests/test_plot.sh %s/$(B)/bin/tspu\n' "$(CURDIR)" "$(CURDIR)" > $@
+	@chmod +x $@
+
+TEST_PROGS += $(B)/tests/plot_tests
+# ==== end plots ===============================================================
+
 # ==== test runner: keep last (see `test` above) ==============================
 test-c: $(TEST_PROGS)
 	@bash scripts/run_tests.sh $(TEST_PROGS)
