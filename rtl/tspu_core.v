@@ -230,8 +230,11 @@ module tspu_core #(
     wire b_fast  = !is_ud && !(b_need0 && b_need1);
     wire b_set   = !b_need0;
 
-    reg [31:0] la_reg;
-    reg signed [16:0] d16_reg;
+    // la_c, b_l1 and b_d16 do not change between the begin of a step and its
+    // commit (lambda_acc, the phase and cur_dl only move at a commit, cur_dl
+    // being valid two cycles later, and a step is at least 5 cycles), so the
+    // step uses them directly: lambda_acc <= la_c at the commit.
+    wire signed [16:0] d16_reg = b_d16;
     reg need0, need1, fast_reg, set_reg, keep_reg, stop_req;
 
     // ---- issue stage and MAC pipeline -------------------------------------
@@ -324,7 +327,10 @@ module tspu_core #(
     wire          wb_valid;
     wire [LW-1:0] wb_lane;
     wire [31:0]   wb_x, wb_p;
-    wire          wb_pwrite;
+    // UD keeps its intermediate values in the lane RAMs: x1 is written at
+    // LS_U2 and read back for LS_U4, p1 at LS_INTEG (read back for LS_U3),
+    // p2 at LS_U3 (wb_p / p2_r only feed the obs_p port)
+    wire          ud_xw, ud_pw;
     wire [127:0]  z_q;
     /* verilator lint_off UNUSEDSIGNAL */ // written back inside tspu_noise_lanes
     wire [127:0]  z_adv;
@@ -333,12 +339,13 @@ module tspu_core #(
 
     wire host_st_we = st_we && host_ok;
     tspu_ram #(.W(32), .DEPTH(N), .AW(LW)) u_x (
-        .clk(clk), .we(wb_valid || (host_st_we && !st_sel)),
-        .waddr(wb_valid ? wb_lane : st_lane[LW-1:0]), .wdata(wb_valid ? wb_x : st_data),
+        .clk(clk), .we(wb_valid || ud_xw || (host_st_we && !st_sel)),
+        .waddr((wb_valid || ud_xw) ? wb_lane : st_lane[LW-1:0]),
+        .wdata((wb_valid || ud_xw) ? wb_x : st_data),
         .re(x_re), .raddr(x_ra), .rdata(xq));
     tspu_ram #(.W(32), .DEPTH(N), .AW(LW)) u_p (
-        .clk(clk), .we((wb_valid && wb_pwrite) || (host_st_we && st_sel)),
-        .waddr(wb_valid ? wb_lane : st_lane[LW-1:0]), .wdata(wb_valid ? wb_p : st_data),
+        .clk(clk), .we(ud_pw || (host_st_we && st_sel)),
+        .waddr(ud_pw ? wb_lane : st_lane[LW-1:0]), .wdata(ud_pw ? wb_x : st_data),
         .re(p_re), .raddr(p_ra), .rdata(pq));
     tspu_ram #(.W(12), .DEPTH(N), .AW(LW)) u_xip (
         .clk(clk), .we(wb_valid && is_lm), .waddr(wb_lane), .wdata(xi),
@@ -363,7 +370,8 @@ module tspu_core #(
     reg [LW-1:0] lane_r;
     reg          lane_go;      // combinational: controller starts lane_r
     reg          got0, got1;
-    reg [31:0]   f0_r, f1_r, fs_r, p1_r, x1_r, p2_r;
+    reg [31:0]   f0_r, fs_r, p2_r;
+    reg [32:0]   df_r;         // F1 - F0
     reg [33:0]   e_r;          // (F1 - b1) - (F0 - b0), the work term's factor
     reg [15:0]   op1_r;
     reg signed [SW-1:0] s_acc;
@@ -409,7 +417,7 @@ module tspu_core #(
     //   UD LS_U3         p2    = p1  - scale16(ko op(x1)) + noise
     //   UD LS_U4         x2    = x1  + scale16(ka op(p2))    (write-back)
     wire          r_p1  = ls == LS_INTEG && is_ud;
-    wire [31:0]   r_a   = r_p1 ? pq : (ls == LS_U3) ? p1_r : (ls == LS_U4) ? x1_r : xq;
+    wire [31:0]   r_a   = (r_p1 || ls == LS_U3) ? pq : xq;   // U3: p1, U4: x1 (re-read)
     wire [DW-1:0] r_b   = sc_ud ? sc : d_sx32(f_in);
     wire          r_neg = !(ls == LS_U2 || ls == LS_U4);
     wire [DW-1:0] r_c   = (!is_ud || ls == LS_U3) ? noise_d : {DW{1'b0}};
@@ -423,10 +431,10 @@ module tspu_core #(
     wire wb_slow = (ls == LS_INTEG && !is_ud) || ls == LS_U4;
     assign wb_valid  = wb_fast || wb_slow;
     assign wb_lane   = wb_fast ? q_row : lane_r;
-    wire   wb_ud     = ls == LS_U4;
     assign wb_x      = r_v;
     assign wb_p      = p2_r;
-    assign wb_pwrite = wb_ud;
+    assign ud_xw     = ls == LS_U2;
+    assign ud_pw     = r_p1 || ls == LS_U3;
     wire   wb_xsat   = wb_valid && r_sat;
     wire [15:0] wb_op = r_op;
     wire   wb_opsat  = wb_valid && r_opsat;
@@ -446,8 +454,7 @@ module tspu_core #(
                             .b(mul_b), .done(mul_done), .p(mul_p));
     wire [63:0]        mul_p64 = {{(64 - MW){mul_p[MW-1]}}, mul_p};
     // operands of the serial products, MW bits
-    wire [32:0]   df    = {f1_r[31], f1_r} - {f0_r[31], f0_r};
-    wire [MW-1:0] df_m  = {{(MW - 33){df[32]}}, df};
+    wire [MW-1:0] df_m  = {{(MW - 33){df_r[32]}}, df_r};
     wire [MW-1:0] e_m   = {{(MW - 34){e_r[33]}}, e_r};
     wire [MW-1:0] s16_m = {{(MW - SW + 16){s_acc[SW-1]}}, s_acc[SW-1:16]}
                           + {{(MW - 1){1'b0}}, s_acc[15]};   // round_shift(S, 16)
@@ -530,6 +537,12 @@ module tspu_core #(
             p_re = 1'b1; p_ra = lane_r;
             z_re = 1'b1; z_ra = lane_r;
             xip_re = 1'b1; xip_ra = lane_r;
+        end
+        if (ls == LS_U2) begin                    // p1 back for LS_U3
+            p_re = 1'b1; p_ra = lane_r;
+        end
+        if (ls == LS_U3) begin                    // x1 back for LS_U4
+            x_re = 1'b1; x_ra = lane_r;
         end
         if (ctl == C_INIT) begin
             x_re = 1'b1; x_ra = ir;
@@ -669,8 +682,7 @@ module tspu_core #(
             flags <= 5'd0; sat_count <= 32'd0; fifo_dropped <= 32'd0; steps <= 64'd0;
             lambda_acc <= 32'd0; work <= 64'd0; mom_count <= 32'd0;
             keep_reg <= 1'b0; stop_req <= 1'b0; fast_reg <= 1'b1; xip_ok <= {N{1'b0}};
-            need0 <= 1'b1; need1 <= 1'b0; set_reg <= 1'b0; d16_reg <= 17'sd0;
-            la_reg <= 32'd0; s_acc <= {SW{1'b0}};
+            need0 <= 1'b1; need1 <= 1'b0; set_reg <= 1'b0; s_acc <= {SW{1'b0}};
             cur_row <= {LW{1'b0}}; cur_chunk <= {CW{1'b0}}; lane_r <= {LW{1'b0}};
             slow_set <= 1'b0; first_iss <= 1'b0; ir <= {LW{1'b0}}; iq_valid <= 1'b0;
             kmode <= K_END; kdrain <= 2'd0; ls <= LS_IDLE; got0 <= 1'b0; got1 <= 1'b0;
@@ -687,7 +699,6 @@ module tspu_core #(
 
             // begin of a step (fast or slow)
             if (do_next_fast || do_next_slow) begin
-                la_reg <= la_c; d16_reg <= b_d16;
                 need0 <= b_need0; need1 <= b_need1; fast_reg <= b_fast; set_reg <= b_set;
                 s_acc <= {SW{1'b0}};
             end
@@ -719,7 +730,7 @@ module tspu_core #(
                 C_INITW: if (init_wr && iq_lane == LAST_LANE) ctl <= C_NEXT;
                 C_FAST: begin
                     if (last_iss) begin
-                        lambda_acc <= la_reg; steps <= steps + 64'd1;
+                        lambda_acc <= la_c; steps <= steps + 64'd1;
                         keep_reg <= seq_keep;
                         ctl <= C_DRAIN;
                     end
@@ -770,7 +781,7 @@ module tspu_core #(
                     end
                 end
                 C_SLOW_END: begin
-                    lambda_acc <= la_reg; steps <= steps + 64'd1;
+                    lambda_acc <= la_c; steps <= steps + 64'd1;
                     keep_reg <= seq_keep;
                     ctl <= C_GAP;
                 end
@@ -792,7 +803,9 @@ module tspu_core #(
             // ---- slow lane FSM (model step 2..5 for one lane) ----
             if (y_valid && (fast_reg || !y_set || !(need0 && need1))) f0_r <= f_new;
             if (y_valid && !fast_reg) begin
-                if (y_set) begin f1_r <= f_new; got1 <= 1'b1; e_r <= e_r + g_new; end
+                if (y_set) begin
+                    df_r <= {f_new[31], f_new} - {f0_r[31], f0_r}; got1 <= 1'b1; e_r <= e_r + g_new;
+                end
                 else begin got0 <= 1'b1; e_r <= -g_new; end
             end
             case (ls)
@@ -802,7 +815,7 @@ module tspu_core #(
                 LS_WY: if ((got0 || !need0) && (got1 || !need1)) begin
                     if (need0 && need1) begin
                         mul_start <= 1'b1; mul_a <= df_m;
-                        mul_b <= {2'b00, la_reg[31:16]}; ls <= LS_INT;   // l1
+                        mul_b <= {2'b00, b_l1}; ls <= LS_INT;
                     end else begin
                         ls <= LS_INTEG;   // F is in f0_r
                     end
@@ -818,9 +831,9 @@ module tspu_core #(
                 end
                 LS_WK: if (mul_done) begin s_acc <= s_acc + mul_p[SW-1:0]; ls <= LS_INTEG; end
                 LS_INTEG: if (is_ud) begin
-                    p1_r <= r_v; op1_r <= r_op; ls <= LS_U2;
+                    op1_r <= r_op; ls <= LS_U2;
                 end else ls <= LS_IDLE;
-                LS_U2: begin x1_r <= r_v; ls <= LS_U3; end
+                LS_U2: ls <= LS_U3;
                 LS_U3: begin p2_r <= r_v; ls <= LS_U4; end
                 LS_U4: ls <= LS_IDLE;
                 default: ls <= LS_IDLE;
