@@ -3,7 +3,8 @@
 #  1. yosys synth_ice40 -dsp of tspu_core alone: LUT4 / DFF / carry / DSP / BRAM
 #     counts; lcs_est = max(LUT4, DFF) (each logic cell holds one LUT4 and one
 #     flip-flop: a lower bound, it ignores DFF-only and carry-only cells).
-#  2. if nextpnr-ice40 is installed: place and route of synth/tspu_fit_top.v
+#  2. if nextpnr-ice40 is installed (and SYNTH_PNR is not 0; routing N = 8 takes
+#     a few minutes): place and route of synth/tspu_fit_top.v
 #     (the core behind a 64-bit input shift register and a 32-bit output fold,
 #     since the core has far more ports than the SG48 package has pins) for
 #     --up5k --package sg48 at 48 MHz: pnr_lcs = packed logic cells of the
@@ -35,7 +36,7 @@ brams=$(cnt SB_RAM40_4K "$st")
 lcs_est=$(( luts > dffs ? luts : dffs ))
 line="SYNTH n=$n p=$p lcs_est=$lcs_est luts=$luts dffs=$dffs carries=$carries dsps=$dsps brams=$brams"
 
-if command -v nextpnr-ice40 >/dev/null 2>&1; then
+if [ "${SYNTH_PNR:-1}" != 0 ] && command -v nextpnr-ice40 >/dev/null 2>&1; then
   fit="$out/fit_n${n}_p${p}"
   yosys -q -l "$fit.yosys.log" -p "read_verilog -Irtl $src synth/tspu_fit_top.v; \
     chparam -set N $n -set P $p tspu_fit_top; \
