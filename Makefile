@@ -342,6 +342,68 @@ $(B)/tests/plot_tests: tests/test_plot.sh scripts/tspu_plot.py $(B)/bin/tspu
 TEST_PROGS += $(B)/tests/plot_tests
 # ==== end plots ===============================================================
 
+# ==== fpga: board bitstreams and post-synthesis lockstep (issue 6) ==========
+# `make bitstream BOARD=icebreaker [N=8] [FPGA_MHZ=48] [FPGA_SEED=1]`:
+# fpga/build.sh synthesizes rtl/boards/tspu_icebreaker_top.v (yosys
+# synth_ice40 -dsp), places and routes it (nextpnr-ice40 --up5k --package
+# sg48, constraints/icebreaker.pcf, timing-driven at FPGA_MHZ), packs
+# $(B)/<board>/tspu.bin and writes $(B)/<board>/report.txt and the build's row
+# of bench/results/fpga.json.  It fails with one line when the design does not
+# fit (naming the resource) or misses its clock.  `make prog BOARD=icebreaker`
+# flashes it with iceprog (fpga/prog.sh).  See docs/boards.md.
+BOARD     ?= icebreaker
+FPGA_N    ?= $(if $(N),$(N),8)
+FPGA_P    ?= 8
+FPGA_MHZ  ?= 48
+FPGA_SEED ?= 1
+ICE40_DAT := $(shell yosys-config --datdir 2>/dev/null || echo /usr/share/yosys)/ice40
+FPGA_LINT := verilator --lint-only -Wall --timescale 1ns/1ps -Irtl -I$(B)/gen \
+             -DNO_ICE40_DEFAULT_ASSIGNMENTS --top-module tspu_icebreaker_top fpga/lint.vlt \
+             rtl/boards/tspu_icebreaker_top.v $(VBOARD_V) -v $(ICE40_DAT)/cells_sim.v
+.PHONY: bitstream prog lint-fpga
+bitstream: $(B)/gen/tspu_regs.vh
+	@bash fpga/build.sh $(BOARD) $(B)/$(BOARD) $(FPGA_N) $(FPGA_P) $(FPGA_MHZ) $(FPGA_SEED) $(B)/gen
+
+prog:
+	@bash fpga/prog.sh $(BOARD) $(B)/$(BOARD)/tspu.bin
+
+lint: lint-fpga
+lint-fpga: $(B)/gen/tspu_regs.vh
+	$(FPGA_LINT) -GN=8 -GP=8
+	$(FPGA_LINT) -GN=2 -GP=8 -GCLOCK_HZ=12000000
+
+# post-synthesis lockstep (in `make test`): tspu_core at N = PS_N, P = 8
+# through yosys synth_ice40 -dsp into a gate netlist (write_verilog -noattr),
+# Verilated with Yosys's ice40/cells_sim.v and sim/lockstep.cpp (C++ at -O0:
+# the netlist is large, the run short); fpga/postsynth_tests.sh runs EM, LM,
+# UD and a ramp for 2000 steps.  About 1 min of synthesis and compile.
+PS_N   := 2
+PS_DIR := $(B)/fpga/ps$(PS_N)
+$(PS_DIR)/netlist.v: $(RTL_SRC)
+	@mkdir -p $(dir $@)
+	yosys -q -l $(PS_DIR)/synth.log -p "read_verilog -Irtl $(filter %.v,$(RTL_SRC)); \
+	  chparam -set N $(PS_N) -set P 8 tspu_core; synth_ice40 -dsp -top tspu_core; \
+	  write_verilog -noattr $@.tmp" >/dev/null && mv $@.tmp $@
+
+$(PS_DIR)/obj/lockstep: $(PS_DIR)/netlist.v sim/lockstep.cpp $(B)/lib/libtspumodel.a
+	$(VERILATOR) --cc --exe --build -j 2 -Wno-fatal -Wno-lint -Wno-style -Wno-UNOPTFLAT \
+	  --trace-fst --trace-depth 1 --timescale 1ns/1ps -DNO_ICE40_DEFAULT_ASSIGNMENTS \
+	  --top-module tspu_core $< $(ICE40_DAT)/cells_sim.v $(CURDIR)/sim/lockstep.cpp \
+	  -CFLAGS "-I$(CURDIR)/host/model -DTSPU_N=$(PS_N)" -LDFLAGS "$(CURDIR)/$(B)/lib/libtspumodel.a" \
+	  -MAKEFLAGS "-s OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O0" -Mdir $(PS_DIR)/obj -o lockstep \
+	  >$(PS_DIR)/verilator.log 2>&1 || { tail -20 $(PS_DIR)/verilator.log; exit 1; }
+
+$(B)/fpga/postsynth_tests: fpga/postsynth_tests.sh $(PS_DIR)/obj/lockstep
+	@printf '#!/bin/sh\nexec bash %s/fpga/postsynth_tests.sh %s/$(PS_DIR)/obj/lockstep $(PS_N)\n' "$(CURDIR)" "$(CURDIR)" > $@
+	@chmod +x $@
+
+.PHONY: postsynth-test
+postsynth-test: $(B)/fpga/postsynth_tests
+	@$<
+
+TEST_PROGS += $(B)/fpga/postsynth_tests
+# ==== end fpga ================================================================
+
 # ==== test runner: keep last (see `test` above) ==============================
 test-c: $(TEST_PROGS)
 	@bash scripts/run_tests.sh $(TEST_PROGS)

@@ -23,7 +23,10 @@ module tspu_top #(
     // for the simulation driver: the link is idle / the unit steps freely
     output wire       link_idle,
     output wire       run_free,
-    output wire [15:0] uart_div     // the UART_DIV register (board tops)
+    output wire [15:0] uart_div,    // the UART_DIV register (board tops)
+    // board status LEDs: the core is running, its FLAGS bits 4..0 (sticky until START)
+    output wire       core_busy,
+    output wire [4:0] core_flags
 );
     wire        pay_we, frm_valid, frm_crc_ok, frm_take, rx_busy;
     wire [10:0] pay_addr, frm_len;
@@ -83,6 +86,8 @@ module tspu_top #(
     wire [2:0]  phase;
     wire [15:0] fifo_rdata;
     wire [FIFO_AW:0] fifo_level;
+    assign core_busy  = busy;
+    assign core_flags = flags;
 
     tspu_csr #(.N(N), .P(P), .FIFO_AW(FIFO_AW), .CLOCK_HZ(CLOCK_HZ),
                .CYCLES_PER_STEP(CYCLES_PER_STEP), .UART_DIV_RESET(UART_DIV_RESET)) u_csr (

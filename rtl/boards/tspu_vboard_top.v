@@ -21,7 +21,9 @@ module tspu_vboard_top #(
     output reg  [15:0] div_now,    // clocks per bit in use
     output wire        link_idle,
     output wire        tx_busy,    // the UART is sending a byte
-    output wire        run_free
+    output wire        run_free,
+    output wire        core_busy,  // status for a real board's LEDs (tspu_icebreaker_top)
+    output wire [4:0]  core_flags
 );
     wire       rx_valid, rx_err;
     wire [7:0] rx_data;
@@ -47,7 +49,8 @@ module tspu_vboard_top #(
                .UART_DIV_RESET(CLOCK_HZ / BAUD)) u_top (
         .clk(clk), .rst(rst), .in_valid(rx_valid), .in_data(rx_data), .in_ready(in_ready),
         .out_valid(out_valid), .out_data(out_data), .out_ready(tx_ready),
-        .link_idle(link_idle), .run_free(run_free), .uart_div(uart_div));
+        .link_idle(link_idle), .run_free(run_free), .uart_div(uart_div),
+        .core_busy(core_busy), .core_flags(core_flags));
 
     tspu_uart_tx u_utx (.clk(clk), .rst(rst), .div(div_now), .in_valid(out_valid), .in_data(out_data),
                         .in_ready(tx_ready), .tx(uart_tx));

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# fpga/build.sh BOARD OUTDIR N P CLOCK_MHZ SEED GENDIR
+#   iCEBreaker bitstream of rtl/boards/tspu_icebreaker_top.v (make bitstream):
+#   yosys synth_ice40 -dsp -> nextpnr-ice40 --up5k --package sg48 (timing-driven
+#   at CLOCK_MHZ, fixed seed) -> icepack -> OUTDIR/tspu.bin.
+#   OUTDIR/report.txt: yosys cells, nextpnr utilisation, achieved Fmax, verdict.
+#   bench/results/fpga.json: this build's row (board, n, p) replaced or added:
+#   {"board","n","p","lcs","dsps","brams","fmax_mhz","clock_mhz","fits","meets_timing"}.
+# Exit 0 only with a bitstream that fits and meets CLOCK_MHZ; otherwise one
+# line on stderr saying why (the resource that is over, or the Fmax missed),
+# and the row says so (fits=false / meets_timing=false): nothing is pretended.
+set -u
+board=$1; out=$2; n=$3; p=$4; mhz=$5; seed=${6:-1}; gen=$7
+root=$(cd "$(dirname "$0")/.." && pwd)
+json="$root/bench/results/fpga.json"
+die() { echo "bitstream: $*" >&2; exit 1; }
+[ "$board" = icebreaker ] || die "BOARD=$board: only icebreaker is supported (ULX3S not yet)"
+for t in yosys nextpnr-ice40 icepack icepll; do
+  command -v $t >/dev/null 2>&1 || die "$t not found (apt-get install yosys nextpnr-ice40 fpga-icestorm)"
+done
+[ -f "$gen/tspu_regs.vh" ] || die "$gen/tspu_regs.vh missing (make generates it)"
+mkdir -p "$out"
+hz=$((mhz * 1000000))
+rep="$out/report.txt"
+
+# ---- the PLL: the top derives DIVF/DIVQ from CLOCK_HZ; icepll must agree ----
+if [ "$mhz" != 12 ]; then
+  if [ $((mhz % 3)) != 0 ] || [ "$mhz" -lt 18 ] || [ "$mhz" -gt 132 ]; then
+    die "CLOCK_MHZ=$mhz: must be 12 or a multiple of 3 in 18..132 (exact PLL and 3 Mbaud divisor)"
+  fi
+  if [ $((mhz * 8)) -ge 533 ]; then q=3; elif [ $((mhz * 16)) -ge 533 ]; then q=4; else q=5; fi
+  f=$(( (mhz << q) / 12 - 1 ))
+  ip=$(icepll -i 12 -o "$mhz" -p -q -f - 2>/dev/null)
+  ipf=$(echo "$ip" | sed -n 's/.*DIVF = *\([0-9]*\).*/\1/p')
+  ipq=$(echo "$ip" | sed -n 's/.*DIVQ = *\([0-9]*\).*/\1/p')
+  ipr=$(echo "$ip" | sed -n 's/.*DIVR = *\([0-9]*\).*/\1/p')
+  [ "$ipf" = "$f" ] && [ "$ipq" = "$q" ] && [ "$ipr" = 0 ] ||
+    die "PLL at $mhz MHz: tspu_icebreaker_top has DIVR 0 DIVF $f DIVQ $q, icepll says DIVR $ipr DIVF $ipf DIVQ $ipq"
+fi
+
+# ---- synthesis ------------------------------------------------------------------
+cd "$root"
+src="rtl/boards/tspu_icebreaker_top.v rtl/boards/tspu_vboard_top.v $(ls rtl/*.v | tr '\n' ' ')"
+# the netlist is kept while no source and no parameter changed
+stamp="N=$n P=$p CLOCK_HZ=$hz"
+newer=$(find $src rtl/*.vh "$gen/tspu_regs.vh" -newer "$out/tspu.json" 2>/dev/null | head -1)
+if [ -f "$out/tspu.json" ] && [ -z "$newer" ] && [ "$(cat "$out/synth.stamp" 2>/dev/null)" = "$stamp" ]; then
+  echo "bitstream: netlist $out/tspu.json is up to date"
+else
+echo "bitstream: yosys synth_ice40 -dsp (N=$n P=$p ${mhz} MHz) -> $out/synth.log"
+rm -f "$out/synth.stamp"
+yosys -q -l "$out/synth.log" -p "read_verilog -Irtl -I$gen $src; \
+  chparam -set N $n -set P $p -set CLOCK_HZ $hz tspu_icebreaker_top; \
+  synth_ice40 -dsp -top tspu_icebreaker_top -json $out/tspu.json; \
+  tee -q -o $out/stat.txt stat" >/dev/null 2>&1 ||
+  die "yosys failed: $(grep -m1 ERROR "$out/synth.log" || tail -1 "$out/synth.log")"
+echo "$stamp" > "$out/synth.stamp"
+fi
+
+# ---- place and route ------------------------------------------------------------
+echo "bitstream: nextpnr-ice40 --up5k --package sg48 --freq $mhz --seed $seed -> $out/pnr.log"
+rm -f "$out/tspu.asc" "$out/tspu.bin"
+nextpnr-ice40 --up5k --package sg48 --json "$out/tspu.json" --pcf constraints/icebreaker.pcf \
+  --freq "$mhz" --seed "$seed" --timing-allow-fail --asc "$out/tspu.asc" --log "$out/pnr.log" -q \
+  >/dev/null 2>&1
+prc=$?
+util() { # resource -> "used total"
+  sed -n "s/^Info:[[:space:]]*$1:[[:space:]]*\([0-9]*\)\/[[:space:]]*\([0-9]*\).*/\1 \2/p" "$out/pnr.log" | head -1
+}
+read -r lcs lcs_max <<<"$(util ICESTORM_LC)"
+read -r brams brams_max <<<"$(util ICESTORM_RAM)"
+read -r dsps dsps_max <<<"$(util ICESTORM_DSP)"
+[ -n "${lcs:-}" ] || die "nextpnr failed before packing: $(grep -m1 ERROR "$out/pnr.log")"
+over=""
+for r in "ICESTORM_LC $lcs $lcs_max" "ICESTORM_RAM $brams $brams_max" "ICESTORM_DSP $dsps $dsps_max"; do
+  set -- $r
+  [ "$2" -gt "$3" ] && over="$over${over:+, }$1 $2/$3 ($((100 * $2 / $3))%)"
+done
+fits=true; [ -n "$over" ] && fits=false
+[ $prc != 0 ] && fits=false
+# achieved Fmax: the post-route figure of each clock, the slowest one
+fmax=$(sed -n "s/.*Max frequency for clock .*: \([0-9.]*\) MHz.*/\1/p" "$out/pnr.log" |
+       tail -n "$(grep -c "Max frequency for clock" "$out/pnr.log" | awk '{print int(($1 + 1) / 2)}')" |
+       sort -g | head -1)
+meets=false
+if [ "$fits" = true ] && [ -n "$fmax" ] && awk -v a="$fmax" -v b="$mhz" 'BEGIN{exit !(a >= b)}'; then
+  meets=true
+fi
+
+# ---- bitstream --------------------------------------------------------------------
+if [ "$fits" = true ]; then
+  icepack "$out/tspu.asc" "$out/tspu.bin" || die "icepack failed"
+fi
+
+# ---- report and results row ---------------------------------------------------------
+{
+  echo "board      icebreaker (iCE40UP5K-SG48), tspu_icebreaker_top N=$n P=$p"
+  echo "clock      $mhz MHz (PLL from 12 MHz; reported by the CLOCK_HZ register: $hz)"
+  echo "seed       $seed"
+  echo "yosys      $(awk '$1 ~ /^SB_/ {printf "%s=%s ", $1, $2}' "$out/stat.txt")"
+  echo "nextpnr    LCs $lcs/$lcs_max  BRAMs $brams/$brams_max  DSPs $dsps/$dsps_max"
+  echo "fmax       ${fmax:-n/a} MHz (target $mhz MHz)"
+  echo "fits       $fits${over:+ (over: $over)}"
+  echo "meets      $meets"
+  echo "bitstream  $( [ -f "$out/tspu.bin" ] && echo "$out/tspu.bin" || echo none)"
+} > "$rep"
+cat "$rep"
+mkdir -p "$(dirname "$json")"
+python3 - "$json" icebreaker "$n" "$p" "$lcs" "$dsps" "$brams" "${fmax:-}" "$mhz" "$fits" "$meets" <<'EOF'
+import json, os, sys
+path, board, n, p, lcs, dsps, brams, fmax, mhz, fits, meets = sys.argv[1:]
+doc = {"builds": []}
+if os.path.exists(path):
+    try:
+        doc = json.load(open(path))
+    except ValueError:
+        pass
+row = {"board": board, "n": int(n), "p": int(p), "lcs": int(lcs), "dsps": int(dsps),
+       "brams": int(brams), "fmax_mhz": float(fmax) if fmax else None,
+       "clock_mhz": int(mhz), "fits": fits == "true", "meets_timing": meets == "true"}
+b = [r for r in doc.get("builds", []) if (r.get("board"), r.get("n"), r.get("p")) != (board, row["n"], row["p"])]
+b.append(row)
+b.sort(key=lambda r: (r["board"], r["n"], r["p"]))
+doc["builds"] = b
+with open(path, "w") as f:
+    f.write('{"builds": [\n' + ",\n".join("  " + json.dumps(r) for r in b) + "\n]}\n")
+EOF
+
+if [ "$fits" != true ]; then
+  [ -n "$over" ] && die "N=$n does not fit the iCE40UP5K: $over (report: $rep)"
+  die "nextpnr failed: $(grep -m1 ERROR "$out/pnr.log") (report: $rep)"
+fi
+if [ "$meets" != true ]; then
+  best=$(awk -v f="${fmax:-0}" 'BEGIN{m = int(f / 3) * 3; if (m < 18) m = 12; print m}')
+  die "N=$n misses $mhz MHz: Fmax ${fmax:-n/a} MHz; rebuild with FPGA_MHZ=$best (report: $rep)"
+fi
+echo "bitstream: $out/tspu.bin (N=$n, $mhz MHz, Fmax $fmax MHz)"
