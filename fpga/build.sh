@@ -131,7 +131,10 @@ if [ "$fits" != true ]; then
   die "nextpnr failed: $(grep -m1 ERROR "$out/pnr.log") (report: $rep)"
 fi
 if [ "$meets" != true ]; then
-  best=$(awk -v f="${fmax:-0}" 'BEGIN{m = int(f / 3) * 3; if (m < 18) m = 12; print m}')
+  best=$(awk -v f="${fmax:-0}" 'BEGIN{m = int(f / 3) * 3; if (m < 18) m = 12; if (m > f) m = 0; print m}')
+  if [ "$best" = 0 ]; then
+    die "N=$n misses $mhz MHz: Fmax ${fmax:-n/a} MHz, below the lowest clock (12 MHz) (report: $rep)"
+  fi
   die "N=$n misses $mhz MHz: Fmax ${fmax:-n/a} MHz; rebuild with FPGA_MHZ=$best (report: $rep)"
 fi
 echo "bitstream: $out/tspu.bin (N=$n, $mhz MHz, Fmax $fmax MHz)"
