@@ -302,15 +302,16 @@ $(B)/tests/cli_tests: tests/test_cli.sh $(B)/bin/tspu
 TEST_PROGS += $(B)/tests/cli_tests
 
 .PHONY: install uninstall
-install: $(B)/bin/tspu
+install: $(B)/bin/tspu $(B)/bin/tspu-vboard
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(UDEV_DIR)
 	install -m 0755 $(B)/bin/tspu $(DESTDIR)$(PREFIX)/bin/tspu
+	install -m 0755 $(B)/bin/tspu-vboard $(DESTDIR)$(PREFIX)/bin/tspu-vboard
 	install -m 0644 docs/tspu.1 $(DESTDIR)$(PREFIX)/share/man/man1/tspu.1
 	install -m 0644 host/udev/60-tspu.rules $(DESTDIR)$(UDEV_DIR)/60-tspu.rules
 	@echo "installed; reload udev rules with: udevadm control --reload && udevadm trigger"
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/tspu $(DESTDIR)$(PREFIX)/share/man/man1/tspu.1 $(DESTDIR)$(UDEV_DIR)/60-tspu.rules
+	rm -f $(DESTDIR)$(PREFIX)/bin/tspu $(DESTDIR)$(PREFIX)/bin/tspu-vboard $(DESTDIR)$(PREFIX)/share/man/man1/tspu.1 $(DESTDIR)$(UDEV_DIR)/60-tspu.rules
 
 # part of `make demo` (above): the default device's identity and a small
 # sample run of examples/A4.txt, b4.txt through the CLI
