@@ -351,11 +351,13 @@ TEST_PROGS += $(B)/tests/plot_tests
 # $(B)/<board>/tspu.bin and writes $(B)/<board>/report.txt and the build's row
 # of bench/results/fpga.json.  It fails with one line when the design does not
 # fit (naming the resource) or misses its clock.  `make prog BOARD=icebreaker`
-# flashes it with iceprog (fpga/prog.sh).  See docs/boards.md.
+# flashes it with iceprog (fpga/prog.sh).  BOARD=ulx3s (fpga/build_ulx3s.sh):
+# yosys synth_ecp5 -> YoWASP nextpnr-ecp5 --85k (pip-installed when missing)
+# -> ecppack, $(B)/ulx3s/tspu.bit; FPGA_MHZ 15, 30, 45 or 60.  See docs/boards.md.
 BOARD     ?= icebreaker
 FPGA_N    ?= $(if $(N),$(N),8)
 FPGA_P    ?= 8
-FPGA_MHZ  ?= 48
+FPGA_MHZ  ?= $(if $(filter ulx3s,$(BOARD)),15,48)
 FPGA_SEED ?= 1
 ICE40_DAT := $(shell yosys-config --datdir 2>/dev/null || echo /usr/share/yosys)/ice40
 FPGA_LINT := verilator --lint-only -Wall --timescale 1ns/1ps -Irtl -I$(B)/gen \
@@ -372,6 +374,9 @@ lint: lint-fpga
 lint-fpga: $(B)/gen/tspu_regs.vh
 	$(FPGA_LINT) -GN=8 -GP=8
 	$(FPGA_LINT) -GN=2 -GP=8 -GCLOCK_HZ=12000000
+	verilator --lint-only -Wall --timescale 1ns/1ps -Irtl -I$(B)/gen --top-module tspu_ulx3s_top \
+	  -GN=16 -GP=8 fpga/lint.vlt rtl/boards/tspu_ulx3s_top.v $(VBOARD_V) \
+	  -v $(dir $(ICE40_DAT))ecp5/cells_bb.v
 
 # post-synthesis lockstep (in `make test`): tspu_core at N = PS_N, P = 8
 # through yosys synth_ice40 -dsp into a gate netlist (write_verilog -noattr),

@@ -14,7 +14,8 @@ board=$1; out=$2; n=$3; p=$4; mhz=$5; seed=${6:-1}; gen=$7
 root=$(cd "$(dirname "$0")/.." && pwd)
 json="$root/bench/results/fpga.json"
 die() { echo "bitstream: $*" >&2; exit 1; }
-[ "$board" = icebreaker ] || die "BOARD=$board: only icebreaker is supported (ULX3S not yet)"
+[ "$board" = ulx3s ] && exec bash "$root/fpga/build_ulx3s.sh" "$out" "$n" "$p" "$mhz" "$seed" "$gen"
+[ "$board" = icebreaker ] || die "BOARD=$board: icebreaker or ulx3s"
 for t in yosys nextpnr-ice40 icepack icepll; do
   command -v $t >/dev/null 2>&1 || die "$t not found (apt-get install yosys nextpnr-ice40 fpga-icestorm)"
 done
@@ -106,25 +107,7 @@ fi
 } > "$rep"
 cat "$rep"
 mkdir -p "$(dirname "$json")"
-python3 - "$json" icebreaker "$n" "$p" "$lcs" "$dsps" "$brams" "${fmax:-}" "$mhz" "$fits" "$meets" <<'EOF'
-import json, os, sys
-path, board, n, p, lcs, dsps, brams, fmax, mhz, fits, meets = sys.argv[1:]
-doc = {"builds": []}
-if os.path.exists(path):
-    try:
-        doc = json.load(open(path))
-    except ValueError:
-        pass
-row = {"board": board, "n": int(n), "p": int(p), "lcs": int(lcs), "dsps": int(dsps),
-       "brams": int(brams), "fmax_mhz": float(fmax) if fmax else None,
-       "clock_mhz": int(mhz), "fits": fits == "true", "meets_timing": meets == "true"}
-b = [r for r in doc.get("builds", []) if (r.get("board"), r.get("n"), r.get("p")) != (board, row["n"], row["p"])]
-b.append(row)
-b.sort(key=lambda r: (r["board"], r["n"], r["p"]))
-doc["builds"] = b
-with open(path, "w") as f:
-    f.write('{"builds": [\n' + ",\n".join("  " + json.dumps(r) for r in b) + "\n]}\n")
-EOF
+python3 "$root/fpga/fpga_json.py" "$json" icebreaker "$n" "$p" "$lcs" "$dsps" "$brams" "${fmax:-}" "$mhz" "$fits" "$meets"
 
 if [ "$fits" != true ]; then
   [ -n "$over" ] && die "N=$n does not fit the iCE40UP5K: $over (report: $rep)"
