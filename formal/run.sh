@@ -95,4 +95,30 @@ if mutate "$root/rtl/tspu_fifo.v" "$out/fifo_mut_full.v" \
   prove fifo_twin_full bmc fail "$(fifo_script 2 "$out/fifo_mut_full.v")" || rc=1
 else rc=1; fi
 
+# ---- sequencer ------------------------------------------------------------
+# EXT_TABLE = 1 is how tspu_core uses it (the segment table in the moment
+# RAM); the wrapper plays the table owner, so the table is abstract here.
+seq_script() { # EXT_TABLE SEQ_SRC
+  local s="read_verilog $2; read_verilog -formal $here/tspu_sequencer_props.v"
+  s="$s; chparam -set EXT_TABLE $1 tspu_sequencer_props"
+  s="$s; hierarchy -top tspu_sequencer_props; proc; flatten"
+  s="$s; connect -set f_w_phase_cnt dut.phase_cnt; connect -set f_w_thin_cnt dut.thin_cnt"
+  s="$s; connect -set f_w_seg_idx dut.seg_idx; connect -set f_w_nz dut.nz"
+  s="$s; connect -set f_w_cur_steps dut.cur_steps"
+  echo "$s; prep -top tspu_sequencer_props; memory_map; opt; async2sync; dffunmap"
+}
+seq=$root/rtl/tspu_sequencer.v
+prove seq_bmc bmc   pass "$(seq_script 1 "$seq")" || rc=1
+prove seq_ind ind:6 pass "$(seq_script 1 "$seq")" || rc=1
+
+# twins: a sample kept during burn-in; empty segments not skipped
+if mutate "$seq" "$out/seq_mut_burnkeep.v" \
+     's/assign keep = commit \&\& phase == PH_SAMPLING/assign keep = commit \&\& (phase == PH_SAMPLING || phase == PH_BURNIN)/'; then
+  prove seq_twin_burnkeep bmc fail "$(seq_script 1 "$out/seq_mut_burnkeep.v")" || rc=1
+else rc=1; fi
+if mutate "$seq" "$out/seq_mut_noskip.v" \
+     's/nz\[seg_addr\] <= seg_steps != 32.d0;/nz[seg_addr] <= 1'"'"'b1;/'; then
+  prove seq_twin_noskip bmc fail "$(seq_script 1 "$out/seq_mut_noskip.v")" || rc=1
+else rc=1; fi
+
 exit $rc
