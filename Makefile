@@ -239,7 +239,8 @@ lint:
 	$(VERILATOR) --lint-only -Wall -Irtl --top-module tspu_core -GN=2 -GP=8 $(filter %.v,$(RTL_SRC))
 	@echo "lint: clean"
 
-# bounded model checks (yosys + yosys-smtbmc + z3, depth 24): FIFO, sequencer
+# formal/run.sh: FIFO + sequencer property wrappers (formal/*_props.v), BMC depth 24
+# and k-induction (yosys + yosys-smtbmc + z3), mutated twins must fail; ~2 min
 formal:
 	@bash formal/run.sh $(B)/formal
 

@@ -28,12 +28,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 
 # prove NAME MODE EXPECT YOSYS-SCRIPT
-#   MODE: bmc (depth $depth) or ind:K (k-induction, K steps)
+#   MODE: bmc (depth $depth), bmc:N (depth N) or ind:K (k-induction, K steps;
+#         sound together with a BMC of depth >= K, which each check here has)
 #   EXPECT: pass, or fail for a twin (a counterexample must be found)
 prove() {
   local name=$1 mode=$2 expect=$3 script=$4 args what rc
   case $mode in
     bmc)   args="-t $depth";  what="BMC depth $depth" ;;
+    bmc:*) args="-t ${mode#bmc:}"; what="BMC depth ${mode#bmc:}, base case of the induction" ;;
     ind:*) args="-i -t ${mode#ind:}"; what="k-induction k=${mode#ind:}, unbounded" ;;
   esac
   if ! yosys -q -l "$out/$name.yosys.log" -p "$script; write_smt2 -wires $out/$name.smt2" \
@@ -99,9 +101,16 @@ else rc=1; fi
 # EXT_TABLE = 1 is how tspu_core uses it (the segment table in the moment
 # RAM); the wrapper plays the table owner, so the table is abstract here.
 seq_script() { # EXT_TABLE SEQ_SRC
-  local s="read_verilog $2; read_verilog -formal $here/tspu_sequencer_props.v"
+  local s="read_verilog $2; read_verilog -formal $here/tspu_sequencer_props.v" k
   s="$s; chparam -set EXT_TABLE $1 tspu_sequencer_props"
   s="$s; hierarchy -top tspu_sequencer_props; proc; flatten"
+  if [ "$1" = 0 ]; then # the internal table words, for the g_int lemmas
+    s="$s; memory -nomap; memory_map"
+    for ((k = 0; k < 16; k++)); do
+      s="$s; connect -set g_int.f_w_smem[$((32 * k + 31)):$((32 * k))] \\dut.g_tab.steps_mem[$k]"
+      s="$s; connect -set g_int.f_w_dmem[$((32 * k + 31)):$((32 * k))] \\dut.g_tab.dl_mem[$k]"
+    done
+  fi
   s="$s; connect -set f_w_phase_cnt dut.phase_cnt; connect -set f_w_thin_cnt dut.thin_cnt"
   s="$s; connect -set f_w_seg_idx dut.seg_idx; connect -set f_w_nz dut.nz"
   s="$s; connect -set f_w_cur_steps dut.cur_steps"
@@ -110,6 +119,10 @@ seq_script() { # EXT_TABLE SEQ_SRC
 seq=$root/rtl/tspu_sequencer.v
 prove seq_bmc bmc   pass "$(seq_script 1 "$seq")" || rc=1
 prove seq_ind ind:6 pass "$(seq_script 1 "$seq")" || rc=1
+# EXT_TABLE = 0 (internal 16 x 2 x 32-bit table): the deep BMC is slow
+# (minutes), the induction is not; its base case is a BMC of depth 8 >= k
+prove seq_int_bmc bmc:8 pass "$(seq_script 0 "$seq")" || rc=1
+prove seq_int_ind ind:6 pass "$(seq_script 0 "$seq")" || rc=1
 
 # twins: a sample kept during burn-in; empty segments not skipped
 if mutate "$seq" "$out/seq_mut_burnkeep.v" \

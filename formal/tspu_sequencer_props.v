@@ -229,6 +229,17 @@ module tspu_sequencer_props #(
         if (f_ph == PH_SAMPLING) assert (f_kept < f_N);
         if (f_ph == PH_BURNIN || f_ph == PH_SCHEDULE) assert (f_kept == 3'd0 && f_tmod == 2'd0);
     end
+    // EXT_TABLE = 0: the internal table (dut.g_tab.steps_mem / dl_mem, words
+    // connected by formal/run.sh) holds what was written, for live entries
+    generate if (EXT_TABLE == 0) begin : g_int
+        wire [32*16-1:0] f_w_smem, f_w_dmem;
+        always @(*) if (f_past_valid)
+            for (k = 0; k < 16; k = k + 1)
+                if (f_nzs[k]) begin
+                    assert (f_w_smem[32 * k +: 32] == {30'd0, f_sv[2 * k +: 2]});
+                    assert (f_w_dmem[32 * k +: 32] == k);
+                end
+    end endgenerate
     always @(posedge clk)
         if (f_past_valid && !$past(rst) && !$past(start) && $past(f_run))
             assert (phase >= $past(phase));
