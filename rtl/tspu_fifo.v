@@ -45,23 +45,6 @@ module tspu_fifo #(
         end
     end
 
-`ifdef FORMAL
-    reg f_past_valid = 1'b0;
-    always @(posedge clk) f_past_valid <= 1'b1;
-    always @(*) if (!f_past_valid) assume (rst);
-    always @(*) if (f_past_valid) begin
-        // level never exceeds the depth and always equals wp - rp (mod depth)
-        assert (level <= DEPTH);
-        assert (wp - rp == level[AW-1:0]);
-        assert (free + level == DEPTH);
-        // the writer never writes into a full FIFO (whole-sample reservation)
-        assume (!(wr_en && level == DEPTH));
-    end
-    always @(posedge clk) if (f_past_valid && !$past(rst) && !$past(clear)) begin
-        if ($past(do_wr) && !$past(do_rd)) assert (level == $past(level) + 1'b1);
-        if ($past(do_rd) && !$past(do_wr)) assert (level == $past(level) - 1'b1);
-        if ($past(rd_en) && $past(level) == 0) assert (level == $past(level) + $past(do_wr));
-    end
-`endif
+// Formal properties: formal/tspu_fifo_props.v (make formal).
 endmodule
 `default_nettype wire

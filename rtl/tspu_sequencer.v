@@ -155,39 +155,6 @@ module tspu_sequencer #(
         end
     end
 
-`ifdef FORMAL
-    reg f_past_valid = 1'b0;
-    always @(posedge clk) f_past_valid <= 1'b1;
-    always @(*) if (!f_past_valid) assume (rst);
-    // the configuration is held while a program runs; no step before start
-    always @(posedge clk) if (f_past_valid && phase != PH_IDLE && !start) begin
-        assume (cfg_burnin == $past(cfg_burnin));
-        assume (cfg_thin == $past(cfg_thin));
-        assume (cfg_n_samples == $past(cfg_n_samples));
-        assume (cfg_n_segments == $past(cfg_n_segments));
-        assume (!seg_we);
-    end
-    always @(*) begin
-        assume (cfg_thin != 32'd0);
-        // a bounded check only reaches small counts: small programs keep the
-        // solver fast without hiding any state-machine path
-        assume (cfg_burnin < 32'd6 && cfg_thin < 32'd4 && cfg_n_samples < 32'd6);
-        if (seg_we) assume (seg_steps < 32'd4);
-        assume (cfg_n_segments <= 5'd16);
-        assume (!(seg_we && phase != PH_IDLE && phase != PH_DONE));
-        assume (!(commit && start));
-        if (phase == PH_IDLE) assume (!commit);
-    end
-    always @(*) if (f_past_valid) begin
-        assert (phase <= PH_DONE);
-        if (phase == PH_BURNIN)   assert (phase_cnt < cfg_burnin);
-        if (phase == PH_SCHEDULE) assert ({1'b0, seg_idx} < cfg_n_segments && nz[seg_idx]);
-        if (phase == PH_SAMPLING) assert (thin_cnt < cfg_thin && samples < cfg_n_samples);
-        if (phase == PH_DONE)     assert (!keep);
-    end
-    // phases only move forward during a run
-    always @(posedge clk) if (f_past_valid && !$past(rst) && !$past(start) && $past(phase) != PH_IDLE)
-        assert (phase >= $past(phase));
-`endif
+// Formal properties: formal/tspu_sequencer_props.v (make formal).
 endmodule
 `default_nettype wire
