@@ -47,6 +47,12 @@ LIBS := $(B)/lib/libtspuhost.a $(B)/lib/libtspumodel.a
 $(B)/tests/%: tests/%.c tests/tt.h $(LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(CFLAGS) $(INC) -Itests $< $(LIBS) $(LIBS_REF) -o $@
+# the reference logistic-regression MCMC (tests/ref_logreg.c, GSL) is linked
+# into the tests that judge posteriors against it
+REF_LOGREG := tests/ref_logreg.c tests/ref_logreg.h
+$(B)/tests/test_ref_logreg: tests/test_ref_logreg.c $(REF_LOGREG) tests/tt.h $(LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CFLAGS) $(INC) -Itests $< tests/ref_logreg.c $(LIBS) $(LIBS_REF) -o $@
 # tests/test_ftdi.c also runs the CLI ($(B)/bin/tspu -d ftdi info)
 $(B)/tests/test_ftdi: | $(B)/bin/tspu
 
