@@ -57,6 +57,50 @@ uint32_t tspu_lambda_to_acc(double lambda);
 int tspu_moments_to_real(const tspu_mapping *mp, const tspu_moments *mom,
                          double *mean, double *cov);
 
+/* ---- data-driven drift (docs/numerics.md, "Data-driven drift") ---------- */
+typedef struct {
+    tspu_data_mode mode;  /* TSPU_DATA_GAUSS or TSPU_DATA_LOGISTIC            */
+    unsigned k;           /* observations (1..TSPU_DATA_MAX_OBS, k*n <= 16384) */
+    const double *X;      /* k*n row-major design (n from the tspu_problem)   */
+    const double *y;      /* k targets: Gaussian real values; logistic labels
+                           * in [0, 1] (0/1)                                 */
+    const double *ell;    /* k weights: Gaussian precisions (> 0); logistic
+                           * weights (NULL: all 1)                            */
+    double z_range;       /* |x_d^T theta| the predictor must hold; 0: from
+                           * the state range, max_d sum_j |X_dj| * x_range,
+                           * and for Gaussian at least 2 max|y|              */
+} tspu_data_problem;
+
+typedef struct {
+    unsigned k;
+    int16_t x[TSPU_DATA_MAX_WORDS]; /* X, k*n row-major (stride n)           */
+    int16_t y[TSPU_DATA_MAX_OBS];
+    int16_t l[TSPU_DATA_MAX_OBS];
+    int16_t table[TSPU_LINK_TABLE_SIZE]; /* logistic: sigma in Q1.14          */
+    /* the problem the integers encode exactly: X_eff = x lsb_X,
+     * y_eff = y lsb_e, ell_eff = l lsb_l (Gaussian: U_lik = 1/2 sum ell_eff
+     * (y_eff - X_eff theta)^2) */
+    double X_eff[TSPU_DATA_MAX_WORDS];
+    double y_eff[TSPU_DATA_MAX_OBS];
+    double ell_eff[TSPU_DATA_MAX_OBS];
+    double lsb_X;     /* real value of one X LSB                            */
+    double lsb_z;     /* real predictor x^T theta of one z LSB (2^Sr lsb_X op_x) */
+    double lsb_e;     /* real residual of one y / s / e LSB (Gaussian lsb_z,
+                       * logistic 2^-14)                                    */
+    double lsb_l;     /* real weight of one l LSB                           */
+    double lsb_work;  /* Gaussian: real work of one work LSB, 2^(Sg-16) lsb_l lsb_e^2 */
+    double link_err;  /* logistic: max |interpolated table - sigma| over the
+                       * 16-bit predictor range (0 for Gaussian)           */
+} tspu_data_mapping;
+
+/* Maps the data problem onto the integers, for the prior mapping *mp of
+ * *pr (lsb_x, lsb_f, h): fills *dm and the data fields of *cfg (data_mode,
+ * n_obs, data_sr, data_sg, data_dd).  Returns 0, or -1 with a one-line
+ * reason in err.  *dm is large (~200 KB): allocate it. */
+int tspu_map_data(const tspu_problem *pr, const tspu_mapping *mp,
+                  const tspu_data_problem *dp, tspu_data_mapping *dm,
+                  tspu_model_config *cfg, char *err, size_t errlen);
+
 #ifdef __cplusplus
 }
 #endif

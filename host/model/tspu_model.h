@@ -42,6 +42,17 @@ extern "C" {
 #define TSPU_NOISE_SHIFT_MAX 20 /* largest noise left shift                 */
 #define TSPU_WORK_SHIFT 16      /* work: S is rounded by 2^16 before *dl    */
 
+/* Data-driven drift (docs/numerics.md, "Data-driven drift").  K observations
+ * (config n_obs): design rows X[d][0..N-1] (int16, row-major with stride N),
+ * targets y[d] (int16), weights l[d] (int16), and for the logistic mode a
+ * host-loaded link table T[0..512] (int16, sigma in Q1.14 at 512 equal
+ * intervals of the 16-bit predictor, linear interpolation). */
+#define TSPU_DATA_MAX_OBS 1024      /* K limit of the model                  */
+#define TSPU_DATA_MAX_WORDS 16384   /* K*N limit (X memory, one UP5K SPRAM)  */
+#define TSPU_LINK_TABLE_SIZE 513    /* T entries: breakpoints of 512 pieces  */
+#define TSPU_LINK_FRAC_BITS 7       /* u = z + 2^15: k = u >> 7, f = u & 127 */
+#define TSPU_LINK_ONE 16384         /* sigma = 1.0 in the table (Q1.14)      */
+
 /* Noise: xi = (sum of the 8 bytes of two LFSR113 outputs) - 1020.
  * Exact moments: mean 0, variance 8*(256^2-1)/12 = 43690, skewness 0,
  * excess kurtosis -6*(256^2+1)/(5*(256^2-1))/8, support [-1020, 1020].  */
@@ -55,6 +66,12 @@ typedef enum {
     TSPU_INT_LM = 1, /* overdamped, Leimkuhler-Matthews noise (xi_k+xi_k+1) */
     TSPU_INT_UD = 2  /* underdamped: kick, half drift, exact OU, half drift */
 } tspu_integrator;
+
+typedef enum {
+    TSPU_DATA_OFF = 0,      /* no data drift: coupling sets 0 and 1 as before   */
+    TSPU_DATA_GAUSS = 1,    /* s = z, residual e = y - z, work from sum g*e     */
+    TSPU_DATA_LOGISTIC = 2  /* s = T-interpolated sigma(z); no work term       */
+} tspu_data_mode;
 
 typedef struct {
     uint32_t steps;  /* steps in this segment (0: segment skipped)        */
@@ -79,6 +96,14 @@ typedef struct {
     tspu_segment seg[TSPU_MAX_SEGMENTS];
     uint32_t lambda_init;     /* lambda accumulator at start (0..2^31)    */
     int sample_momentum;      /* UD: FIFO samples carry op(p) after op(x) */
+    /* data-driven drift (all zero: off).  With data_mode != OFF the force is
+     * F = sat32(F0 - round_shift(lambda1 * Fd, 15)), F0 from coupling set 0,
+     * set 1 unused; Fd = sat32(scale16(X^T g, data_dd)) (see numerics.md). */
+    tspu_data_mode data_mode;
+    unsigned n_obs;     /* K: observations used, 1..tspu_model_data_max_obs  */
+    unsigned data_sr;   /* Sr: z = sat16(round_shift(X op, Sr)), 0..62        */
+    unsigned data_sg;   /* Sg: g = sat16(round_shift(l * e, Sg)), 0..62       */
+    unsigned data_dd;   /* Dd: Fd = sat32(round_shift(G * 2^16, Dd)), 0..62   */
 } tspu_model_config;
 
 /* Moments of the 16-bit position operands over the kept samples.
@@ -139,6 +164,34 @@ int tspu_model_load_couplings(tspu_model *m, unsigned set, const int16_t *a,
                               const int32_t *b);
 int tspu_model_read_couplings(const tspu_model *m, unsigned set, int16_t *a,
                               int32_t *b);
+
+/* Data memories (data-driven drift).  Rows first .. first+count-1 of X
+ * (count*N int16, row-major: x[(d-first)*N + j]), y and l (count each); any
+ * of x, y, l may be NULL to leave that memory as it is.  Rows must lie below
+ * tspu_model_data_max_obs(m).  The memories hold what was loaded whatever
+ * the configuration (power-on: zero); config n_obs says how many rows a
+ * step uses.  Not while a program runs (TSPU_MODEL_EBUSY). */
+int tspu_model_load_data(tspu_model *m, unsigned first, unsigned count,
+                         const int16_t *x, const int16_t *y, const int16_t *l);
+int tspu_model_read_data(const tspu_model *m, unsigned first, unsigned count,
+                         int16_t *x, int16_t *y, int16_t *l);
+/* Link table T[0..TSPU_LINK_TABLE_SIZE-1] for TSPU_DATA_LOGISTIC. */
+int tspu_model_load_link_table(tspu_model *m, const int16_t *t);
+int tspu_model_read_link_table(const tspu_model *m, int16_t *t);
+/* K limit of this instance: min(TSPU_DATA_MAX_OBS, TSPU_DATA_MAX_WORDS / N)
+ * (the model device reports it as DATA_MAX_OBS). */
+unsigned tspu_model_data_max_obs(const tspu_model *m);
+
+/* The two data passes at given operands op[0..N-1] with the loaded data and
+ * the current configuration (data_mode != OFF), exactly as a step computes
+ * them (for the host's U evaluation, lockstep debugging and tests).  Any
+ * output pointer may be NULL: z, s, e, g have n_obs entries; fd has N
+ * (Fd_i after its clamp); *S = sum_d g_d e_d; *sat += the clamps of the
+ * passes (z, e, g, Fd; not the final force).  Returns TSPU_MODEL_EINVAL
+ * when data_mode is OFF. */
+int tspu_model_data_passes(const tspu_model *m, const int16_t *op, int32_t *z,
+                           int32_t *s, int32_t *e, int32_t *g, int32_t *fd,
+                           int64_t *S, uint32_t *sat);
 
 /* Noise seeds.  tspu_model_seed derives every lane's LFSR113 state from one
  * 64-bit host seed (SplitMix64, then lane i jumped ahead i*2^64 steps).
