@@ -41,7 +41,14 @@ module tspu_sequencer #(
     reg [15:0] nz;          // nz[k]: segment k has steps != 0 (for skipping)
     wire [31:0] cur_steps;
     reg [3:0]  seg_idx;
-    reg [31:0] phase_cnt, thin_cnt;
+    // one step counter for every phase: steps of the burn-in / the current
+    // segment, or steps since the last kept sample (the phases never overlap;
+    // phase_cnt / thin_cnt name it for the formal lemmas)
+    reg [31:0] cnt;
+    /* verilator lint_off UNUSEDSIGNAL */ // names for formal/run.sh only
+    wire [31:0] phase_cnt = cnt;
+    wire [31:0] thin_cnt  = cnt;
+    /* verilator lint_on UNUSEDSIGNAL */
 
     assign tab_idx = seg_idx;
     generate
@@ -81,30 +88,27 @@ module tspu_sequencer #(
     wire [15:0] seg_ok    = nz & (cfg_n_segments[4] ? 16'hFFFF : ~(16'hFFFF << cfg_n_segments[3:0]));
     wire [15:0] seg_after = 16'hFFFE << seg_idx;   // k > seg_idx
 
-    wire [32:0] cnt1  = {1'b0, phase_cnt} + 33'd1;
-    wire [32:0] thin1 = {1'b0, thin_cnt} + 33'd1;
+    wire [32:0] cnt1  = {1'b0, cnt} + 33'd1;
     wire [32:0] smp1  = {1'b0, samples} + 33'd1;
-    // The counters never pass their limits (phase_cnt < burnin / steps,
-    // thin_cnt < thin, samples < n_samples, the limits being held while a
+    // The counters never pass their limits (cnt < burnin / steps / thin, samples < n_samples, the limits being held while a
     // program runs), so "reached" is an equality: no 33-bit comparators.
     wire        burn_end = cnt1 == {1'b0, cfg_burnin};
     wire        seg_end  = cnt1 == {1'b0, cur_steps};
     wire [4:0]  nxt = first_seg((phase == PH_SCHEDULE) ? (seg_ok & seg_after) : seg_ok);
 
-    assign keep = commit && phase == PH_SAMPLING && thin1 == {1'b0, cfg_thin};
+    assign keep = commit && phase == PH_SAMPLING && cnt1 == {1'b0, cfg_thin};
     assign done = phase == PH_DONE;
 
     // enter_from(SCHEDULE) given the search result
     task enter_schedule;
         input [4:0] r;
         begin
-            phase_cnt <= 32'd0;
+            cnt <= 32'd0;
             if (r[4]) begin
                 phase   <= PH_SCHEDULE;
                 seg_idx <= r[3:0];
             end else if (cfg_n_samples != 32'd0) begin
-                phase    <= PH_SAMPLING;
-                thin_cnt <= 32'd0;
+                phase <= PH_SAMPLING;
             end else begin
                 phase <= PH_DONE;
             end
@@ -115,20 +119,18 @@ module tspu_sequencer #(
         if (rst) begin
             phase     <= PH_IDLE;
             seg_idx   <= 4'd0;
-            phase_cnt <= 32'd0;
-            thin_cnt  <= 32'd0;
+            cnt       <= 32'd0;
             samples   <= 32'd0;
             nz        <= 16'd0;
         end else begin
             if (seg_we)
                 nz[seg_addr] <= seg_steps != 32'd0;
             if (start) begin
-                samples  <= 32'd0;
-                thin_cnt <= 32'd0;
-                seg_idx  <= 4'd0;
+                samples <= 32'd0;
+                cnt     <= 32'd0;
+                seg_idx <= 4'd0;
                 if (cfg_burnin != 32'd0) begin
-                    phase     <= PH_BURNIN;
-                    phase_cnt <= 32'd0;
+                    phase <= PH_BURNIN;
                 end else begin
                     enter_schedule(first_seg(seg_ok));
                 end
@@ -136,18 +138,18 @@ module tspu_sequencer #(
                 case (phase)
                     PH_BURNIN:
                         if (burn_end) enter_schedule(nxt);
-                        else phase_cnt <= cnt1[31:0];
+                        else cnt <= cnt1[31:0];
                     PH_SCHEDULE:
                         if (seg_end) enter_schedule(nxt);
-                        else phase_cnt <= cnt1[31:0];
+                        else cnt <= cnt1[31:0];
                     PH_SAMPLING:
                         if (keep) begin
-                            thin_cnt <= 32'd0;
-                            samples  <= smp1[31:0];
+                            cnt     <= 32'd0;
+                            samples <= smp1[31:0];
                             if (smp1 == {1'b0, cfg_n_samples})
                                 phase <= PH_DONE;
                         end else begin
-                            thin_cnt <= thin1[31:0];
+                            cnt <= cnt1[31:0];
                         end
                     default: ;
                 endcase
