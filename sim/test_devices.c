@@ -389,7 +389,7 @@ int main(int argc, char **argv)
             continue;
         tspu_get_info(d, &in);
         snprintf(name, sizeof name, "%s: ID block (magic, N, features, segments)", devs[di]);
-        tt_check(in.magic == TSPU_MAGIC && in.n >= 2 && in.features == 0xFF && in.max_segments == 16, name,
+        tt_check(in.magic == TSPU_MAGIC && in.n >= 2 && (in.features & 0xFF) == 0xFF && in.max_segments == 16, name,
                  "magic 0x%08X N %u features 0x%x", in.magic, in.n, in.features);
         tt_note("%s: N %u, P %u, clock %u Hz, %u cycles/step, FIFO %u words", devs[di], in.n, in.p,
                 in.clock_hz, in.cycles_per_step, in.fifo_depth);

@@ -1,9 +1,11 @@
 /* model_dev.c - the register semantics of the unit (docs/regmap.md) around
  * the bit-exact model.  What the RTL's CSR block must do, in C:
- *   - CONFIG / SCHEDULE are shadow registers, taken at CTRL.START, which
- *     validates them (an invalid program sets FLAGS.REJECTED, no start);
- *   - coupling, bias, state and seed writes take effect at the end of the
- *     frame that carries them (the model loads whole vectors);
+ *   - CONFIG / DATA / SCHEDULE are shadow registers, taken at CTRL.START,
+ *     which validates them (an invalid program sets FLAGS.REJECTED, no start);
+ *   - coupling, bias, state, seed and data-memory writes take effect at the
+ *     end of the frame that carries them (the model loads whole vectors);
+ *     data-memory writes (DATA_X, DATA_Y, DATA_L, LINK_TABLE) while a
+ *     program runs are ignored;
  *   - *_LO reads latch *_HI;
  *   - the FIFO is read by peek/commit (the link endpoint replays a lost
  *     READ_FIFO answer from the committed head);
@@ -29,8 +31,13 @@ _Static_assert(TSPU_WIN_BIAS0_SIZE >= TSPU_N_MAX, "bias window");
 _Static_assert(TSPU_WIN_LANE_SEED_SIZE >= 4 * TSPU_N_MAX, "seed window");
 _Static_assert(TSPU_WIN_MOM_SUMSQ_SIZE >= TSPU_N_MAX * (TSPU_N_MAX + 1), "sumsq window");
 _Static_assert(TSPU_WIN_SCHEDULE_SIZE >= 2 * TSPU_MAX_SEGMENTS, "schedule window");
+_Static_assert(TSPU_WIN_DATA_X_SIZE >= TSPU_DATA_MAX_WORDS, "data X window");
+_Static_assert(TSPU_WIN_DATA_Y_SIZE >= TSPU_DATA_MAX_OBS, "data y window");
+_Static_assert(TSPU_WIN_DATA_L_SIZE >= TSPU_DATA_MAX_OBS, "data l window");
+_Static_assert(TSPU_WIN_LINK_TABLE_SIZE >= TSPU_LINK_TABLE_SIZE, "link table window");
 
 #define NCFG (TSPU_REG_FIFO_STALL - TSPU_REG_INTEGRATOR + 1)
+#define NDCFG (TSPU_REG_DATA_DD - TSPU_REG_DATA_MODE + 1) /* DATA block, rw part */
 #define STAGE_MAX TSPU_LINK_MAX_FIFO_ELEMS
 
 struct tspu_modeldev {
@@ -41,6 +48,12 @@ struct tspu_modeldev {
     uint32_t uart_div; /* no UART here: only stored (regmap: 0 at power-on) */
     uint32_t cfg[NCFG];
     uint32_t sched[2 * TSPU_MAX_SEGMENTS];
+    uint32_t dcfg[NDCFG]; /* DATA_MODE .. DATA_DD, taken at START */
+    /* data memories as written (the model's copy is loaded at frame end);
+     * writes while running are ignored, as in the RTL */
+    int16_t dx[TSPU_DATA_MAX_WORDS], dy[TSPU_DATA_MAX_OBS], dl[TSPU_DATA_MAX_OBS];
+    int16_t lt[TSPU_LINK_TABLE_SIZE];
+    int data_dirty, table_dirty;
     /* writes collected during a frame */
     int16_t a[2][TSPU_N_MAX * TSPU_N_MAX];
     int32_t b[2][TSPU_N_MAX];
@@ -71,6 +84,12 @@ static void power_on(tspu_modeldev *d)
     d->scratch = 0;
     d->uart_div = 0;
     memset(d->sched, 0, sizeof d->sched);
+    memset(d->dcfg, 0, sizeof d->dcfg);
+    memset(d->dx, 0, sizeof d->dx);
+    memset(d->dy, 0, sizeof d->dy);
+    memset(d->dl, 0, sizeof d->dl);
+    memset(d->lt, 0, sizeof d->lt);
+    d->data_dirty = d->table_dirty = 0;
     memset(d->a, 0, sizeof d->a);
     memset(d->b, 0, sizeof d->b);
     d->coup_dirty[0] = d->coup_dirty[1] = 0;
@@ -178,6 +197,14 @@ static void flush(tspu_modeldev *d)
             tspu_model_load_couplings(d->m, k, d->a[k], d->b[k]);
             d->coup_dirty[k] = 0;
         }
+    if (d->data_dirty) {
+        tspu_model_load_data(d->m, 0, tspu_model_data_max_obs(d->m), d->dx, d->dy, d->dl);
+        d->data_dirty = 0;
+    }
+    if (d->table_dirty) {
+        tspu_model_load_link_table(d->m, d->lt);
+        d->table_dirty = 0;
+    }
     if (d->state_dirty) {
         tspu_model_set_state(d->m, d->x, d->p);
         d->state_dirty = 0;
@@ -215,6 +242,17 @@ static void start(tspu_modeldev *d)
     c.sample_momentum = (int)(R(SAMPLE_MOMENTUM) & 1u);
     const int stall = (int)(R(FIFO_STALL) & 1u);
 #undef R
+#define DR(name) d->dcfg[TSPU_REG_##name - TSPU_REG_DATA_MODE]
+    if (DR(DATA_MODE) > TSPU_DATA_LOGISTIC) {
+        d->rejected = 1;
+        return;
+    }
+    c.data_mode = (tspu_data_mode)DR(DATA_MODE);
+    c.n_obs = DR(N_OBS);
+    c.data_sr = DR(DATA_SR);
+    c.data_sg = DR(DATA_SG);
+    c.data_dd = DR(DATA_DD);
+#undef DR
     for (unsigned k = 0; k < TSPU_MAX_SEGMENTS; k++) {
         c.seg[k].steps = d->sched[2 * k];
         c.seg[k].dlambda = (int32_t)d->sched[2 * k + 1];
@@ -262,7 +300,8 @@ static uint32_t md_read(void *ctx, uint16_t a)
     case TSPU_REG_FEATURES:
         return TSPU_FEATURES_EM | TSPU_FEATURES_LM | TSPU_FEATURES_UD | TSPU_FEATURES_SCHEDULE |
                TSPU_FEATURES_WORK | TSPU_FEATURES_MOMENTS | TSPU_FEATURES_SAMPLE_MOMENTUM |
-               TSPU_FEATURES_FIFO_STALL;
+               TSPU_FEATURES_FIFO_STALL | TSPU_FEATURES_DATA;
+    case TSPU_REG_DATA_MAX_OBS: return tspu_model_data_max_obs(d->m);
     case TSPU_REG_CLOCK_HZ: return d->o.clock_hz;
     case TSPU_REG_CYCLES_PER_STEP: return d->o.cycles_per_step;
     case TSPU_REG_FIFO_DEPTH: return (uint32_t)tspu_model_fifo_capacity(d->m);
@@ -297,8 +336,21 @@ static uint32_t md_read(void *ctx, uint16_t a)
     }
     if (a >= TSPU_REG_INTEGRATOR && a <= TSPU_REG_FIFO_STALL)
         return d->cfg[a - TSPU_REG_INTEGRATOR];
+    if (a >= TSPU_REG_DATA_MODE && a <= TSPU_REG_DATA_DD)
+        return d->dcfg[a - TSPU_REG_DATA_MODE];
     if (in_win(a, TSPU_WIN_SCHEDULE_BASE, TSPU_WIN_SCHEDULE_SIZE, &off))
         return off < 2 * TSPU_MAX_SEGMENTS ? d->sched[off] : 0;
+    {
+        const unsigned kmax = tspu_model_data_max_obs(d->m);
+        if (in_win(a, TSPU_WIN_DATA_X_BASE, TSPU_WIN_DATA_X_SIZE, &off))
+            return off < kmax * n ? (uint32_t)(int32_t)d->dx[off] : 0;
+        if (in_win(a, TSPU_WIN_DATA_Y_BASE, TSPU_WIN_DATA_Y_SIZE, &off))
+            return off < kmax ? (uint32_t)(int32_t)d->dy[off] : 0;
+        if (in_win(a, TSPU_WIN_DATA_L_BASE, TSPU_WIN_DATA_L_SIZE, &off))
+            return off < kmax ? (uint32_t)(int32_t)d->dl[off] : 0;
+        if (in_win(a, TSPU_WIN_LINK_TABLE_BASE, TSPU_WIN_LINK_TABLE_SIZE, &off))
+            return off < TSPU_LINK_TABLE_SIZE ? (uint32_t)(int32_t)d->lt[off] : 0;
+    }
     for (unsigned k = 0; k < 2; k++) {
         if (in_win(a, k ? TSPU_WIN_COUPLING1_BASE : TSPU_WIN_COUPLING0_BASE, TSPU_WIN_COUPLING0_SIZE, &off))
             return off < n * n ? (uint32_t)(int32_t)d->a[k][off] : 0;
@@ -375,10 +427,39 @@ static void md_write(void *ctx, uint16_t a, uint32_t v)
         d->cfg[a - TSPU_REG_INTEGRATOR] = v;
         return;
     }
+    if (a >= TSPU_REG_DATA_MODE && a <= TSPU_REG_DATA_DD) {
+        d->dcfg[a - TSPU_REG_DATA_MODE] = v;
+        return;
+    }
     if (in_win(a, TSPU_WIN_SCHEDULE_BASE, TSPU_WIN_SCHEDULE_SIZE, &off)) {
         if (off < 2 * TSPU_MAX_SEGMENTS)
             d->sched[off] = v;
         return;
+    }
+    {
+        const unsigned kmax = tspu_model_data_max_obs(d->m);
+        int16_t *dst = NULL;
+        if (in_win(a, TSPU_WIN_DATA_X_BASE, TSPU_WIN_DATA_X_SIZE, &off))
+            dst = off < kmax * n ? &d->dx[off] : NULL;
+        else if (in_win(a, TSPU_WIN_DATA_Y_BASE, TSPU_WIN_DATA_Y_SIZE, &off))
+            dst = off < kmax ? &d->dy[off] : NULL;
+        else if (in_win(a, TSPU_WIN_DATA_L_BASE, TSPU_WIN_DATA_L_SIZE, &off))
+            dst = off < kmax ? &d->dl[off] : NULL;
+        else if (in_win(a, TSPU_WIN_LINK_TABLE_BASE, TSPU_WIN_LINK_TABLE_SIZE, &off)) {
+            if (off < TSPU_LINK_TABLE_SIZE && !d->running) {
+                d->lt[off] = (int16_t)v;
+                d->table_dirty = 1;
+            }
+            return;
+        } else
+            off = ~0u;
+        if (off != ~0u) { /* a data window: ignored beyond K_max or while running */
+            if (dst && !d->running) {
+                *dst = (int16_t)v;
+                d->data_dirty = 1;
+            }
+            return;
+        }
     }
     for (unsigned k = 0; k < 2; k++) {
         if (in_win(a, k ? TSPU_WIN_COUPLING1_BASE : TSPU_WIN_COUPLING0_BASE, TSPU_WIN_COUPLING0_SIZE, &off)) {

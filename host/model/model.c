@@ -42,6 +42,10 @@ struct tspu_model {
     double sqd[NN];   /* the recent part of sq, exact in double (below)    */
     uint32_t sqd_count; /* samples in sqd                                 */
     int64_t work;
+    /* data-driven drift memories (docs/numerics.md, "Data-driven drift") */
+    int16_t dx[TSPU_DATA_MAX_WORDS]; /* X[d][j] at d*n + j                  */
+    int16_t dy[TSPU_DATA_MAX_OBS], dl[TSPU_DATA_MAX_OBS];
+    int16_t lt[TSPU_LINK_TABLE_SIZE];
     /* sample FIFO (ring of 16-bit words) */
     int16_t *fifo;
     size_t fifo_cap, fifo_head, fifo_level;
@@ -119,6 +123,15 @@ int tspu_model_configure(tspu_model *m, const tspu_model_config *c)
     size_t words = (size_t)m->n * (c->sample_momentum ? 2 : 1);
     if (c->n_samples > 0 && words > m->fifo_cap)
         return TSPU_MODEL_EINVAL;
+    /* data-driven drift: shifts always in range, K within the memories */
+    if (c->data_mode != TSPU_DATA_OFF && c->data_mode != TSPU_DATA_GAUSS &&
+        c->data_mode != TSPU_DATA_LOGISTIC)
+        return TSPU_MODEL_EINVAL;
+    if (c->data_sr > TSPU_SHIFT_MAX || c->data_sg > TSPU_SHIFT_MAX ||
+        c->data_dd > TSPU_SHIFT_MAX || c->n_obs > tspu_model_data_max_obs(m))
+        return TSPU_MODEL_EINVAL;
+    if (c->data_mode != TSPU_DATA_OFF && c->n_obs == 0)
+        return TSPU_MODEL_EINVAL;
     m->cfg = *c;
     derive_constants(m);
     return TSPU_MODEL_OK;
@@ -152,6 +165,119 @@ int tspu_model_read_couplings(const tspu_model *m, unsigned set, int16_t *a,
         memcpy(a, m->a[set], (size_t)m->n * m->n * sizeof *a);
     if (b)
         memcpy(b, m->b[set], m->n * sizeof *b);
+    return TSPU_MODEL_OK;
+}
+
+unsigned tspu_model_data_max_obs(const tspu_model *m)
+{
+    const unsigned k = TSPU_DATA_MAX_WORDS / m->n;
+    return k < TSPU_DATA_MAX_OBS ? k : TSPU_DATA_MAX_OBS;
+}
+
+int tspu_model_load_data(tspu_model *m, unsigned first, unsigned count,
+                         const int16_t *x, const int16_t *y, const int16_t *l)
+{
+    if (first > tspu_model_data_max_obs(m) || count > tspu_model_data_max_obs(m) - first)
+        return TSPU_MODEL_EINVAL;
+    if (x)
+        memcpy(m->dx + (size_t)first * m->n, x, (size_t)count * m->n * sizeof *x);
+    if (y)
+        memcpy(m->dy + first, y, count * sizeof *y);
+    if (l)
+        memcpy(m->dl + first, l, count * sizeof *l);
+    return TSPU_MODEL_OK;
+}
+
+int tspu_model_read_data(const tspu_model *m, unsigned first, unsigned count,
+                         int16_t *x, int16_t *y, int16_t *l)
+{
+    if (first > tspu_model_data_max_obs(m) || count > tspu_model_data_max_obs(m) - first)
+        return TSPU_MODEL_EINVAL;
+    if (x)
+        memcpy(x, m->dx + (size_t)first * m->n, (size_t)count * m->n * sizeof *x);
+    if (y)
+        memcpy(y, m->dy + first, count * sizeof *y);
+    if (l)
+        memcpy(l, m->dl + first, count * sizeof *l);
+    return TSPU_MODEL_OK;
+}
+
+int tspu_model_load_link_table(tspu_model *m, const int16_t *t)
+{
+    if (!t)
+        return TSPU_MODEL_EINVAL;
+    memcpy(m->lt, t, sizeof m->lt);
+    return TSPU_MODEL_OK;
+}
+
+int tspu_model_read_link_table(const tspu_model *m, int16_t *t)
+{
+    if (!t)
+        return TSPU_MODEL_EINVAL;
+    memcpy(t, m->lt, sizeof m->lt);
+    return TSPU_MODEL_OK;
+}
+
+/* The two data passes (docs/numerics.md, "Data-driven drift") at operands
+ * op: pass 1 per observation d (r = X_d op, z, s, e, g), pass 2 per lane
+ * (G = X^T g, Fd), fused here: G accumulates as each g_d is known (every sum
+ * is exact, so the order does not matter).  Plain int64: |r| <= 2^36,
+ * |G|, |S| <= 2^40, G * 2^16 + 2^61 < 2^63.  Returns the clamps. */
+static uint32_t data_passes(const tspu_model *m, const int32_t *op, unsigned n,
+                            int32_t *zo, int32_t *so, int32_t *eo, int32_t *go,
+                            int32_t *fd, int64_t *S_out)
+{
+    const tspu_model_config *c = &m->cfg;
+    const unsigned K = c->n_obs, sr = c->data_sr, sg = c->data_sg;
+    const int logistic = c->data_mode == TSPU_DATA_LOGISTIC;
+    int64_t G[TSPU_N_MAX] = {0}, S = 0;
+    uint32_t sat = 0;
+    for (unsigned d = 0; d < K; d++) {
+        const int16_t *restrict row = m->dx + (size_t)d * n;
+        int64_t r = 0;
+        for (unsigned j = 0; j < n; j++)
+            r += (int64_t)row[j] * op[j];
+        const int64_t z = tspu_sat(tspu_round_shift(r, sr), 16, &sat);
+        int64_t s = z;
+        if (logistic) {
+            const unsigned u = (unsigned)(z + 32768); /* 0 .. 65535 */
+            const unsigned k = u >> TSPU_LINK_FRAC_BITS, f = u & ((1u << TSPU_LINK_FRAC_BITS) - 1);
+            const int64_t t0 = m->lt[k], t1 = m->lt[k + 1];
+            s = t0 + tspu_round_shift((t1 - t0) * (int64_t)f, TSPU_LINK_FRAC_BITS);
+        }
+        const int64_t e = tspu_sat((int64_t)m->dy[d] - s, 16, &sat);
+        const int64_t g = tspu_sat(tspu_round_shift((int64_t)m->dl[d] * e, sg), 16, &sat);
+        S += g * e;
+        for (unsigned j = 0; j < n; j++)
+            G[j] += (int64_t)row[j] * g;
+        if (zo) zo[d] = (int32_t)z;
+        if (so) so[d] = (int32_t)s;
+        if (eo) eo[d] = (int32_t)e;
+        if (go) go[d] = (int32_t)g;
+    }
+    for (unsigned i = 0; i < n; i++)
+        fd[i] = (int32_t)tspu_sat(tspu_scale16(G[i], c->data_dd), 32, &sat);
+    *S_out = S;
+    return sat;
+}
+
+int tspu_model_data_passes(const tspu_model *m, const int16_t *op, int32_t *z,
+                           int32_t *s, int32_t *e, int32_t *g, int32_t *fd,
+                           int64_t *S, uint32_t *sat)
+{
+    if (m->cfg.data_mode == TSPU_DATA_OFF || !op)
+        return TSPU_MODEL_EINVAL;
+    int32_t o[TSPU_N_MAX], f[TSPU_N_MAX];
+    int64_t s_sum;
+    for (unsigned i = 0; i < m->n; i++)
+        o[i] = op[i];
+    uint32_t k = data_passes(m, o, m->n, z, s, e, g, f, &s_sum);
+    if (fd)
+        memcpy(fd, f, m->n * sizeof *fd);
+    if (S)
+        *S = s_sum;
+    if (sat)
+        *sat += k;
     return TSPU_MODEL_OK;
 }
 
@@ -642,33 +768,58 @@ static TSPU_ALWAYS_INLINE void step(tspu_model *m, unsigned n)
      * then f0 or f1 itself, or the blend */
     double f0[TSPU_N_MAX], f1[TSPU_N_MAX], fb[TSPU_N_MAX];
     const double *f;
-    if (need0)
+    if (c->data_mode != TSPU_DATA_OFF) {
+        /* data-driven drift: prior from set 0, F = F0 - lambda1 Fd, work
+         * from sum g e (Gaussian); the passes are skipped at lambda = 0
+         * held (then F = F0 and nothing of them is counted) */
         sat += force(m, 0, f0, n);
-    if (need1)
-        sat += force(m, 1, f1, n);
-    if (need0 && need1) {
-        /* f0 + round(l1 (f1 - f0) / 2^15) lies between f0 and f1: fits int32 */
-        for (unsigned i = 0; i < n; i++) {
-            const int64_t a0 = (int64_t)f0[i], a1 = (int64_t)f1[i];
-            fb[i] = (double)(a0 + tspu_round_shift((int64_t)l1 * (a1 - a0), 15));
+        f = f0;
+        if (!(l1 == 0 && d16 == 0)) {
+            int32_t fd[TSPU_N_MAX];
+            int64_t S;
+            sat += data_passes(m, m->xop, n, NULL, NULL, NULL, NULL, fd, &S);
+            for (unsigned i = 0; i < n; i++)
+                fb[i] = (double)tspu_sat((int64_t)f0[i] - tspu_round_shift((int64_t)l1 * fd[i], 15),
+                                         32, &sat);
+            f = fb;
+            if (d16 != 0 && c->data_mode == TSPU_DATA_GAUSS) {
+                int64_t dw = (int64_t)d16 * S, nw; /* |dw| <= 2^55 */
+                if (__builtin_add_overflow(m->work, dw, &nw)) {
+                    nw = dw > 0 ? INT64_MAX : INT64_MIN;
+                    m->st.flags |= TSPU_FLAG_WORK_OVERFLOW;
+                }
+                m->work = nw;
+            }
         }
-        f = fb;
     } else {
-        f = need0 ? f0 : f1;
-    }
-
-    /* 3. work for the lambda switch at the current state */
-    if (d16 != 0) {
-        int64_t s = 0;
-        for (unsigned i = 0; i < n; i++)
-            s += (int64_t)m->xop[i] *
-                 (((int64_t)f1[i] - (int64_t)f0[i]) - ((int64_t)m->b[1][i] - m->b[0][i]));
-        int64_t dw = (int64_t)d16 * tspu_round_shift(s, TSPU_WORK_SHIFT), nw;
-        if (__builtin_add_overflow(m->work, dw, &nw)) {
-            nw = dw > 0 ? INT64_MAX : INT64_MIN;
-            m->st.flags |= TSPU_FLAG_WORK_OVERFLOW;
+        if (need0)
+            sat += force(m, 0, f0, n);
+        if (need1)
+            sat += force(m, 1, f1, n);
+        if (need0 && need1) {
+            /* f0 + round(l1 (f1 - f0) / 2^15) lies between f0 and f1: fits int32 */
+            for (unsigned i = 0; i < n; i++) {
+                const int64_t a0 = (int64_t)f0[i], a1 = (int64_t)f1[i];
+                fb[i] = (double)(a0 + tspu_round_shift((int64_t)l1 * (a1 - a0), 15));
+            }
+            f = fb;
+        } else {
+            f = need0 ? f0 : f1;
         }
-        m->work = nw;
+
+        /* 3. work for the lambda switch at the current state */
+        if (d16 != 0) {
+            int64_t s = 0;
+            for (unsigned i = 0; i < n; i++)
+                s += (int64_t)m->xop[i] *
+                     (((int64_t)f1[i] - (int64_t)f0[i]) - ((int64_t)m->b[1][i] - m->b[0][i]));
+            int64_t dw = (int64_t)d16 * tspu_round_shift(s, TSPU_WORK_SHIFT), nw;
+            if (__builtin_add_overflow(m->work, dw, &nw)) {
+                nw = dw > 0 ? INT64_MAX : INT64_MIN;
+                m->st.flags |= TSPU_FLAG_WORK_OVERFLOW;
+            }
+            m->work = nw;
+        }
     }
 
     /* 4. noise: one shaped sample per lane */

@@ -170,7 +170,8 @@ int tspu_model_read_couplings(const tspu_model *m, unsigned set, int16_t *a,
  * of x, y, l may be NULL to leave that memory as it is.  Rows must lie below
  * tspu_model_data_max_obs(m).  The memories hold what was loaded whatever
  * the configuration (power-on: zero); config n_obs says how many rows a
- * step uses.  Not while a program runs (TSPU_MODEL_EBUSY). */
+ * step uses.  Like the couplings, they take effect at the next step (the
+ * model device and the RTL ignore data writes while a program runs). */
 int tspu_model_load_data(tspu_model *m, unsigned first, unsigned count,
                          const int16_t *x, const int16_t *y, const int16_t *l);
 int tspu_model_read_data(const tspu_model *m, unsigned first, unsigned count,
