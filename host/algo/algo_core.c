@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <lapacke.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -295,7 +296,173 @@ int sess_open(sess *s, tspu_dev *dev, const tspu_algo_opts *o, unsigned n, char 
     s->fifo_stall = (s->info.features & TSPU_FEATURES_FIFO_STALL) ? 1 : 0;
     s->rng = 0x9e3779b97f4a7c15ull ^ o->seed;
     s->gamma = s->mass = 1.0;
+    /* the other devices: the problem must fit every one of them */
+    if (o->n_more_devs) {
+        if (o->n_more_devs + 1 > TSPU_ALGO_MAX_DEVICES || !o->more_devs)
+            return aerr(err, len, TSPU_ALGO_E_INPUT, "%u devices: at most %d can be pooled", o->n_more_devs + 1,
+                        TSPU_ALGO_MAX_DEVICES);
+        for (unsigned d = 0; d < o->n_more_devs; d++) {
+            tspu_dev *dd = o->more_devs[d];
+            if (!dd)
+                return aerr(err, len, TSPU_ALGO_E_INPUT, "device %u is missing (NULL handle)", d + 2);
+            if (dd == dev)
+                return aerr(err, len, TSPU_ALGO_E_INPUT, "device %u is the same handle as device 1", d + 2);
+            for (unsigned e = 0; e < d; e++)
+                if (o->more_devs[e] == dd)
+                    return aerr(err, len, TSPU_ALGO_E_INPUT, "device %u is the same handle as device %u", d + 2,
+                                e + 2);
+            tspu_info in;
+            if ((rc = tspu_get_info(dd, &in)))
+                return aerr(err, len, rc, "device info (device %u): %s (%s)", d + 2, tspu_strerror(rc),
+                            tspu_last_error(dd));
+            if (n > in.n)
+                return aerr(err, len, TSPU_ALGO_E_INPUT,
+                            "N = %u is larger than the device %s (%u lanes); every device must hold the problem",
+                            n, in.device, in.n);
+        }
+    }
     return 0;
+}
+
+void sess_chain_rng(sess *s, unsigned chain)
+{
+    s->rng = 0x9e3779b97f4a7c15ull ^ s->o->seed ^ ((uint64_t)chain * 0xd1b54a32d192ed03ull);
+}
+
+unsigned plan_chains(const tspu_algo_opts *o)
+{
+    unsigned C = o->chains ? o->chains : 1, D = 1 + o->n_more_devs;
+    return C < D ? D : C;
+}
+
+int pool_open(spool *p, sess *s0, char *err, size_t len)
+{
+    const tspu_algo_opts *o = s0->o;
+    memset(p, 0, sizeof *p);
+    p->D = 1;
+    p->s[0] = s0;
+    for (unsigned d = 0; d < o->n_more_devs; d++) {
+        sess *t = malloc(sizeof *t);
+        if (!t) {
+            pool_close(p);
+            return aerr(err, len, TSPU_E_NOMEM, "out of memory");
+        }
+        /* sess_open checked these devices through s0 (o->more_devs) */
+        tspu_algo_opts o1 = *o;
+        o1.n_more_devs = 0;
+        int rc = sess_open(t, o->more_devs[d], &o1, s0->n, err, len);
+        t->o = o; /* o1 is gone after this block */
+        if (rc) {
+            free(t);
+            pool_close(p);
+            return rc;
+        }
+        t->gamma = s0->gamma;
+        t->mass = s0->mass;
+        p->s[p->D++] = t;
+    }
+    return 0;
+}
+
+static double sess_seconds(const sess *s)
+{
+    return (double)s->steps * s->info.cycles_per_step / (double)(s->info.clock_hz ? s->info.clock_hz : 1);
+}
+
+void pool_close(spool *p)
+{
+    sess *s0 = p->s[0];
+    for (unsigned d = 1; d < p->D; d++) {
+        sess *t = p->s[d];
+        s0->more_steps += t->steps;
+        s0->more_seconds = fmax(s0->more_seconds, sess_seconds(t));
+        s0->flags |= t->flags;
+        if (s0->more_n < d) { /* names once, in device order */
+            size_t l = strlen(s0->more_names);
+            snprintf(s0->more_names + l, sizeof s0->more_names - l, ",%s", t->info.device);
+            s0->more_n = d;
+        }
+        free(t);
+    }
+    p->D = 1;
+}
+
+typedef struct {
+    spool *p;
+    unsigned d, c0, C;
+    chain_fn fn;
+    void *ctx;
+    int *stop;
+    int *rcs;        /* per chain */
+    char (*errs)[256];
+} chain_thread;
+
+static void *chain_worker(void *arg)
+{
+    chain_thread *t = arg;
+    const unsigned D = t->p->D;
+    unsigned c = t->c0 + ((t->d + D - t->c0 % D) % D); /* first chain of this device */
+    for (; c < t->C; c += D) {
+        if (chain_stopped(t->stop))
+            break;
+        int rc = t->fn(t->p->s[t->d], c, t->ctx, t->errs[c], sizeof t->errs[c]);
+        t->rcs[c] = rc;
+        if (rc) {
+            __atomic_store_n(t->stop, 1, __ATOMIC_RELAXED);
+            break;
+        }
+    }
+    return NULL;
+}
+
+int run_chains(spool *p, unsigned c0, unsigned C, chain_fn fn, void *ctx, int *stop, char *err, size_t len)
+{
+    if (c0 >= C)
+        return 0;
+    if (p->D == 1 || C - c0 == 1) {
+        for (unsigned c = c0; c < C; c++) {
+            int rc = fn(p->s[c % p->D], c, ctx, err, len);
+            if (rc) {
+                __atomic_store_n(stop, 1, __ATOMIC_RELAXED);
+                return rc;
+            }
+        }
+        return 0;
+    }
+    int *rcs = calloc(C, sizeof(int));
+    char (*errs)[256] = calloc(C, sizeof *errs);
+    chain_thread th[TSPU_ALGO_MAX_DEVICES];
+    pthread_t tid[TSPU_ALGO_MAX_DEVICES];
+    int started[TSPU_ALGO_MAX_DEVICES] = {0};
+    if (!rcs || !errs) {
+        free(rcs);
+        free(errs);
+        return aerr(err, len, TSPU_E_NOMEM, "out of memory");
+    }
+    for (unsigned d = 0; d < p->D; d++) {
+        th[d] = (chain_thread){.p = p, .d = d, .c0 = c0, .C = C, .fn = fn, .ctx = ctx, .stop = stop, .rcs = rcs,
+                               .errs = errs};
+        if (d > 0 && pthread_create(&tid[d], NULL, chain_worker, &th[d]) == 0)
+            started[d] = 1;
+        else if (d > 0)
+            chain_worker(&th[d]); /* no thread: run it here, in order */
+    }
+    chain_worker(&th[0]); /* device 0 in the calling thread */
+    for (unsigned d = 1; d < p->D; d++)
+        if (started[d])
+            pthread_join(tid[d], NULL);
+    int rc = 0;
+    unsigned at = 0;
+    for (unsigned c = c0; c < C && rc >= 0; c++)
+        if (rcs[c] < 0 || (rcs[c] && !rc)) {
+            rc = rcs[c];
+            at = c;
+        }
+    if (rc)
+        aerr(err, len, rc, "%s", errs[at]);
+    free(rcs);
+    free(errs);
+    return rc;
 }
 
 static double urand(uint64_t *st)
@@ -347,29 +514,32 @@ int sess_map(sess *s, const double *A0, const double *A1, const double *b, doubl
         return aerr(err, len, TSPU_ALGO_E_INPUT, "cannot represent the problem in the unit's fixed-point formats: %s",
                     e2);
     if (mitigate) {
-        /* stochastic rounding of set 0: E[a] = h A 2^D exactly (error mitigation) */
+        /* stochastic rounding of set 0 (mitigate 2: set 1, the A of a
+         * two-set problem): E[a] = h A 2^D exactly (error mitigation) */
+        const unsigned set = (mitigate == 2 && A1) ? 1 : 0;
+        const double *Ar = set ? s->A1 : s->A0;
         const double kf = h * s->mp.lsb_x / s->mp.lsb_f * ldexp(1.0, (int)s->cfg.drift_shift);
         int symm = 1;
         for (unsigned i = 0; i < nd && symm; i++)
             for (unsigned k = 0; k < i; k++)
-                if (s->A0[i * nd + k] != s->A0[k * nd + i])
+                if (Ar[i * nd + k] != Ar[k * nd + i])
                     symm = 0;
         for (unsigned i = 0; i < nd; i++)
             for (unsigned k = 0; k < nd; k++) {
                 unsigned e = i * nd + k;
                 if (symm && k < i) { /* a symmetric A stays symmetric: mirror */
-                    s->mp.a[0][e] = s->mp.a[0][k * nd + i];
-                    s->mp.A_eff[0][e] = s->mp.A_eff[0][k * nd + i];
+                    s->mp.a[set][e] = s->mp.a[set][k * nd + i];
+                    s->mp.A_eff[set][e] = s->mp.A_eff[set][k * nd + i];
                     continue;
                 }
-                double v = s->A0[e] * kf, f = floor(v);
+                double v = Ar[e] * kf, f = floor(v);
                 double q = f + (urand(&s->rng) < v - f ? 1.0 : 0.0);
                 if (q > 32767)
                     q = 32767;
                 if (q < -32768)
                     q = -32768;
-                s->mp.a[0][e] = (int16_t)q;
-                s->mp.A_eff[0][e] = q / kf;
+                s->mp.a[set][e] = (int16_t)q;
+                s->mp.A_eff[set][e] = q / kf;
             }
         if (!A1) {
             memcpy(s->mp.a[1], s->mp.a[0], sizeof s->mp.a[0]);
@@ -466,9 +636,11 @@ void fill_result_common(tspu_algo_result *r, sess *s, unsigned rows, unsigned co
 {
     r->rows = rows;
     r->cols = cols;
-    r->steps = s->steps;
-    r->device_seconds = (double)s->steps * s->info.cycles_per_step / (double)(s->info.clock_hz ? s->info.clock_hz : 1);
+    /* several devices run in parallel: the device time is the longest one's */
+    r->steps = s->steps + s->more_steps;
+    r->device_seconds = fmax(sess_seconds(s), s->more_seconds);
     r->wall_seconds = now_s() - s->t0;
     r->flags |= s->flags;
-    snprintf(r->device, sizeof r->device, "%s", s->info.device);
+    r->n_devices = 1 + s->more_n;
+    snprintf(r->device, sizeof r->device, "%.63s%.190s", s->info.device, s->more_names);
 }

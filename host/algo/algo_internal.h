@@ -47,11 +47,19 @@ typedef struct {
     double t0;
     uint64_t rng;         /* for stochastic rounding */
     double gamma, mass;   /* underdamped friction and mass (sess_open: 1, 1) */
+    /* the other devices of a pool, folded in by pool_close */
+    uint64_t more_steps;
+    double more_seconds;  /* the largest device time among them */
+    char more_names[200]; /* ",dev1,dev2" */
+    unsigned more_n;
 } sess;
 
 int sess_open(sess *s, tspu_dev *dev, const tspu_algo_opts *o, unsigned n, char *err, size_t len);
+/* the stochastic-rounding stream of chain c (chain 0: the session's first) */
+void sess_chain_rng(sess *s, unsigned chain);
 /* set the problem (n x n A0, optional A1, optional b), pad to the device and
- * map it with range x_range; mitigate: stochastic rounding of the couplings */
+ * map it with range x_range; mitigate: stochastic rounding of the couplings
+ * (1: set 0, and set 1 = set 0 when A1 is NULL; 2: set 1 only) */
 int sess_map(sess *s, const double *A0, const double *A1, const double *b, double beta, double h,
              int integ, double x_range, int mitigate, char *err, size_t len);
 /* reload the mapping, seed, zero the state */
@@ -60,6 +68,26 @@ int sess_load(sess *s, uint64_t seed, char *err, size_t len);
 int sess_run(sess *s, char *err, size_t len);
 /* devices errors -> err */
 int dev_err(sess *s, int rc, char *err, size_t len, const char *what);
+
+/* ---- several devices: one session per device, chains round-robin ----------- */
+typedef struct {
+    unsigned D;
+    sess *s[TSPU_ALGO_MAX_DEVICES]; /* s[0]: the caller's session */
+} spool;
+/* sessions on o->more_devs (parameters gamma, mass copied from s0) */
+int pool_open(spool *p, sess *s0, char *err, size_t len);
+/* folds the other sessions' steps, flags and names into s[0]; frees them */
+void pool_close(spool *p);
+/* Runs chains c0..C-1, chain c on p->s[c % D] (one thread per device, its
+ * chains in increasing order; D = 1: inline).  fn returns 0, 1 (saturated:
+ * the others are asked to stop through *stop) or a negative error.  Returns
+ * the negative error of the lowest chain, else 1 if any chain saturated,
+ * else 0; err gets that chain's message. */
+typedef int (*chain_fn)(sess *s, unsigned chain, void *ctx, char *err, size_t len);
+int run_chains(spool *p, unsigned c0, unsigned C, chain_fn fn, void *ctx, int *stop, char *err, size_t len);
+static inline int chain_stopped(const int *stop) { return __atomic_load_n(stop, __ATOMIC_RELAXED); }
+/* chains: at least one per device */
+unsigned plan_chains(const tspu_algo_opts *o);
 
 /* ---- batch statistics ------------------------------------------------------ */
 /* K batch values of a vector of m entries, row k = batch k: mean and

@@ -175,13 +175,116 @@ static void copy_aeff(const sess *s, double *dst)
             dst[i * s->n + k] = s->mp.A_eff[0][i * s->nd + k];
 }
 
+/* the chains of one attempt (one mstore per chain: pooled in chain order,
+ * so the answer does not depend on how chains are spread over devices) */
+typedef struct {
+    const mjob *j;
+    double range;
+    uint64_t burnin;
+    uint32_t L, thin;
+    unsigned Kc;    /* batches per chain */
+    mstore *ms;     /* C stores */
+    double *A_eff0; /* chain 0's quantised A */
+    int stop;
+} mrun;
+
+/* chain c: a fresh start (its own rounding with --mitigate, seed + c, zero
+ * state, burn-in) unless it has batches already (chain 0 after the pilot) */
+static int m_chain(sess *s, unsigned c, void *ctx, char *err, size_t len)
+{
+    mrun *m = ctx;
+    const tspu_algo_opts *o = s->o;
+    const mjob *j = m->j;
+    mstore *ms = &m->ms[c];
+    int rc;
+    if (ms->K == 0) {
+        sess_chain_rng(s, c);
+        if ((rc = sess_map(s, j->A, NULL, j->b, j->beta, j->h, j->integ, m->range, o->mitigate, err, len)) ||
+            (rc = check_quantised(s, j, err, len)))
+            return rc;
+        if (c == 0)
+            copy_aeff(s, m->A_eff0);
+        if ((rc = sess_load(s, o->seed + c, err, len)))
+            return rc;
+    }
+    for (unsigned k = ms->K; k < m->Kc; k++) {
+        if (chain_stopped(&m->stop))
+            return 0;
+        if ((rc = run_batch(s, k == 0 ? m->burnin : 0, m->L, m->thin, c, ms, err, len)))
+            return rc;
+    }
+    return 0;
+}
+
+/* the pilot (chain 0's first K0 batches) -> batches per chain; may merge the
+ * pilot's batches and lengthen m->L */
+static int plan_from_pilot(const tspu_algo_opts *o, const mjob *j, mrun *m, unsigned C, unsigned K0, double z,
+                           tspu_algo_result *r, char *err, size_t len)
+{
+    mstore *ms0 = &m->ms[0];
+    unsigned mm;
+    double *v = ms_values(ms0, j, m->A_eff0, &mm);
+    double *mu = v ? malloc(sizeof(double) * mm * 2) : NULL;
+    if (!v || !mu) {
+        free(v);
+        return aerr(err, len, TSPU_E_NOMEM, "out of memory");
+    }
+    batch_stats(ms0->K, mm, v, mu, mu + mm);
+    double scale = fmax(la_maxabs(mm, mu), j->scale_floor), semax = la_maxabs(mm, mu + mm);
+    if (j->no_extend)
+        scale = INFINITY; /* b = 0: x = 0, a relative tol means nothing */
+    double target = o->tol * scale / z;
+    double need = target > 0 && isfinite(target) ? ceil(K0 * (semax / target) * (semax / target)) : K0;
+    free(v);
+    free(mu);
+    const uint32_t L = m->L, thin = m->thin;
+    const uint64_t burnin = m->burnin;
+    double kc = ceil(need / C);
+    if (kc < K0)
+        kc = K0;
+    if (kc * C < 20)
+        kc = ceil(20.0 / C);
+    double total = kc * C * (double)L * thin + C * (double)burnin;
+    if (total > (double)o->max_steps) {
+        kc = floor(((double)o->max_steps - C * (double)burnin) / ((double)C * L * thin));
+        if (kc < K0)
+            kc = K0;
+        r->flags |= TSPU_ALGO_FLAG_TRUNCATED;
+        alog(o, TSPU_ALGO_LOG_WARN, "the plan for tol %.3g needs %.3g steps, above max_steps %.3g: running %.0f batches",
+             o->tol, need * L * (double)thin, (double)o->max_steps, kc * C);
+    }
+    /* at most ~200 programs per chain (each costs link transactions): longer
+     * batches instead, the pilot's batches merged in groups of g (g divides
+     * K0 or is a multiple of it, so every batch has the same length) */
+    if (kc > 200 && !o->batches) {
+        unsigned g = 0;
+        static const unsigned gs[] = {2, 5, 10, 25, 50};
+        for (unsigned t = 0; t < 5 && !g; t++)
+            if (ceil(kc / gs[t]) <= 200 && (double)L * gs[t] <= 4294967295.0)
+                g = gs[t];
+        if (g) {
+            ms_merge(ms0, g);
+            m->L = L * g;
+            kc = ceil(kc / g);
+            if (kc < ms0->K)
+                kc = ms0->K;
+        }
+    }
+    m->Kc = (unsigned)kc;
+    alog(o, TSPU_ALGO_LOG_PLAN,
+         "plan: pilot of %u batches gave max stderr %.3g vs target %.3g (tol %.3g of max|est| %.3g, z %.3f): %u "
+         "chain(s) x %u batches x %u samples (thin %u)",
+         K0, semax, target, o->tol, scale, z, C, m->Kc, m->L, thin);
+    return 0;
+}
+
 /* the driver: returns 0 and fills r (estimate, std_err, plan, counters) */
 static int run_moments(sess *s, const mjob *j, tspu_algo_result *r, char *err, size_t len)
 {
     const tspu_algo_opts *o = s->o;
     const unsigned n = s->n;
     const double z = tspu_algo_z(o->confidence);
-    unsigned C = o->chains ? o->chains : 1;
+    unsigned C = plan_chains(o);
     if (o->mitigate && C < 4) {
         alog(o, TSPU_ALGO_LOG_WARN, "--mitigate pools chains with independently rounded couplings: using 4 chains");
         C = 4;
@@ -206,102 +309,48 @@ static int run_moments(sess *s, const mjob *j, tspu_algo_result *r, char *err, s
     }
     if (Lr > 4294967295.0)
         Lr = 4294967295.0;
-    uint32_t L = (uint32_t)Lr;
     if (burnin > 0xffffffffull)
         burnin = 0xffffffffull;
     double range = j->range;
     double *A_eff0 = malloc(sizeof(double) * n * n);
-    mstore ms = {.n = n};
+    mstore *ms = calloc(C, sizeof *ms);
+    mstore all = {.n = n};
+    spool pool = {.D = 1, .s = {s}};
     int rc = 0;
-    unsigned attempt, Kc = 0;
-    if (!A_eff0)
-        return aerr(err, len, TSPU_E_NOMEM, "out of memory");
+    unsigned attempt;
+    mrun m = {.j = j, .thin = thin, .burnin = burnin, .ms = ms, .A_eff0 = A_eff0};
+    if (!A_eff0 || !ms) {
+        rc = aerr(err, len, TSPU_E_NOMEM, "out of memory");
+        goto out;
+    }
+    for (unsigned c = 0; c < C; c++)
+        ms[c].n = n;
+    if ((rc = pool_open(&pool, s, err, len)))
+        goto out;
     for (attempt = 0;; attempt++) {
-        ms.K = 0;
-        int sat = 0, planned = 0;
-        L = (uint32_t)Lr;
-        Kc = Kc_fixed ? Kc_fixed : K0;
-        for (unsigned c = 0; c < C && !sat; c++) {
-            if (c == 0 || o->mitigate) {
-                if ((rc = sess_map(s, j->A, NULL, j->b, j->beta, j->h, j->integ, range, o->mitigate, err, len)))
-                    goto out;
-                if ((rc = check_quantised(s, j, err, len)))
-                    goto out;
-                if (c == 0)
-                    copy_aeff(s, A_eff0);
-            }
-            if ((rc = sess_load(s, o->seed + c, err, len)))
+        for (unsigned c = 0; c < C; c++)
+            ms[c].K = 0;
+        int sat = 0;
+        m.stop = 0;
+        m.range = range;
+        m.L = (uint32_t)Lr;
+        m.Kc = Kc_fixed ? Kc_fixed : K0;
+        if (!Kc_fixed) {
+            /* pilot on device 0, then every chain (chain 0 goes on) */
+            rc = m_chain(s, 0, &m, err, len);
+            if (rc < 0)
                 goto out;
-            for (unsigned k = 0; k < Kc && !sat; k++) {
-                rc = run_batch(s, k == 0 ? burnin : 0, L, thin, c, &ms, err, len);
-                if (rc < 0)
-                    goto out;
-                sat = rc == 1;
-                rc = 0;
-                if (c == 0 && k + 1 == Kc && !Kc_fixed && !sat && !planned) {
-                    planned = 1;
-                    /* pilot done: plan the batch count from its error bars */
-                    unsigned m;
-                    double *v = ms_values(&ms, j, A_eff0, &m);
-                    if (!v) {
-                        rc = aerr(err, len, TSPU_E_NOMEM, "out of memory");
-                        goto out;
-                    }
-                    double *mu = malloc(sizeof(double) * m * 2);
-                    if (!mu) {
-                        free(v);
-                        rc = aerr(err, len, TSPU_E_NOMEM, "out of memory");
-                        goto out;
-                    }
-                    batch_stats(ms.K, m, v, mu, mu + m);
-                    double scale = fmax(la_maxabs(m, mu), j->scale_floor), semax = la_maxabs(m, mu + m);
-                    if (j->no_extend)
-                        scale = INFINITY; /* b = 0: x = 0, a relative tol means nothing */
-                    double target = o->tol * scale / z;
-                    double need = target > 0 && isfinite(target) ? ceil(K0 * (semax / target) * (semax / target)) : K0;
-                    free(v);
-                    free(mu);
-                    double kc = ceil(need / C);
-                    if (kc < K0)
-                        kc = K0;
-                    if (kc * C < 20)
-                        kc = ceil(20.0 / C);
-                    double total = kc * C * (double)L * thin + C * (double)burnin;
-                    if (total > (double)o->max_steps) {
-                        kc = floor(((double)o->max_steps - C * (double)burnin) / ((double)C * L * thin));
-                        if (kc < K0)
-                            kc = K0;
-                        r->flags |= TSPU_ALGO_FLAG_TRUNCATED;
-                        alog(o, TSPU_ALGO_LOG_WARN,
-                             "the plan for tol %.3g needs %.3g steps, above max_steps %.3g: running %.0f batches",
-                             o->tol, need * L * (double)thin, (double)o->max_steps, kc * C);
-                    }
-                    /* at most ~200 programs per chain (each costs link
-                     * transactions): longer batches instead, the pilot's
-                     * batches merged in groups of g (g divides K0 or is a
-                     * multiple of it, so every batch has the same length) */
-                    if (kc > 200 && !o->batches) {
-                        unsigned g = 0;
-                        static const unsigned gs[] = {2, 5, 10, 25, 50};
-                        for (unsigned t = 0; t < 5 && !g; t++)
-                            if (ceil(kc / gs[t]) <= 200 && (double)L * gs[t] <= 4294967295.0)
-                                g = gs[t];
-                        if (g) {
-                            ms_merge(&ms, g);
-                            L *= g;
-                            kc = ceil(kc / g);
-                            if (kc < ms.K)
-                                kc = ms.K;
-                        }
-                    }
-                    Kc = (unsigned)kc;
-                    k = ms.K - 1; /* batches of chain 0 so far (after a merge) */
-                    alog(o, TSPU_ALGO_LOG_PLAN,
-                         "plan: pilot of %u batches gave max stderr %.3g vs target %.3g (tol %.3g of max|est| %.3g, "
-                         "z %.3f): %u chain(s) x %u batches x %u samples (thin %u)",
-                         K0, semax, target, o->tol, scale, z, C, Kc, L, thin);
-                }
-            }
+            sat = rc == 1;
+            rc = 0;
+            if (!sat && (rc = plan_from_pilot(o, j, &m, C, K0, z, r, err, len)))
+                goto out;
+        }
+        if (!sat) {
+            rc = run_chains(&pool, 0, C, m_chain, &m, &m.stop, err, len);
+            if (rc < 0)
+                goto out;
+            sat = rc == 1;
+            rc = 0;
         }
         if (!sat)
             break;
@@ -316,40 +365,48 @@ static int run_moments(sess *s, const mjob *j, tspu_algo_result *r, char *err, s
         alog(o, TSPU_ALGO_LOG_WARN, "the unit saturated at x_range %.4g: retrying with %.4g", range, 2 * range);
         range *= 2;
     }
-    if (r->flags & TSPU_ALGO_FLAG_SATURATED && ms.K < 2) {
+    const uint32_t L = m.L;
+    /* pool the chains in chain order (as one device would run them) */
+    for (unsigned c = 0; c < C; c++)
+        for (unsigned k = 0; k < ms[c].K; k++)
+            if (ms_push(&all, c, ms[c].mean + (size_t)k * n, ms[c].raw2 + (size_t)k * n * n)) {
+                rc = aerr(err, len, TSPU_E_NOMEM, "out of memory");
+                goto out;
+            }
+    if (r->flags & TSPU_ALGO_FLAG_SATURATED && all.K < 2) {
         rc = aerr(err, len, TSPU_E_SATURATED, "the unit saturated in every attempt (x_range up to %.4g)", range);
         goto out;
     }
     {
-        unsigned m;
-        double *v = ms_values(&ms, j, A_eff0, &m);
-        r->estimate = calloc(m, sizeof(double));
-        r->std_err = calloc(m, sizeof(double));
-        r->quant_err = calloc(m, sizeof(double));
+        unsigned mm;
+        double *v = ms_values(&all, j, A_eff0, &mm);
+        r->estimate = calloc(mm, sizeof(double));
+        r->std_err = calloc(mm, sizeof(double));
+        r->quant_err = calloc(mm, sizeof(double));
         if (!v || !r->estimate || !r->std_err || !r->quant_err) {
             free(v);
             rc = aerr(err, len, TSPU_E_NOMEM, "out of memory");
             goto out;
         }
-        batch_stats(ms.K, m, v, r->estimate, r->std_err);
+        batch_stats(all.K, mm, v, r->estimate, r->std_err);
         if (o->mitigate) {
             /* chains carry different rounding errors: error bars from the
              * spread of the chain means (each chain: its own batch mean) */
-            double *cm = calloc((size_t)C * m, sizeof(double)), *t = malloc(sizeof(double) * m);
+            double *cm = calloc((size_t)C * mm, sizeof(double)), *t = malloc(sizeof(double) * mm);
             unsigned *cnt = calloc(C, sizeof(unsigned));
             if (cm && t && cnt) {
-                for (unsigned k = 0; k < ms.K; k++) {
-                    cnt[ms.chain[k]]++;
-                    for (unsigned q = 0; q < m; q++)
-                        cm[(size_t)ms.chain[k] * m + q] += v[(size_t)k * m + q];
+                for (unsigned k = 0; k < all.K; k++) {
+                    cnt[all.chain[k]]++;
+                    for (unsigned q = 0; q < mm; q++)
+                        cm[(size_t)all.chain[k] * mm + q] += v[(size_t)k * mm + q];
                 }
                 for (unsigned c = 0; c < C; c++)
-                    for (unsigned q = 0; q < m; q++)
-                        cm[(size_t)c * m + q] /= cnt[c] ? cnt[c] : 1;
-                double *se2 = malloc(sizeof(double) * m);
+                    for (unsigned q = 0; q < mm; q++)
+                        cm[(size_t)c * mm + q] /= cnt[c] ? cnt[c] : 1;
+                double *se2 = malloc(sizeof(double) * mm);
                 if (se2) {
-                    batch_stats(C, m, cm, t, se2);
-                    for (unsigned q = 0; q < m; q++)
+                    batch_stats(C, mm, cm, t, se2);
+                    for (unsigned q = 0; q < mm; q++)
                         r->std_err[q] = fmax(r->std_err[q], se2[q]);
                     free(se2);
                 }
@@ -359,7 +416,7 @@ static int run_moments(sess *s, const mjob *j, tspu_algo_result *r, char *err, s
             free(cnt);
         }
         free(v);
-        r->samples = (uint64_t)ms.K * L;
+        r->samples = (uint64_t)all.K * L;
     }
     r->A_eff = A_eff0;
     A_eff0 = NULL;
@@ -372,7 +429,7 @@ static int run_moments(sess *s, const mjob *j, tspu_algo_result *r, char *err, s
     r->plan.burnin = burnin;
     r->plan.thin = thin;
     r->plan.chains = C;
-    r->plan.batches = Kc;
+    r->plan.batches = m.Kc;
     r->plan.batch_samples = L;
     r->plan.x_range = range;
     r->plan.z = z;
@@ -380,8 +437,13 @@ static int run_moments(sess *s, const mjob *j, tspu_algo_result *r, char *err, s
     if (s->last_flags & TSPU_FLAG_SATURATED)
         r->flags |= TSPU_ALGO_FLAG_SATURATED;
 out:
+    pool_close(&pool);
     free(A_eff0);
-    ms_free(&ms);
+    if (ms)
+        for (unsigned c = 0; c < C; c++)
+            ms_free(&ms[c]);
+    free(ms);
+    ms_free(&all);
     return rc;
 }
 

@@ -32,6 +32,7 @@ extern "C" {
 
 #define TSPU_ALGO_E_INPUT (-100)     /* the problem was refused (err says why) */
 #define TSPU_ALGO_E_CANCELLED (-101) /* opts.cancel asked to stop (the unit is stopped) */
+#define TSPU_ALGO_MAX_DEVICES 8      /* devices one run may pool (dev + more_devs) */
 
 /* verbosity levels passed to the log callback */
 enum { TSPU_ALGO_LOG_WARN = 0, TSPU_ALGO_LOG_PLAN = 1, TSPU_ALGO_LOG_DEBUG = 2 };
@@ -52,8 +53,14 @@ typedef struct {
     double beta;         /* inverse temperature (0 = planned: 1, or auto for solve) */
     int integrator;      /* -1 = planned (LM; EM for expm), else tspu_integrator */
     uint64_t seed;       /* noise seed of chain 0 (chain k uses seed + k) */
-    unsigned chains;     /* independent chains, pooled (default 1) */
+    unsigned chains;     /* independent chains, pooled (default 1; at least one per device) */
     int mitigate;        /* stochastic rounding of A per chain (error mitigation) */
+    /* more devices: chain c runs on device c mod D of (dev, more_devs[0], ...,
+     * more_devs[n_more_devs - 1]), D = 1 + n_more_devs <= TSPU_ALGO_MAX_DEVICES,
+     * one thread per device (each handle used by that thread only); chains are
+     * pooled exactly as on one device, so the result does not depend on D */
+    tspu_dev *const *more_devs;
+    unsigned n_more_devs;
     unsigned batches;    /* batches per chain for batch means (0 = planned, >= 20) */
     uint64_t max_steps;  /* refuse plans beyond this many steps (default 2e10) */
     unsigned max_retries;/* saturation retries with a wider range (default 3) */
@@ -62,7 +69,8 @@ typedef struct {
     void *log_ctx;
     /* polled while the unit runs (about every device frame) and between
      * programs; nonzero: stop the unit and return TSPU_ALGO_E_CANCELLED
-     * (e.g. a Ctrl-C flag).  NULL: never. */
+     * (e.g. a Ctrl-C flag).  NULL: never.  With more_devs, cancel and log
+     * are also called from the device threads (must be thread-safe). */
     int (*cancel)(void *ctx);
     void *cancel_ctx;
 } tspu_algo_opts;
@@ -110,10 +118,12 @@ typedef struct {
     double *quant_err;
     uint64_t samples;      /* kept samples (or ramps for logdet) */
     uint64_t steps;        /* unit steps, all programs */
-    double device_seconds; /* steps * cycles_per_step / clock_hz */
+    double device_seconds; /* steps * cycles_per_step / clock_hz; several devices run
+                            * in parallel: the largest of theirs */
     double wall_seconds;
     unsigned flags;        /* TSPU_ALGO_FLAG_* */
-    char device[64];
+    char device[256];      /* the device string; several: joined with "," */
+    unsigned n_devices;
     tspu_algo_plan plan;
     /* logdet extras: forward/reverse work (beta W) and the Jarzynski value */
     double logdet_jarzynski, logdet_jarzynski_se;
