@@ -11,7 +11,11 @@
 //   - a burst is checked whole before any of it is done (NAK ADDR/ACCESS);
 //   - after every executed request the CSR block is told the frame ended.
 // The payload of a request is kept in a buffer (WRITE data is checked before
-// it is written); answers are streamed through tspu_frame_tx.
+// it is written): a tspu_spram (SB_SPRAM256KA on the iCE40UP) of 16-bit words,
+// filled a byte pair at a time (every request payload has an even length);
+// ADDR and COUNT (words 0 and 1) are read from it first, a WRITE's data word
+// i is words 2i+1 (low half) and 2i+2.  Answers are streamed through
+// tspu_frame_tx.
 module tspu_bridge (
     input  wire        clk,
     input  wire        rst,
@@ -55,13 +59,22 @@ module tspu_bridge (
     localparam [16:0] MAXF = TSPU_LINK_MAX_FIFO_ELEMS, MAXW = TSPU_LINK_MAX_BURST_WORDS;
     /* verilator lint_on WIDTH */
 
-    // request payload
-    reg [7:0] pbuf [0:TSPU_LINK_MAX_PAYLOAD-1];
-    always @(posedge clk) if (pay_we) pbuf[pay_addr] <= pay_data;
+    // request payload: byte pairs into a 16-bit RAM; the bridge reads it only
+    // while the frame is held (frame_rx writes no payload then)
+    localparam PW = TSPU_LINK_MAX_PAYLOAD / 2;
+    reg  [7:0]  pay_lo;        // the even byte, until its odd partner comes
+    reg  [9:0]  pb_ra;         // read address
+    reg         pb_re;
+    wire [15:0] pb_q;
+    always @(posedge clk) if (pay_we && !pay_addr[0]) pay_lo <= pay_data;
+    tspu_spram #(.DEPTH(PW), .AW(10)) u_pbuf (
+        .clk(clk), .we(pay_we && pay_addr[0]), .re(pb_re),
+        .addr(pay_we ? pay_addr[10:1] : pb_ra), .wdata({pay_data, pay_lo}), .rdata(pb_q));
 
     localparam [3:0] B_IDLE = 4'd0, B_DISP = 4'd1, B_COMMIT = 4'd2, B_EXEC = 4'd3,
                      B_CHK = 4'd4, B_WR = 4'd5, B_HDR = 4'd6, B_RD = 4'd7, B_SEND = 4'd8,
-                     B_FD = 4'd9, B_TAKE = 4'd10, B_FSTART = 4'd11;
+                     B_FD = 4'd9, B_TAKE = 4'd10, B_FSTART = 4'd11, B_P0 = 4'd12, B_P1 = 4'd13,
+                     B_WL = 4'd14, B_WH = 4'd15;
     reg [3:0]  st;
     reg [7:0]  cmd, seq;
     reg [15:0] addr;
@@ -88,10 +101,6 @@ module tspu_bridge (
     assign tx_pay_data  = sh[7:0];
     assign chk_addr = addr + i[15:0];
 
-    wire [15:0] p_addr = {pbuf[1], pbuf[0]};
-    wire [15:0] p_cnt  = {pbuf[3], pbuf[2]};
-    wire [10:0] wb     = 11'd2 + {i[8:0], 2'b00};  // WRITE word i in the payload
-    wire [31:0] p_word = {pbuf[wb + 11'd3], pbuf[wb + 11'd2], pbuf[wb + 11'd1], pbuf[wb]};
     wire        dup    = have_last && frm_seq == last_seq && frm_cmd == last_cmd;
 
     task answer;
@@ -119,18 +128,32 @@ module tspu_bridge (
             pend <= 1'b0; pend_n <= 10'd0; chk_wr <= 1'b0; nak_why <= 8'd0; kind <= K_NONE;
             sh <= 32'd0; sh_n <= 3'd0; got <= 1'b0; bus_req <= 1'b0; bus_op <= OP_RD; bus_addr <= 16'd0;
             bus_wdata <= 32'd0; tx_typ <= 8'd0; tx_seq <= 8'd0; tx_len <= 11'd0;
+            pb_re <= 1'b0; pb_ra <= 10'd0;
         end else begin
             if (bus_ack) bus_req <= 1'b0;
+            pb_re <= 1'b0;
             case (st)
                 B_IDLE: if (frm_valid) begin
                     cmd <= frm_cmd; seq <= frm_seq; tx_seq <= frm_seq;
-                    addr <= p_addr; i <= 17'd0; is_new <= 1'b0;
+                    i <= 17'd0; is_new <= 1'b0;
                     if (!frm_crc_ok) begin
                         nak_why <= TSPU_NAK_CRC;
                         answer(TSPU_LINK_NAK, 11'd1, K_NAK);
                     end else begin
-                        cnt <= (frm_cmd == TSPU_CMD_WRITE) ? {8'd0, frm_len[10:2]} : {1'b0, p_cnt};
-                        st <= B_DISP;
+                        pb_re <= 1'b1; pb_ra <= 10'd0; st <= B_P0; // ADDR
+                    end
+                end
+                B_P0: st <= B_P1;  // the RAM reads ADDR
+                B_P1: begin        // ADDR (then COUNT: READ, READ_FIFO) on pb_q
+                    if (pb_ra[0]) begin
+                        cnt <= {1'b0, pb_q}; st <= B_DISP;
+                    end else begin
+                        addr <= pb_q;
+                        if (cmd == TSPU_CMD_WRITE) begin
+                            cnt <= {8'd0, frm_len[10:2]}; st <= B_DISP;
+                        end else begin
+                            pb_re <= 1'b1; pb_ra <= 10'd1; st <= B_P0;
+                        end
                     end
                 end
                 B_DISP: begin
@@ -199,14 +222,21 @@ module tspu_bridge (
                     end else
                         i <= i + 17'd1;
                 end
-                B_WR: begin
-                    if (!bus_req && !bus_ack) begin
-                        bus_req <= 1'b1; bus_op <= OP_WR; bus_addr <= addr + i[15:0]; bus_wdata <= p_word;
+                B_WR: begin // word i: its halves from the payload (2i+1, 2i+2), then the bus
+                    pb_re <= 1'b1; pb_ra <= {i[8:0], 1'b1}; st <= B_WL;
+                end
+                B_WL: if (!pb_re) begin // the RAM has read; the high half next
+                    if (!pb_ra[0]) begin
+                        bus_wdata[31:16] <= pb_q; st <= B_WH;
+                        bus_req <= 1'b1; bus_op <= OP_WR; bus_addr <= addr + i[15:0];
+                    end else begin
+                        bus_wdata[15:0] <= pb_q;
+                        pb_re <= 1'b1; pb_ra <= pb_ra + 10'd1;
                     end
-                    if (bus_ack) begin
-                        if (i + 17'd1 == cnt) answer(cmd | TSPU_LINK_ACK_BIT, 11'd0, K_NONE);
-                        else i <= i + 17'd1;
-                    end
+                end
+                B_WH: if (bus_ack) begin
+                    if (i + 17'd1 == cnt) answer(cmd | TSPU_LINK_ACK_BIT, 11'd0, K_NONE);
+                    else begin i <= i + 17'd1; st <= B_WR; end
                 end
                 B_HDR: if (!tx_busy) begin
                     i <= 17'd0;

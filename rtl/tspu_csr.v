@@ -5,7 +5,7 @@
 //   - CONFIG and SCHEDULE are shadow registers taken at CTRL.START, which
 //     checks them as tspu_model_configure does (a bad program, or START while
 //     running, sets FLAGS.REJECTED and does not start); the schedule is copied
-//     into the core, then the core is started;
+//     into the core, then the configuration, then the core is started;
 //   - coupling / bias / state writes go to the core while it is idle (it
 //     ignores them while running); coupling and bias read back from a shadow;
 //   - lane seeds are collected per lane (a one-lane shadow filled from the
@@ -19,6 +19,17 @@
 //     phase while its FIFO has no room for a whole sample (the rule of
 //     md_frame_done, with the stage as a buffer of its own), so no sample is
 //     dropped and the samples do not depend on host timing.
+// Area: every shadow lives in RAM, not in flip-flops.  One 32-bit shadow
+// memory (two tspu_spram: SB_SPRAM256KA on the iCE40UP) holds, by word index,
+//   0x0000 + {set, offset}   coupling read-back (sign-extended int16)
+//   0x2000 + {set, lane}     bias read-back
+//   0x2080 + word            the one-lane seed shadow
+//   0x2100 + address[7:0]    SCRATCH, CONFIG and SCHEDULE (the registers < 0x100)
+// and a 16-bit one (a third tspu_spram) is the FIFO stage ring.  A hard reset
+// clears the whole shadow memory (8704 clocks), CTRL.RESET the registers
+// (256 clocks); a request waits meanwhile.  Core write data, lanes and
+// addresses come straight from the request (the bridge holds bus_addr and
+// bus_wdata until the acknowledge), so they need no registers of their own.
 // Bus: one request at a time (bus_req held until the bus_ack pulse).
 module tspu_csr #(
     parameter N = 16,                  // lanes of the core, 2..64
@@ -61,36 +72,36 @@ module tspu_csr #(
     output wire [31:0]  cfg_lambda_init,
     output wire         cfg_sample_momentum,
     output reg          seg_we,
-    output reg  [3:0]   seg_addr,
-    output reg  [31:0]  seg_steps,
-    output reg  [31:0]  seg_dlambda,
+    output wire [3:0]   seg_addr,
+    output wire [31:0]  seg_steps,
+    output wire [31:0]  seg_dlambda,
     output reg          cpl_we,
-    output reg          cpl_set,
-    output reg  [5:0]   cpl_row,
-    output reg  [5:0]   cpl_col,
-    output reg  [15:0]  cpl_data,
+    output wire         cpl_set,
+    output wire [5:0]   cpl_row,
+    output wire [5:0]   cpl_col,
+    output wire [15:0]  cpl_data,
     output reg          bias_we,
-    output reg          bias_set,
-    output reg  [5:0]   bias_lane,
-    output reg  [31:0]  bias_data,
+    output wire         bias_set,
+    output wire [5:0]   bias_lane,
+    output wire [31:0]  bias_data,
     output reg          seed_we,
     output reg          seed_re,
-    output reg  [5:0]   seed_lane,
-    output reg  [1:0]   seed_word,
-    output reg  [31:0]  seed_data,
+    output wire [5:0]   seed_lane,
+    output wire [1:0]   seed_word,
+    output wire [31:0]  seed_data,
     input  wire [127:0] seed_rdata,
     output reg          st_we,
     output reg          st_re,
-    output reg          st_sel,
-    output reg  [5:0]   st_lane,
-    output reg  [31:0]  st_data,
+    output wire         st_sel,
+    output wire [5:0]   st_lane,
+    output wire [31:0]  st_data,
     input  wire [31:0]  st_rdata,
     output reg          cmd_start,
     output reg          cmd_stop,
     output wire         hold,
     input  wire         held,
     output reg          mom_re,
-    output reg  [11:0]  mom_addr,
+    output wire [11:0]  mom_addr,
     input  wire [63:0]  mom_rdata,
     input  wire [31:0]  mom_count,
     input  wire [63:0]  work,
@@ -133,17 +144,23 @@ module tspu_csr #(
     localparam [3:0] CI_N_SEGMENTS = TSPU_REG_N_SEGMENTS - TSPU_REG_INTEGRATOR;
     localparam [3:0] CI_SAMPLE_MOMENTUM = TSPU_REG_SAMPLE_MOMENTUM - TSPU_REG_INTEGRATOR;
     localparam [3:0] CI_THIN = TSPU_REG_THIN - TSPU_REG_INTEGRATOR;
-    localparam [15:0] SZ_CPL = TSPU_WIN_COUPLING0_SIZE, SZ_BIAS = TSPU_WIN_BIAS0_SIZE,
-                      SZ_ST = TSPU_WIN_STATE_X_SIZE, SZ_SEED = TSPU_WIN_LANE_SEED_SIZE,
-                      SZ_MS = TSPU_WIN_MOM_SUM_SIZE, SZ_MQ = TSPU_WIN_MOM_SUMSQ_SIZE,
-                      SZ_SCHED = TSPU_WIN_SCHEDULE_SIZE;
+    localparam [3:0] CI_LAST = NCFG - 1;
     localparam [15:0] N16 = N, NN16 = N * N, T16 = T;
     localparam [11:0] T12 = T, N12 = N, DEPTH12 = DEPTH;
-    localparam [4:0]  SEG_LAST = NSEG - 1;
     localparam [15:0] UDIV_RESET = UART_DIV_RESET;
     localparam [31:0] N32 = N, DEPTH32 = DEPTH, NSEG32 = NSEG, P32 = P, CLK32 = CLOCK_HZ,
                       CPS32 = CYCLES_PER_STEP;
+    // shadow memory word indices (header)
+    localparam [13:0] SM_BIAS = 14'h2000, SM_SEED = 14'h2080, SM_REGS = 14'h2100,
+                      SM_LAST = 14'h21FF, SM_INT = SM_REGS + TSPU_REG_INTEGRATOR,
+                      SM_THIN = SM_REGS + TSPU_REG_THIN, SM_CFG = SM_REGS + TSPU_REG_INTEGRATOR,
+                      SM_SCHED = SM_REGS + TSPU_WIN_SCHEDULE_BASE;
+    localparam SM_DEPTH = 14'h2200;
+    localparam SCHED_END = TSPU_WIN_SCHEDULE_BASE + TSPU_WIN_SCHEDULE_SIZE;
     /* verilator lint_on WIDTH */
+    // is the START configuration bad for these many sample words? (constants)
+    localparam BAD_N  = N32 > DEPTH32;      // n_samples != 0 and N words do not fit
+    localparam BAD_2N = 2 * N32 > DEPTH32;  // ... with momentum samples (2N words)
 
     generate
         if (N < 2 || N > 64) begin : g_bad_n
@@ -155,16 +172,33 @@ module tspu_csr #(
         if (NSEG != 16) begin : g_bad_seg
             tspu_param_error_core_has_16_segments u_err ();
         end
+        if (SCHED_END > 256 || TSPU_REG_FIFO_STALL > 16'd255) begin : g_bad_regs
+            tspu_param_error_shadowed_registers_above_0x100 u_err ();
+        end
     endgenerate
 
     assign chk_acc = f_tspu_access(chk_addr);
 
+    // ---- the memories ------------------------------------------------------------------
+    // shadow: registered controls, 32-bit words as two 16-bit halves
+    reg         sm_we, sm_re;
+    reg  [13:0] sm_a;
+    reg  [1:0]  sm_src;   // write data: SRC_REQ the request, SRC_RD bus_rdata, SRC_CLR reset value
+    localparam [1:0] SRC_REQ = 2'd0, SRC_RD = 2'd1, SRC_CLR = 2'd2;
+    wire [31:0] sm_q;
+    reg  [31:0] sm_d;
+    // stage ring
+    reg         sg_we, sg_re;
+    reg  [SAW-1:0] sg_a;
+    wire [15:0] sg_q;
+    tspu_spram #(.DEPTH(SM_DEPTH), .AW(14)) u_sm_lo (
+        .clk(clk), .we(sm_we), .re(sm_re), .addr(sm_a), .wdata(sm_d[15:0]), .rdata(sm_q[15:0]));
+    tspu_spram #(.DEPTH(SM_DEPTH), .AW(14)) u_sm_hi (
+        .clk(clk), .we(sm_we), .re(sm_re), .addr(sm_a), .wdata(sm_d[31:16]), .rdata(sm_q[31:16]));
+    tspu_spram #(.DEPTH(SMAX), .AW(SAW)) u_stage (
+        .clk(clk), .we(sg_we), .re(sg_re), .addr(sg_a), .wdata(bus_rdata[15:0]), .rdata(sg_q));
+
     // ---- registers ---------------------------------------------------------
-    reg [31:0] scratch;
-    reg [31:0] cfg [0:NCFG-1];          // CONFIG shadow, as written
-    reg [31:0] sched [0:2*NSEG-1];      // SCHEDULE shadow
-    reg [15:0] cpl_sh [0:2*N*N-1];      // coupling read-back
-    reg [31:0] bias_sh [0:2*N-1];       // bias read-back
     // configuration the core runs (taken at START)
     reg [1:0]  a_int;   reg [5:0] a_drift; reg [4:0] a_noise; reg [15:0] a_ka;
     reg [5:0]  a_kash;  reg [15:0] a_ko;   reg [5:0] a_kosh;  reg [31:0] a_burnin;
@@ -178,12 +212,10 @@ module tspu_csr #(
 
     reg        rejected;
     reg [31:0] steps_hi, work_hi;
-    // one-lane seed shadow
+    // one-lane seed shadow (its words in the shadow memory)
     reg        sh_valid;
     reg [5:0]  sh_lane;
-    reg [31:0] sh [0:3];
     // FIFO stage ring
-    reg [15:0]  stage [0:SMAX-1];
     reg [SAW-1:0] s_head;
     reg [SAW:0]   s_len;
 
@@ -205,166 +237,203 @@ module tspu_csr #(
     assign core_rst = rst || soft_rst;
     wire   r_all = rst || soft_rst;
 
-    // ---- START check (tspu_model_configure) ------------------------------------
-    function cfg_ok;
-        input dummy;
-        reg [31:0] wd;
+    // ---- address decoding (windows are aligned powers of two) --------------------
+    wire [15:0] a = bus_addr;
+    function f_in;
+        input [15:0] ad;
+        input [15:0] base;
+        input [15:0] size;
         begin
-            wd = (cfg[CI_SAMPLE_MOMENTUM] & 32'd1) != 0 ? 2 * N32 : N32;
-            cfg_ok = !dummy &&
-                cfg[CI_INTEGRATOR] <= 32'd2 &&
-                cfg[CI_DRIFT_SHIFT] <= 32'd62 &&
-                cfg[CI_KA_SHIFT] <= 32'd62 &&
-                cfg[CI_KO_SHIFT] <= 32'd62 &&
-                cfg[CI_NOISE_SHIFT] <= 32'd20 &&
-                cfg[CI_THIN] != 32'd0 &&
-                cfg[CI_N_SEGMENTS] <= NSEG32 &&
-                cfg[CI_LAMBDA_INIT] <= 32'h80000000 &&
-                !((cfg[CI_SAMPLE_MOMENTUM] & 32'd1) != 0 &&
-                  cfg[CI_INTEGRATOR] != 32'd2) &&
-                !(cfg[CI_N_SAMPLES] != 32'd0 && wd > DEPTH32);
+            f_in = ((ad ^ base) & ~(size - 16'd1)) == 16'd0;
         end
     endfunction
-
-    // ---- read mux of the plain registers ----------------------------------------
-    wire [15:0] a = bus_addr;
-    reg  [31:0] rd_plain;
-    always @(*) begin
-        rd_plain = 32'd0;
-        if (a == TSPU_REG_MAGIC) rd_plain = TSPU_MAGIC;
-        if (a == TSPU_REG_VERSION) rd_plain = TSPU_GW_VERSION;
-        if (a == TSPU_REG_REGMAP_HASH) rd_plain = TSPU_REGMAP_HASH;
-        if (a == TSPU_REG_N_LANES) rd_plain = N32;
-        if (a == TSPU_REG_P_MACS) rd_plain = P32;
-        if (a == TSPU_REG_WIDTHS)  // the formats of docs/numerics.md
-            rd_plain = (32'd32 << TSPU_WIDTHS_STATE_LSB) | (32'd16 << TSPU_WIDTHS_OPERAND_LSB) |
-                       (32'd16 << TSPU_WIDTHS_COUPLING_LSB) | (32'd32 << TSPU_WIDTHS_BIAS_LSB);
-        if (a == TSPU_REG_FEATURES)
-            rd_plain = (32'd1 << TSPU_FEATURES_EM_LSB) | (32'd1 << TSPU_FEATURES_LM_LSB) |
-                       (32'd1 << TSPU_FEATURES_UD_LSB) | (32'd1 << TSPU_FEATURES_SCHEDULE_LSB) |
-                       (32'd1 << TSPU_FEATURES_WORK_LSB) | (32'd1 << TSPU_FEATURES_MOMENTS_LSB) |
-                       (32'd1 << TSPU_FEATURES_SAMPLE_MOMENTUM_LSB) | (32'd1 << TSPU_FEATURES_FIFO_STALL_LSB);
-        if (a == TSPU_REG_CLOCK_HZ) rd_plain = CLK32;
-        if (a == TSPU_REG_CYCLES_PER_STEP) rd_plain = CPS32;
-        if (a == TSPU_REG_FIFO_DEPTH) rd_plain = DEPTH32;
-        if (a == TSPU_REG_MAX_SEGMENTS) rd_plain = NSEG32;
-        if (a == TSPU_REG_SCRATCH) rd_plain = scratch;
-        if (a == TSPU_REG_UART_DIV) rd_plain = {16'd0, uart_div};
-        if (a >= TSPU_REG_INTEGRATOR && a <= TSPU_REG_FIFO_STALL) rd_plain = cfg[a[3:0] - CI_INTEGRATOR];
-        if (a == TSPU_REG_FLAGS)
-            rd_plain = {27'd0, flags} | ({31'd0, rejected} << TSPU_FLAGS_REJECTED_LSB) |
-                       ({31'd0, busy} << TSPU_FLAGS_RUNNING_LSB) | ({31'd0, stalled} << TSPU_FLAGS_STALLED_LSB);
-        if (a == TSPU_REG_PHASE) rd_plain = {29'd0, phase};
-        if (a == TSPU_REG_SAT_COUNT) rd_plain = sat_count;
-        if (a == TSPU_REG_FIFO_DROPPED) rd_plain = fifo_dropped;
-        if (a == TSPU_REG_STEPS_LO) rd_plain = steps[31:0];
-        if (a == TSPU_REG_STEPS_HI) rd_plain = steps_hi;
-        if (a == TSPU_REG_SAMPLES) rd_plain = samples;
-        if (a == TSPU_REG_LAMBDA_ACC) rd_plain = lambda_acc;
-        if (a == TSPU_REG_WORK_LO) rd_plain = work[31:0];
-        if (a == TSPU_REG_WORK_HI) rd_plain = work_hi;
-        if (a == TSPU_REG_MOM_COUNT) rd_plain = mom_count;
-        if (a == TSPU_REG_FIFO_LEVEL) rd_plain = {21'd0, fifo_avail};
-        if (a >= TSPU_WIN_SCHEDULE_BASE && a - TSPU_WIN_SCHEDULE_BASE < SZ_SCHED)
-            rd_plain = sched[a[4:0]];
-    end
-
-    // window offsets
-    wire [15:0] o_c0 = a - TSPU_WIN_COUPLING0_BASE, o_c1 = a - TSPU_WIN_COUPLING1_BASE;
-    wire [15:0] o_b0 = a - TSPU_WIN_BIAS0_BASE, o_b1 = a - TSPU_WIN_BIAS1_BASE;
-    wire [15:0] o_x  = a - TSPU_WIN_STATE_X_BASE, o_p = a - TSPU_WIN_STATE_P_BASE;
-    wire [15:0] o_sd = a - TSPU_WIN_LANE_SEED_BASE;
-    wire [15:0] o_ms = a - TSPU_WIN_MOM_SUM_BASE, o_mq = a - TSPU_WIN_MOM_SUMSQ_BASE;
-    wire in_c0 = a >= TSPU_WIN_COUPLING0_BASE && o_c0 < SZ_CPL;
-    wire in_c1 = a >= TSPU_WIN_COUPLING1_BASE && o_c1 < SZ_CPL;
-    wire in_b0 = a >= TSPU_WIN_BIAS0_BASE && o_b0 < SZ_BIAS;
-    wire in_b1 = a >= TSPU_WIN_BIAS1_BASE && o_b1 < SZ_BIAS;
-    wire in_x  = a >= TSPU_WIN_STATE_X_BASE && o_x < SZ_ST;
-    wire in_p  = a >= TSPU_WIN_STATE_P_BASE && o_p < SZ_ST;
-    wire in_sd = a >= TSPU_WIN_LANE_SEED_BASE && o_sd < SZ_SEED;
-    wire in_ms = a >= TSPU_WIN_MOM_SUM_BASE && o_ms < SZ_MS;
-    wire in_mq = a >= TSPU_WIN_MOM_SUMSQ_BASE && o_mq < SZ_MQ;
-    wire        c_set = in_c1;
-    wire [15:0] c_off = in_c1 ? o_c1 : o_c0;
-    wire        c_ok  = c_off < NN16;
-    /* verilator lint_off WIDTH */ // quotient and remainder of a 16-bit offset by N
-    wire [5:0]  c_row = c_off / N, c_col = c_off % N;
-    /* verilator lint_on WIDTH */
-    wire        b_set = in_b1;
-    wire [15:0] b_off = in_b1 ? o_b1 : o_b0;
-    wire [15:0] s_off = in_p ? o_p : o_x;
+    wire in_c0 = f_in(a, TSPU_WIN_COUPLING0_BASE, TSPU_WIN_COUPLING0_SIZE[15:0]);
+    wire in_c1 = f_in(a, TSPU_WIN_COUPLING1_BASE, TSPU_WIN_COUPLING1_SIZE[15:0]);
+    wire in_b0 = f_in(a, TSPU_WIN_BIAS0_BASE, TSPU_WIN_BIAS0_SIZE[15:0]);
+    wire in_b1 = f_in(a, TSPU_WIN_BIAS1_BASE, TSPU_WIN_BIAS1_SIZE[15:0]);
+    wire in_x  = f_in(a, TSPU_WIN_STATE_X_BASE, TSPU_WIN_STATE_X_SIZE[15:0]);
+    wire in_p  = f_in(a, TSPU_WIN_STATE_P_BASE, TSPU_WIN_STATE_P_SIZE[15:0]);
+    wire in_sd = f_in(a, TSPU_WIN_LANE_SEED_BASE, TSPU_WIN_LANE_SEED_SIZE[15:0]);
+    wire in_ms = f_in(a, TSPU_WIN_MOM_SUM_BASE, TSPU_WIN_MOM_SUM_SIZE[15:0]);
+    wire in_mq = f_in(a, TSPU_WIN_MOM_SUMSQ_BASE, TSPU_WIN_MOM_SUMSQ_SIZE[15:0]);
+    wire in_sc = f_in(a, TSPU_WIN_SCHEDULE_BASE, TSPU_WIN_SCHEDULE_SIZE[15:0]);
+    wire in_cf = a >= TSPU_REG_INTEGRATOR && a <= TSPU_REG_FIFO_STALL;
+    wire in_regs = in_cf || in_sc || a == TSPU_REG_SCRATCH;   // shadowed registers
+    wire        in_c  = in_c0 || in_c1;
+    wire        in_b  = in_b0 || in_b1;
+    wire        in_st = in_x || in_p;
+    wire [15:0] o_c  = a & (TSPU_WIN_COUPLING0_SIZE[15:0] - 16'd1);
+    wire [15:0] o_b  = a & (TSPU_WIN_BIAS0_SIZE[15:0] - 16'd1);
+    wire [15:0] o_s  = a & (TSPU_WIN_STATE_X_SIZE[15:0] - 16'd1);
+    wire [15:0] o_sd = a & (TSPU_WIN_LANE_SEED_SIZE[15:0] - 16'd1);
+    wire [15:0] o_ms = a & (TSPU_WIN_MOM_SUM_SIZE[15:0] - 16'd1);
+    wire [15:0] o_mq = a & (TSPU_WIN_MOM_SUMSQ_SIZE[15:0] - 16'd1);
+    wire        c_ok = o_c < NN16;
+    wire        b_ok = o_b < N16;
+    wire        s_ok = o_s < N16;
     wire [15:0] sd_lane = {2'd0, o_sd[15:2]};
-    wire        sd_hit  = sh_valid && sh_lane == sd_lane[5:0];
-    /* verilator lint_off WIDTH */ // shadow indices: set * size + offset, in range when c_ok / b_off < N
-    wire [$clog2(2*N*N)-1:0] cpl_i  = c_set * N * N + c_off;
-    wire [$clog2(2*N)-1:0]   bias_i = b_set * N + b_off;
+    wire        sd_ok  = sd_lane < N16;
+    wire        sd_hit = sh_valid && sh_lane == sd_lane[5:0];
+    wire        ms_ok  = o_ms[15:1] < N16[14:0];
+    wire        mq_ok  = o_mq[15:1] < T16[14:0];
+    wire        is_k16 = a == TSPU_REG_KA || a == TSPU_REG_KO;  // int16 registers, sign-extended
+
+    // shadow word of the request's address
+    wire [13:0] sm_req = in_c ? {1'b0, in_c1, o_c[11:0]} :
+                         in_b ? SM_BIAS | {7'd0, in_b1, o_b[5:0]} :
+                         in_sd ? SM_SEED | {12'd0, o_sd[1:0]} : SM_REGS | {6'd0, a[7:0]};
+
+    // core ports straight from the request
+    /* verilator lint_off WIDTH */ // quotient and remainder of a coupling offset by N
+    assign cpl_row = o_c / N;
+    assign cpl_col = o_c % N;
     /* verilator lint_on WIDTH */
-    wire [15:0] cpl_rd = cpl_sh[cpl_i];
-    wire [15:0] peek_idx = bus_addr;
-    wire [SAW-1:0] peek_pos = s_head + peek_idx[SAW-1:0];
+    assign cpl_set   = in_c1;
+    assign cpl_data  = bus_wdata[15:0];
+    assign bias_set  = in_b1;
+    assign bias_lane = o_b[5:0];
+    assign bias_data = bus_wdata;
+    assign st_sel    = in_p;
+    assign st_lane   = o_s[5:0];
+    assign st_data   = bus_wdata;
+    assign mom_addr  = in_ms ? T12 + o_ms[12:1] : o_mq[12:1];
 
     // ---- controller ----------------------------------------------------------------
-    localparam [3:0] CS_IDLE = 4'd0, CS_RW1 = 4'd1, CS_RW2 = 4'd2, CS_SEG = 4'd3,
-                     CS_GO = 4'd4, CS_FILL1 = 4'd5, CS_FILL2 = 4'd6, CS_FLUSH = 4'd7,
-                     CS_POP1 = 4'd8, CS_POP2 = 4'd9;
-    localparam [1:0] RK_ST = 2'd0, RK_SEED = 2'd1, RK_MOM = 2'd2;
-    reg [3:0] cs;
-    reg [1:0] rk;        // what CS_RW2 captures
-    reg       rk_hi;     // moments: the high word
-    reg [1:0] rk_word;   // seeds: the word
-    reg [2:0] fl_k;      // flush: next word
-    reg       fl_then;   // after a flush: continue with the pending seed write
-    reg [4:0] sg;        // schedule copy index
+    localparam [3:0] CS_IDLE = 4'd0, CS_RW1 = 4'd1, CS_RW2 = 4'd2, CS_CLR = 4'd3,
+                     CS_CHK = 4'd4, CS_SEG = 4'd5, CS_CPY = 4'd6, CS_FILL = 4'd7,
+                     CS_FLUSH = 4'd8, CS_POP1 = 4'd9, CS_POP2 = 4'd10;
+    localparam [2:0] RK_ST = 3'd0, RK_SEED = 3'd1, RK_MOM = 3'd2, RK_SM = 3'd3, RK_STG = 3'd4;
+    reg [3:0]  cs;
+    reg [2:0]  rk;        // what CS_RW2 captures
+    reg [13:0] cnt;       // clear address / sequence index
+    reg [1:0]  ph;        // sequence step: 0 issue, 1 the memory reads, 2 use, 3 write
+    reg        pass2;     // sequences of two passes: the second
+    reg        bad;       // a check of the first pass failed
+    reg        fl_then;   // after a flush: fill the lane of the pending seed write
+    reg        clr_ack;   // acknowledge CTRL.RESET when the clear is done
     wire req = bus_req && !bus_ack;
 
-    integer i;
+    assign seg_addr    = cnt[4:1];
+    assign seg_steps   = bus_rdata;  // fetched first ...
+    assign seg_dlambda = sm_q;       // ... the memory shows dlambda at seg_we
+    assign seed_lane   = cs == CS_FLUSH ? sh_lane : sd_lane[5:0];
+    assign seed_word   = cnt[1:0];
+    assign seed_data   = sm_q;       // at seed_we, the shadow word of seed_word
+    wire [31:0] seed_w = seed_rdata[32 * cnt[1:0] +: 32];
+
+    // shadow write data
+    always @(*) begin
+        case (sm_src)
+            SRC_RD:  sm_d = bus_rdata;
+            SRC_CLR: sm_d = (sm_a == SM_INT || sm_a == SM_THIN) ? 32'd1 : 32'd0; // LM, thin 1
+            default: sm_d = (in_c || is_k16) ? {{16{bus_wdata[15]}}, bus_wdata[15:0]} : bus_wdata;
+        endcase
+    end
+
+    // the START check of one CONFIG word (tspu_model_configure)
+    function cfg_word_bad;
+        input [3:0]  k;
+        input [31:0] w;
+        begin
+            case (k)
+                CI_INTEGRATOR: cfg_word_bad = w > 32'd2;
+                CI_DRIFT_SHIFT, CI_KA_SHIFT, CI_KO_SHIFT: cfg_word_bad = w > 32'd62;
+                CI_NOISE_SHIFT: cfg_word_bad = w > 32'd20;
+                CI_THIN: cfg_word_bad = w == 32'd0;
+                CI_N_SEGMENTS: cfg_word_bad = w > NSEG32;
+                CI_LAMBDA_INIT: cfg_word_bad = w > 32'h80000000;
+                default: cfg_word_bad = 1'b0;
+            endcase
+        end
+    endfunction
+    reg c_sm, c_ud, c_ns;  // START check: SAMPLE_MOMENTUM set, INTEGRATOR UD, N_SAMPLES != 0
+    wire cfg_bad = bad || (c_sm && !c_ud) || (c_ns && (c_sm ? BAD_2N : BAD_N));
+
+    // plain registers (everything below 0x80 that is neither shadowed nor a core read)
+    reg [31:0] rd_plain;
+    always @(*) begin
+        rd_plain = 32'd0;
+        if (a[15:7] == 9'd0) begin
+            case (a[6:0])
+                TSPU_REG_MAGIC[6:0]:    rd_plain = TSPU_MAGIC;
+                TSPU_REG_VERSION[6:0]:  rd_plain = TSPU_GW_VERSION;
+                TSPU_REG_REGMAP_HASH[6:0]: rd_plain = TSPU_REGMAP_HASH;
+                TSPU_REG_N_LANES[6:0]:  rd_plain = N32;
+                TSPU_REG_P_MACS[6:0]:   rd_plain = P32;
+                TSPU_REG_WIDTHS[6:0]:   // the formats of docs/numerics.md
+                    rd_plain = (32'd32 << TSPU_WIDTHS_STATE_LSB) | (32'd16 << TSPU_WIDTHS_OPERAND_LSB) |
+                               (32'd16 << TSPU_WIDTHS_COUPLING_LSB) | (32'd32 << TSPU_WIDTHS_BIAS_LSB);
+                TSPU_REG_FEATURES[6:0]:
+                    rd_plain = (32'd1 << TSPU_FEATURES_EM_LSB) | (32'd1 << TSPU_FEATURES_LM_LSB) |
+                               (32'd1 << TSPU_FEATURES_UD_LSB) | (32'd1 << TSPU_FEATURES_SCHEDULE_LSB) |
+                               (32'd1 << TSPU_FEATURES_WORK_LSB) | (32'd1 << TSPU_FEATURES_MOMENTS_LSB) |
+                               (32'd1 << TSPU_FEATURES_SAMPLE_MOMENTUM_LSB) | (32'd1 << TSPU_FEATURES_FIFO_STALL_LSB);
+                TSPU_REG_CLOCK_HZ[6:0]: rd_plain = CLK32;
+                TSPU_REG_CYCLES_PER_STEP[6:0]: rd_plain = CPS32;
+                TSPU_REG_FIFO_DEPTH[6:0]: rd_plain = DEPTH32;
+                TSPU_REG_MAX_SEGMENTS[6:0]: rd_plain = NSEG32;
+                TSPU_REG_UART_DIV[6:0]: rd_plain = {16'd0, uart_div};
+                TSPU_REG_FLAGS[6:0]:
+                    rd_plain = {27'd0, flags} | ({31'd0, rejected} << TSPU_FLAGS_REJECTED_LSB) |
+                               ({31'd0, busy} << TSPU_FLAGS_RUNNING_LSB) | ({31'd0, stalled} << TSPU_FLAGS_STALLED_LSB);
+                TSPU_REG_PHASE[6:0]:    rd_plain = {29'd0, phase};
+                TSPU_REG_SAT_COUNT[6:0]: rd_plain = sat_count;
+                TSPU_REG_FIFO_DROPPED[6:0]: rd_plain = fifo_dropped;
+                TSPU_REG_STEPS_LO[6:0]: rd_plain = steps[31:0];
+                TSPU_REG_STEPS_HI[6:0]: rd_plain = steps_hi;
+                TSPU_REG_SAMPLES[6:0]:  rd_plain = samples;
+                TSPU_REG_LAMBDA_ACC[6:0]: rd_plain = lambda_acc;
+                TSPU_REG_WORK_LO[6:0]:  rd_plain = work[31:0];
+                TSPU_REG_WORK_HI[6:0]:  rd_plain = work_hi;
+                TSPU_REG_MOM_COUNT[6:0]: rd_plain = mom_count;
+                TSPU_REG_FIFO_LEVEL[6:0]: rd_plain = {21'd0, fifo_avail};
+                default: rd_plain = 32'd0;
+            endcase
+        end
+    end
+
+    wire [15:0] peek_idx = bus_addr;
+
     always @(posedge clk) begin
         // single-cycle strobes
         bus_ack <= 1'b0; seg_we <= 1'b0; cpl_we <= 1'b0; bias_we <= 1'b0; seed_we <= 1'b0;
         seed_re <= 1'b0; st_we <= 1'b0; st_re <= 1'b0; mom_re <= 1'b0; fifo_re <= 1'b0;
         cmd_start <= 1'b0; cmd_stop <= 1'b0; soft_rst <= 1'b0;
+        sm_we <= 1'b0; sm_re <= 1'b0; sg_we <= 1'b0; sg_re <= 1'b0;
         if (r_all) begin
-            bus_ack <= soft_rst && !rst; // CTRL.RESET is answered after the reset
-            cs <= CS_IDLE; scratch <= 32'd0; uart_div <= UDIV_RESET; rejected <= 1'b0; steps_hi <= 32'd0; work_hi <= 32'd0;
+            // clear the shadow memory: all of it at power-up, the registers at CTRL.RESET
+            cs <= CS_CLR; cnt <= rst ? 14'd0 : SM_REGS; clr_ack <= soft_rst && !rst;
+            sm_src <= SRC_CLR; sm_a <= 14'd0;
+            uart_div <= UDIV_RESET; rejected <= 1'b0; steps_hi <= 32'd0; work_hi <= 32'd0;
             sh_valid <= 1'b0; sh_lane <= 6'd0; s_head <= {SAW{1'b0}}; s_len <= {(SAW+1){1'b0}};
-            for (i = 0; i < NCFG; i = i + 1) cfg[i] <= 32'd0;
-            cfg[CI_INTEGRATOR] <= 32'd1; // tspu_model_default_config: LM
-            cfg[CI_THIN] <= 32'd1;       // thin 1
-            for (i = 0; i < 2 * NSEG; i = i + 1) sched[i] <= 32'd0;
             a_int <= 2'd1; a_drift <= 6'd0; a_noise <= 5'd0; a_ka <= 16'd0; a_kash <= 6'd0;
             a_ko <= 16'd0; a_kosh <= 6'd0; a_burnin <= 32'd0; a_thin <= 32'd1; a_nsamp <= 32'd0;
             a_nseg <= 5'd0; a_linit <= 32'd0; a_sm <= 1'b0; a_stall <= 1'b0;
-            rk <= RK_ST; rk_hi <= 1'b0; rk_word <= 2'd0; fl_k <= 3'd0; fl_then <= 1'b0; sg <= 5'd0;
+            rk <= RK_ST; ph <= 2'd0; pass2 <= 1'b0; bad <= 1'b0; fl_then <= 1'b0;
+            c_sm <= 1'b0; c_ud <= 1'b0; c_ns <= 1'b0; sg_a <= {SAW{1'b0}};
             bus_rdata <= 32'd0;
         end else begin
             case (cs)
                 CS_IDLE: if (req) begin
+                    sm_src <= SRC_REQ; sm_a <= sm_req;
                     case (bus_op)
                         OP_RD: begin
                             bus_rdata <= rd_plain;
-                            bus_ack <= 1'b1; // unless a core read follows (below)
+                            bus_ack <= 1'b1; // unless a read of a memory follows (below)
                             if (a == TSPU_REG_STEPS_LO) steps_hi <= steps[63:32];
                             if (a == TSPU_REG_WORK_LO) work_hi <= work[63:32];
-                            if ((in_c0 || in_c1)) bus_rdata <= c_ok ? {{16{cpl_rd[15]}}, cpl_rd} : 32'd0;
-                            if ((in_b0 || in_b1)) bus_rdata <= b_off < N16 ? bias_sh[bias_i] : 32'd0;
-                            if ((in_x || in_p) && s_off < N16) begin
-                                st_re <= 1'b1; st_sel <= in_p; st_lane <= s_off[5:0];
-                                rk <= RK_ST; cs <= CS_RW1; bus_ack <= 1'b0;
+                            if ((in_c && c_ok) || (in_b && b_ok) || in_regs || (in_sd && sd_hit)) begin
+                                sm_re <= 1'b1; rk <= RK_SM; cs <= CS_RW1; bus_ack <= 1'b0;
                             end
-                            if (in_sd && sd_lane < N16) begin
-                                if (sd_hit) bus_rdata <= sh[o_sd[1:0]];
-                                else begin
-                                    seed_re <= 1'b1; seed_lane <= sd_lane[5:0]; rk_word <= o_sd[1:0];
-                                    rk <= RK_SEED; cs <= CS_RW1; bus_ack <= 1'b0;
-                                end
+                            if (in_st && s_ok) begin
+                                st_re <= 1'b1; rk <= RK_ST; cs <= CS_RW1; bus_ack <= 1'b0;
                             end
-                            if (in_ms && o_ms[15:1] < N16[14:0]) begin
-                                mom_re <= 1'b1; mom_addr <= T12 + o_ms[12:1]; rk_hi <= o_ms[0];
-                                rk <= RK_MOM; cs <= CS_RW1; bus_ack <= 1'b0;
+                            if (in_sd && sd_ok && !sd_hit) begin
+                                seed_re <= 1'b1; cnt <= {12'd0, o_sd[1:0]};
+                                rk <= RK_SEED; cs <= CS_RW1; bus_ack <= 1'b0;
                             end
-                            if (in_mq && o_mq[15:1] < T16[14:0]) begin
-                                mom_re <= 1'b1; mom_addr <= o_mq[12:1]; rk_hi <= o_mq[0];
-                                rk <= RK_MOM; cs <= CS_RW1; bus_ack <= 1'b0;
+                            if ((in_ms && ms_ok) || (in_mq && mq_ok)) begin
+                                mom_re <= 1'b1; rk <= RK_MOM; cs <= CS_RW1; bus_ack <= 1'b0;
                             end
                         end
                         OP_WR: begin
@@ -376,51 +445,40 @@ module tspu_csr #(
                                 else begin
                                     if (bus_wdata[TSPU_CTRL_STOP_LSB]) cmd_stop <= 1'b1;
                                     if (bus_wdata[TSPU_CTRL_START_LSB]) begin
-                                        if (busy || !cfg_ok(1'b0)) rejected <= 1'b1;
-                                        else begin sg <= 5'd0; cs <= CS_SEG; bus_ack <= 1'b0; end
+                                        if (busy) rejected <= 1'b1;
+                                        else begin
+                                            cnt <= 14'd0; ph <= 2'd0; bad <= 1'b0;
+                                            cs <= CS_CHK; bus_ack <= 1'b0;
+                                        end
                                     end
                                 end
                             end
-                            if (a == TSPU_REG_SCRATCH) scratch <= bus_wdata;
                             if (a == TSPU_REG_UART_DIV) uart_div <= bus_wdata[15:0];
-                            if (a >= TSPU_REG_INTEGRATOR && a <= TSPU_REG_FIFO_STALL)
-                                cfg[a[3:0] - CI_INTEGRATOR] <= (a == TSPU_REG_KA || a == TSPU_REG_KO) ?
-                                    {{16{bus_wdata[15]}}, bus_wdata[15:0]} : bus_wdata;
-                            if (a >= TSPU_WIN_SCHEDULE_BASE && a - TSPU_WIN_SCHEDULE_BASE < SZ_SCHED)
-                                sched[a[4:0]] <= bus_wdata;
-                            if ((in_c0 || in_c1) && c_ok && !busy) begin
-                                cpl_sh[cpl_i] <= bus_wdata[15:0];
-                                cpl_we <= 1'b1; cpl_set <= c_set; cpl_row <= c_row;
-                                cpl_col <= c_col; cpl_data <= bus_wdata[15:0];
-                            end
-                            if ((in_b0 || in_b1) && b_off < N16 && !busy) begin
-                                bias_sh[bias_i] <= bus_wdata;
-                                bias_we <= 1'b1; bias_set <= b_set; bias_lane <= b_off[5:0];
-                                bias_data <= bus_wdata;
-                            end
-                            if ((in_x || in_p) && s_off < N16) begin
-                                st_we <= 1'b1; st_sel <= in_p; st_lane <= s_off[5:0]; st_data <= bus_wdata;
-                            end
-                            if (in_sd && sd_lane < N16) begin
-                                if (sd_hit) sh[o_sd[1:0]] <= bus_wdata;
-                                else if (sh_valid) begin
-                                    fl_k <= 3'd0; fl_then <= 1'b1; cs <= CS_FLUSH; bus_ack <= 1'b0;
-                                end else begin
-                                    seed_re <= 1'b1; seed_lane <= sd_lane[5:0]; cs <= CS_FILL1;
-                                    bus_ack <= 1'b0;
+                            if (in_regs) sm_we <= 1'b1;
+                            if (in_c && c_ok && !busy) begin sm_we <= 1'b1; cpl_we <= 1'b1; end
+                            if (in_b && b_ok && !busy) begin sm_we <= 1'b1; bias_we <= 1'b1; end
+                            if (in_st && s_ok) st_we <= 1'b1;
+                            if (in_sd && sd_ok) begin
+                                if (sd_hit) sm_we <= 1'b1;
+                                else begin
+                                    cnt <= 14'd0; ph <= 2'd0; pass2 <= 1'b0; bad <= 1'b0;
+                                    fl_then <= 1'b1; bus_ack <= 1'b0;
+                                    cs <= sh_valid ? CS_FLUSH : CS_FILL;
                                 end
                             end
                         end
                         OP_FD: begin
-                            if (sh_valid) begin fl_k <= 3'd0; fl_then <= 1'b0; cs <= CS_FLUSH; end
-                            else bus_ack <= 1'b1;
+                            if (sh_valid) begin
+                                cnt <= 14'd0; ph <= 2'd0; pass2 <= 1'b0; bad <= 1'b0;
+                                fl_then <= 1'b0; cs <= CS_FLUSH;
+                            end else bus_ack <= 1'b1;
                         end
                         OP_PEEK: begin
                             if (peek_idx < {{(15 - SAW){1'b0}}, s_len}) begin
-                                bus_rdata <= {16'd0, stage[peek_pos]};
-                                bus_ack <= 1'b1;
-                            end else begin
-                                fifo_re <= 1'b1; cs <= CS_POP1;
+                                sg_re <= 1'b1; sg_a <= s_head + peek_idx[SAW-1:0];
+                                rk <= RK_STG; cs <= CS_RW1;
+                            end else begin // the next element from the core, staged at the end
+                                fifo_re <= 1'b1; sg_a <= s_head + s_len[SAW-1:0]; cs <= CS_POP1;
                             end
                         end
                         default: begin // OP_COMMIT (and unused codes)
@@ -435,67 +493,120 @@ module tspu_csr #(
                         end
                     endcase
                 end
-                CS_RW1: cs <= CS_RW2; // the core reads
+                CS_RW1: cs <= CS_RW2; // the core / a memory reads
                 CS_RW2: begin
                     case (rk)
                         RK_ST:   bus_rdata <= st_rdata;
-                        RK_SEED: bus_rdata <= seed_rdata[32 * rk_word +: 32];
-                        default: bus_rdata <= rk_hi ? mom_rdata[63:32] : mom_rdata[31:0];
+                        RK_SEED: bus_rdata <= seed_w;
+                        RK_MOM:  bus_rdata <= (in_ms ? o_ms[0] : o_mq[0]) ? mom_rdata[63:32] : mom_rdata[31:0];
+                        RK_SM:   bus_rdata <= sm_q;
+                        default: bus_rdata <= {16'd0, sg_q};
                     endcase
                     bus_ack <= 1'b1; cs <= CS_IDLE;
                 end
-                CS_SEG: begin // copy the schedule into the core, then start it
-                    seg_we <= 1'b1; seg_addr <= sg[3:0];
-                    seg_steps <= sched[{sg[3:0], 1'b0}]; seg_dlambda <= sched[{sg[3:0], 1'b1}];
-                    sg <= sg + 5'd1;
-                    if (sg == SEG_LAST) cs <= CS_GO;
+                CS_CLR: begin // one word a clock
+                    sm_we <= 1'b1; sm_a <= cnt; cnt <= cnt + 14'd1;
+                    if (cnt == SM_LAST) begin bus_ack <= clr_ack; cs <= CS_IDLE; end
                 end
-                CS_GO: begin
-                    a_int   <= cfg[CI_INTEGRATOR][1:0];
-                    a_drift <= cfg[CI_DRIFT_SHIFT][5:0];
-                    a_noise <= cfg[CI_NOISE_SHIFT][4:0];
-                    a_ka    <= cfg[CI_KA][15:0];
-                    a_kash  <= cfg[CI_KA_SHIFT][5:0];
-                    a_ko    <= cfg[CI_KO][15:0];
-                    a_kosh  <= cfg[CI_KO_SHIFT][5:0];
-                    a_burnin <= cfg[CI_BURNIN];
-                    a_thin  <= cfg[CI_THIN];
-                    a_nsamp <= cfg[CI_N_SAMPLES];
-                    a_nseg  <= cfg[CI_N_SEGMENTS][4:0];
-                    a_linit <= cfg[CI_LAMBDA_INIT];
-                    a_sm    <= cfg[CI_SAMPLE_MOMENTUM][0];
-                    a_stall <= cfg[CI_FIFO_STALL][0];
-                    rejected <= 1'b0;
-                    s_len <= {(SAW+1){1'b0}}; // the core clears its FIFO at start
-                    cmd_start <= 1'b1;        // cfg_* hold the new values from the next cycle
-                    bus_ack <= 1'b1; cs <= CS_IDLE;
+                // START: check CONFIG (CS_CHK), copy SCHEDULE into the core
+                // (CS_SEG), take CONFIG (CS_CPY), start; one word per 3 clocks
+                CS_CHK, CS_CPY: begin
+                    ph <= ph + 2'd1;
+                    if (ph == 2'd0) begin sm_re <= 1'b1; sm_a <= SM_CFG + cnt; end
+                    if (ph == 2'd2) begin
+                        ph <= 2'd0; cnt <= cnt + 14'd1;
+                        if (cs == CS_CHK) begin
+                            if (cfg_word_bad(cnt[3:0], sm_q)) bad <= 1'b1;
+                            if (cnt[3:0] == CI_SAMPLE_MOMENTUM) c_sm <= sm_q[0];
+                            if (cnt[3:0] == CI_INTEGRATOR) c_ud <= sm_q == 32'd2;
+                            if (cnt[3:0] == CI_N_SAMPLES) c_ns <= sm_q != 32'd0;
+                        end else begin
+                            case (cnt[3:0])
+                                CI_INTEGRATOR:  a_int   <= sm_q[1:0];
+                                CI_DRIFT_SHIFT: a_drift <= sm_q[5:0];
+                                CI_NOISE_SHIFT: a_noise <= sm_q[4:0];
+                                CI_KA:          a_ka    <= sm_q[15:0];
+                                CI_KA_SHIFT:    a_kash  <= sm_q[5:0];
+                                CI_KO:          a_ko    <= sm_q[15:0];
+                                CI_KO_SHIFT:    a_kosh  <= sm_q[5:0];
+                                CI_BURNIN:      a_burnin <= sm_q;
+                                CI_THIN:        a_thin  <= sm_q;
+                                CI_N_SAMPLES:   a_nsamp <= sm_q;
+                                CI_N_SEGMENTS:  a_nseg  <= sm_q[4:0];
+                                CI_LAMBDA_INIT: a_linit <= sm_q;
+                                CI_SAMPLE_MOMENTUM: a_sm <= sm_q[0];
+                                CI_FIFO_STALL:  a_stall <= sm_q[0];
+                                default: ;
+                            endcase
+                        end
+                        if (cs == CS_CPY && cnt[3:0] == CI_LAST) begin
+                            cnt <= 14'd0;
+                            rejected <= 1'b0;
+                            s_len <= {(SAW+1){1'b0}}; // the core clears its FIFO at start
+                            cmd_start <= 1'b1;        // cfg_* hold the new values from the next cycle
+                            bus_ack <= 1'b1; cs <= CS_IDLE;
+                        end
+                    end
+                    // the last CONFIG word checked: refuse, or go on with the schedule
+                    if (cs == CS_CHK && ph == 2'd0 && cnt[3:0] == CI_LAST + 4'd1) begin
+                        ph <= 2'd0; cnt <= 14'd0;
+                        if (cfg_bad) begin rejected <= 1'b1; bus_ack <= 1'b1; cs <= CS_IDLE; end
+                        else cs <= CS_SEG;
+                        sm_re <= 1'b0;
+                    end
                 end
-                CS_FILL1: cs <= CS_FILL2;
-                CS_FILL2: begin
-                    sh[0] <= seed_rdata[31:0];  sh[1] <= seed_rdata[63:32];
-                    sh[2] <= seed_rdata[95:64]; sh[3] <= seed_rdata[127:96];
-                    sh[o_sd[1:0]] <= bus_wdata;
-                    sh_valid <= 1'b1; sh_lane <= sd_lane[5:0];
-                    bus_ack <= 1'b1; cs <= CS_IDLE;
+                CS_SEG: begin // word cnt of SCHEDULE: steps (even) into bus_rdata, then dlambda
+                    ph <= ph + 2'd1;
+                    if (ph == 2'd0) begin sm_re <= 1'b1; sm_a <= SM_SCHED + cnt; end
+                    if (ph == 2'd1 && cnt[0]) seg_we <= 1'b1; // with dlambda on sm_q
+                    if (ph == 2'd2) begin
+                        ph <= 2'd0; cnt <= cnt + 14'd1;
+                        if (!cnt[0]) bus_rdata <= sm_q;
+                        if (cnt[4:0] == 5'd31) begin cnt <= 14'd0; cs <= CS_CPY; end
+                    end
+                end
+                CS_FILL: begin // the lane's seed words from the core into the shadow
+                    ph <= ph + 2'd1;
+                    if (cnt[2]) begin // then the word of the request
+                        sm_we <= 1'b1; sm_src <= SRC_REQ; sm_a <= SM_SEED | {12'd0, o_sd[1:0]};
+                        sh_valid <= 1'b1; sh_lane <= sd_lane[5:0];
+                        bus_ack <= 1'b1; cs <= CS_IDLE;
+                    end else begin
+                        if (ph == 2'd0) seed_re <= 1'b1;
+                        if (ph == 2'd2) bus_rdata <= seed_w;
+                        if (ph == 2'd3) begin
+                            sm_we <= 1'b1; sm_src <= SRC_RD; sm_a <= SM_SEED | cnt;
+                            cnt <= cnt + 14'd1;
+                        end
+                    end
                 end
                 CS_FLUSH: begin // take the shadowed lane (LFSR113 validity as the model)
-                    if (fl_k == 3'd0 && !(sh[0] >= 32'd2 && sh[1] >= 32'd8 && sh[2] >= 32'd16 && sh[3] >= 32'd128)) begin
-                        rejected <= 1'b1;
-                        fl_k <= 3'd4;
-                    end else if (fl_k != 3'd4) begin
-                        seed_we <= 1'b1; seed_lane <= sh_lane; seed_word <= fl_k[1:0];
-                        seed_data <= sh[fl_k[1:0]];
-                        fl_k <= fl_k + 3'd1;
-                    end else begin
-                        sh_valid <= 1'b0;
-                        if (fl_then) begin
-                            seed_re <= 1'b1; seed_lane <= sd_lane[5:0]; cs <= CS_FILL1;
-                        end else begin bus_ack <= 1'b1; cs <= CS_IDLE; end
+                    ph <= ph + 2'd1;
+                    if (ph == 2'd0) begin sm_re <= 1'b1; sm_a <= SM_SEED | cnt; end
+                    if (ph == 2'd1 && pass2) seed_we <= 1'b1; // with word cnt on sm_q
+                    if (ph == 2'd2) begin
+                        ph <= 2'd0; cnt <= cnt + 14'd1;
+                        case (cnt[1:0])
+                            2'd0: if (sm_q < 32'd2) bad <= 1'b1;
+                            2'd1: if (sm_q < 32'd8) bad <= 1'b1;
+                            2'd2: if (sm_q < 32'd16) bad <= 1'b1;
+                            default: if (sm_q < 32'd128) bad <= 1'b1;
+                        endcase
+                        if (cnt[1:0] == 2'd3) begin
+                            cnt <= 14'd0;
+                            if (!pass2 && !bad && sm_q >= 32'd128) pass2 <= 1'b1; // valid: take it
+                            else begin
+                                if (!pass2) rejected <= 1'b1;
+                                sh_valid <= 1'b0; pass2 <= 1'b0;
+                                if (fl_then) cs <= CS_FILL;
+                                else begin bus_ack <= 1'b1; cs <= CS_IDLE; end
+                            end
+                        end
                     end
                 end
                 CS_POP1: cs <= CS_POP2;
                 CS_POP2: begin
-                    stage[s_head + s_len[SAW-1:0]] <= fifo_rdata;
+                    sg_we <= 1'b1; // bus_rdata into the stage (sg_a = head + len)
                     s_len <= s_len + 1'b1;
                     bus_rdata <= {16'd0, fifo_rdata};
                     bus_ack <= 1'b1; cs <= CS_IDLE;
