@@ -5,7 +5,8 @@
  *  1. an independent, deliberately plain reference step (its own rounding,
  *     clamps, LFSR113 noise, schedule) run in lockstep with the model for
  *     Gaussian and logistic data, EM / LM / UD, N = 2, 3, 5, 8, 16, lambda
- *     ramps up and down, holds at 0 and 1, tame and saturation-heavy data;
+ *     ramps up and down, holds at 0 and 1, tame and saturation-heavy data,
+ *     80 random problems;
  *     mutated references (rounding, table index, clamp counting, lambda,
  *     work) must each be caught
  *  2. special cases: lambda held at 0 = the data-off run; logistic work
@@ -69,6 +70,7 @@ static const char *mut_name[MUT_COUNT] = {
     "e unclamped", "lambda0 in the force", "passes at lambda held 0", "work from l e e",
     "Fd floor", "Gaussian through the table"};
 static int ref_mut;
+static uint64_t lock_steps; /* steps run in lockstep (unmutated) */
 
 static int64_t floor_div(int64_t v, unsigned s) /* floor(v / 2^s), by division */
 {
@@ -446,6 +448,8 @@ static int lockstep(const dprob *P, int mut, uint64_t max_steps, char *why, size
             break;
         }
         ref_step(r);
+        if (mut == MUT_NONE)
+            lock_steps++;
         int32_t x[NMAX], p[NMAX];
         tspu_model_get_state(m, x, p);
         tspu_status st;
@@ -533,10 +537,9 @@ static void test_lockstep(void)
     /* random extra cases: any N, K, mode, integrator, schedule, tame or wild */
     {
         int bad = 0;
-        uint64_t steps = 0;
         char why[256] = "";
         unsigned bad_case = 0;
-        for (unsigned rep = 0; rep < 40 && !bad; rep++) {
+        for (unsigned rep = 0; rep < 80 && !bad; rep++) {
             dprob Q;
             unsigned n = (unsigned)rr(2, 16), k = (unsigned)rr(1, 120);
             random_dprob(&Q, n, k, (tspu_integrator)rr(0, 2), rr(0, 1) ? TSPU_DATA_LOGISTIC : TSPU_DATA_GAUSS,
@@ -546,13 +549,13 @@ static void test_lockstep(void)
                 bad = 1;
                 bad_case = rep;
             }
-            steps += 3000;
             sat_total += sat;
         }
-        tt_check(!bad, "lockstep: 40 random data problems (N 2..16, K 1..120, all integrators and modes)",
+        tt_check(!bad, "lockstep: 80 random data problems (N 2..16, K 1..120, all integrators and modes)",
                  "case %u: %s", bad_case, why);
     }
-    tt_note("lockstep: %llu clamps counted over all cases", (unsigned long long)sat_total);
+    tt_note("lockstep: %llu steps, %llu clamps counted over all cases", (unsigned long long)lock_steps,
+            (unsigned long long)sat_total);
     /* the tame Gaussian ramps do not saturate (at most the lambda overshoot
      * clamp at the end of the ramp), the wild ones do */
     tt_check(sats[0] <= 1 && sats[1] <= 1 && sats[10] > 1000 && sats[11] > 1000 && sats[12] > 1000,
