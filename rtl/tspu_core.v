@@ -114,14 +114,13 @@ module tspu_core #(
     // |S| <= N 2^15 2^34 (work sum); |d16 round_shift(S, 16)| < 2^(52 + LW)
     localparam SW   = 51 + LW;
     localparam MW   = 53 + LW;                // serial product width
+    localparam [SW-1:0] S_BIAS = {{(SW - 16){1'b0}}, 16'h8000};
     /* verilator lint_off WIDTH */ // sized copies of integer parameters (values fit)
     localparam [LW-1:0] LAST_LANE  = N - 1;
     localparam [CW-1:0] LAST_CHUNK = C - 1;
     localparam [MAW-1:0] MOM_LAST  = MOMD - 1;
     localparam [MAW-1:0] TK        = T;
     localparam [MAW-1:0] SEGBASE   = MOMD;
-    localparam [7:0]    WORDS1     = N;
-    localparam [7:0]    WORDS2     = 2 * N;
     /* verilator lint_on WIDTH */
 
     generate
@@ -247,9 +246,6 @@ module tspu_core #(
     reg [CW-1:0] iss_chunk;
     reg          m_valid, m_set, m_first, m_last;
     reg [LW-1:0] m_row;
-    /* verilator lint_off UNUSEDSIGNAL */ // selects the operand window only when C > 1
-    reg [CW-1:0] m_chunk;
-    /* verilator lint_on UNUSEDSIGNAL */
     reg          a_valid, a_set, a_first, a_last;
     reg [LW-1:0] a_row;
     reg          y_valid, y_set;
@@ -257,7 +253,7 @@ module tspu_core #(
     reg          q_valid;
     reg [LW-1:0] q_row;
 
-    reg [16*NP-1:0] opr;   // operands in use (chunk c: opr[16Pc +: 16P])
+    reg [16*NP-1:0] opr;   // operands in use, rotated: the M-stage chunk is opr[16P-1:0]
     /* verilator lint_off UNUSEDSIGNAL */ // opn[15:0] (last step's lane 0) shifts out
     reg [16*N-1:0]  opn;   // operands being produced (Jacobi double buffer)
     /* verilator lint_on UNUSEDSIGNAL */
@@ -295,15 +291,11 @@ module tspu_core #(
         end
     endgenerate
 
-    // operand window of the chunk in the M stage
-    wire [16*P-1:0] opw;
-    generate
-        if (C > 1) begin : g_win
-            assign opw = opr[16*P*m_chunk +: 16*P];
-        end else begin : g_nowin
-            assign opw = opr;
-        end
-    endgenerate
+    // operand window of the chunk in the M stage: opr rotates by one chunk
+    // after every M cycle (every row issues chunks 0..C-1 in order), so the
+    // window is always its low 16 P bits and the rotation is the LUT in
+    // front of each operand flip-flop (no C-way window multiplexer)
+    wire [16*P-1:0] opw = opr[16*P-1:0];
 
     reg         aux_en;
     reg  [15:0] aux_a, aux_b;
@@ -338,15 +330,16 @@ module tspu_core #(
     wire signed [11:0] xi;
 
     wire host_st_we = st_we && host_ok;
+    // x and p share one write address / data multiplexer: host writes (idle)
+    // never meet engine writes (busy)
+    wire [LW-1:0] xp_wa = host_st_we ? st_lane[LW-1:0] : wb_lane;
+    wire [31:0]   xp_wd = host_st_we ? st_data : wb_x;
     tspu_ram #(.W(32), .DEPTH(N), .AW(LW)) u_x (
         .clk(clk), .we(wb_valid || ud_xw || (host_st_we && !st_sel)),
-        .waddr((wb_valid || ud_xw) ? wb_lane : st_lane[LW-1:0]),
-        .wdata((wb_valid || ud_xw) ? wb_x : st_data),
-        .re(x_re), .raddr(x_ra), .rdata(xq));
+        .waddr(xp_wa), .wdata(xp_wd), .re(x_re), .raddr(x_ra), .rdata(xq));
     tspu_ram #(.W(32), .DEPTH(N), .AW(LW)) u_p (
         .clk(clk), .we(ud_pw || (host_st_we && st_sel)),
-        .waddr(ud_pw ? wb_lane : st_lane[LW-1:0]), .wdata(ud_pw ? wb_x : st_data),
-        .re(p_re), .raddr(p_ra), .rdata(pq));
+        .waddr(xp_wa), .wdata(xp_wd), .re(p_re), .raddr(p_ra), .rdata(pq));
     tspu_ram #(.W(12), .DEPTH(N), .AW(LW)) u_xip (
         .clk(clk), .we(wb_valid && is_lm), .waddr(wb_lane), .wdata(xi),
         .re(xip_re), .raddr(xip_ra), .rdata(xipq));
@@ -360,7 +353,6 @@ module tspu_core #(
     assign seed_rdata = z_q;
     reg st_sel_q;
     always @(posedge clk) if (st_re) st_sel_q <= st_sel;
-    assign st_rdata = st_sel_q ? pq : xq;
 
     // ---- slow lane FSM registers (declared early: they feed the muxes) ---
     localparam [3:0] LS_IDLE = 4'd0, LS_B0 = 4'd1, LS_B1 = 4'd2, LS_WY = 4'd3,
@@ -373,8 +365,8 @@ module tspu_core #(
     reg [31:0]   f0_r, fs_r, p2_r;
     reg [32:0]   df_r;         // F1 - F0
     reg [33:0]   e_r;          // (F1 - b1) - (F0 - b0), the work term's factor
-    reg [15:0]   op1_r;
-    reg signed [SW-1:0] s_acc;
+    reg [15:0]   opq;          // op(p1) of a UD lane (LS_INTEG -> LS_U2), or op(x_i) of the keep pass
+    reg signed [SW-1:0] s_acc;   // S + 2^15: the work sum, biased for round_shift
 
     // ---- scale16, shared by P1 (Y, D) and the UD kicks (prod0, Sa / So) -----
     // scale16(v, s) = round(v 2^16 / 2^s) = (t >>> 1) + t[0], t = (v 2^17) >>> s
@@ -417,7 +409,8 @@ module tspu_core #(
     //   UD LS_U3         p2    = p1  - scale16(ko op(x1)) + noise
     //   UD LS_U4         x2    = x1  + scale16(ka op(p2))    (write-back)
     wire          r_p1  = ls == LS_INTEG && is_ud;
-    wire [31:0]   r_a   = (r_p1 || ls == LS_U3) ? pq : xq;   // U3: p1, U4: x1 (re-read)
+    wire [31:0]   xpq;
+    wire [31:0]   r_a   = xpq;   // p for LS_INTEG (UD) and U3 (p1), else x (U4: x1, re-read)
     wire [DW-1:0] r_b   = sc_ud ? sc : d_sx32(f_in);
     wire          r_neg = !(ls == LS_U2 || ls == LS_U4);
     wire [DW-1:0] r_c   = (!is_ud || ls == LS_U3) ? noise_d : {DW{1'b0}};
@@ -456,19 +449,15 @@ module tspu_core #(
     // operands of the serial products, MW bits
     wire [MW-1:0] df_m  = {{(MW - 33){df_r[32]}}, df_r};
     wire [MW-1:0] e_m   = {{(MW - 34){e_r[33]}}, e_r};
-    wire [MW-1:0] s16_m = {{(MW - SW + 16){s_acc[SW-1]}}, s_acc[SW-1:16]}
-                          + {{(MW - 1){1'b0}}, s_acc[15]};   // round_shift(S, 16)
+    // round_shift(S, 16) = floor((S + 2^15) / 2^16): s_acc starts at 2^15
+    // (|S| < 2^(49 + LW), so the bias cannot overflow SW bits)
+    wire [MW-1:0] s16_m = {{(MW - SW + 16){s_acc[SW-1]}}, s_acc[SW-1:16]};
 
     // ---- init refresh, keep pass --------------------------------------------
     reg [LW-1:0] ir;            // init read lane
     reg          iq_valid;
     reg [LW-1:0] iq_lane;
     wire         init_wr = iq_valid;
-    // op(x) of the x read port (init refresh, work term, keep pass) or of p
-    // (momentum words of the keep pass): one rounding unit
-    wire [31:0]  kx = (k1_valid && k1_mp) ? pq : xq;
-    wire [15:0]  init_op = f_op(kx);
-    wire         init_sat = iq_valid && f_op_sat(kx);
 
     // keep-pass token generator: SUM i, PAIR (i, j>=i), momentum p[j]
     localparam [1:0] K_SUM = 2'd0, K_PAIR = 2'd1, K_MP = 2'd2, K_END = 2'd3;
@@ -479,10 +468,19 @@ module tspu_core #(
     reg           k0_valid;       // combinational: a token issues this cycle
     reg           k1_valid, k1_sum, k1_mp, k1_fifo;
     reg [MAW-1:0] k1_k;
-    reg           k2_valid, k2_sum, k2_mp;
+    reg           k2_valid, k2_mp;
     reg [MAW-1:0] k2_k;
-    reg [15:0]    k2_val, opi;
     reg [1:0]     kdrain;
+    // one x / p multiplexer for every reader: the host (idle), the integrator
+    // adder (p for UD's p1 / p2 sums) and the rounding unit (p for momentum
+    // words of the keep pass); never two at once
+    wire          xp_sel_p = r_p1 || ls == LS_U3 || (k1_valid && k1_mp) || (host_ok && st_sel_q);
+    assign        xpq = xp_sel_p ? pq : xq;
+    assign        st_rdata = xpq;
+    // op(x) of the x read port (init refresh, work term, keep pass) or of p
+    // (momentum words of the keep pass): one rounding unit
+    wire [15:0]   init_op = f_op(xpq);
+    wire          init_sat = iq_valid && f_op_sat(xpq);
     wire [15:0]   k1_op = init_op;
     wire [15:0]   xq_op = init_op;
     // F0 + round(l1 (F1 - F0) / 2^15) is within [F0, F1]: the low 32 bits suffice
@@ -497,7 +495,7 @@ module tspu_core #(
                           : k2_k;
     wire [63:0]    mom_q;
     wire [63:0]    mom_wd = mom_clr_we ? 64'd0 : seg_wr ? {seg_dlambda, seg_steps} :
-                   mom_q + (k2_sum ? {{48{k2_val[15]}}, k2_val} : {{32{prod0[31]}}, prod0});
+                   mom_q + {{32{prod0[31]}}, prod0};   // x_i x_j, or x_i (times 1)
     wire           mom_seg_re = busy && !k1_valid;
     tspu_ram #(.W(64), .DEPTH(MOMS), .AW(MAW)) u_mom (
         .clk(clk), .we(mom_we), .waddr(mom_wa), .wdata(mom_wd),
@@ -510,12 +508,21 @@ module tspu_core #(
     // sample FIFO
     wire          fifo_clear = seq_start;
     wire          fifo_we = k1_valid && k1_fifo && fifo_ok;
+    /* verilator lint_off UNUSEDSIGNAL */ // room is decided on the level
     wire [FIFO_AW:0] fifo_free;
+    /* verilator lint_on UNUSEDSIGNAL */
     tspu_fifo #(.AW(FIFO_AW)) u_fifo (
         .clk(clk), .rst(rst), .clear(fifo_clear), .wr_en(fifo_we), .wr_data(k1_op),
         .rd_en(fifo_re), .rd_data(fifo_rdata), .level(fifo_level), .free(fifo_free));
-    wire [7:0]  words = cfg_sample_momentum ? WORDS2 : WORDS1;
-    wire        fifo_room = {{(15 - FIFO_AW){1'b0}}, fifo_free} >= {8'd0, words};
+    // room for a whole sample: free >= words, i.e. level <= depth - words
+    // (constants: no subtractor; a sample larger than the FIFO never fits)
+    localparam integer R1 = (1 << FIFO_AW) - N, R2 = (1 << FIFO_AW) - 2 * N;
+    /* verilator lint_off WIDTH */ // sized copies of integer parameters (values fit)
+    localparam [15:0] ROOM1 = (R1 >= 0) ? R1 : 0, ROOM2 = (R2 >= 0) ? R2 : 0;
+    /* verilator lint_on WIDTH */
+    wire [15:0] level16   = {{(15 - FIFO_AW){1'b0}}, fifo_level};
+    wire        fifo_room = cfg_sample_momentum ? (R2 >= 0 && level16 <= ROOM2)
+                                                : (R1 >= 0 && level16 <= ROOM1);
 
     // ---- read-port multiplexing (the users are mutually exclusive) -------
     always @(*) begin
@@ -566,6 +573,8 @@ module tspu_core #(
     wire [3:0] sat_inc = {3'd0, la_sat_now} + {3'd0, f_sat} + {3'd0, wb_xsat} +
                          {3'd0, wb_opsat} + {3'd0, init_sat} + {1'b0, ud_sat_now};
     wire [32:0] sat_sum = {1'b0, sat_count} + {29'd0, sat_inc};
+    wire [32:0] mom_inc  = {1'b0, mom_count} + 33'd1;
+    wire [32:0] drop_inc = {1'b0, fifo_dropped} + 33'd1;
 
     // ---- operand buffers ---------------------------------------------------
     // Every producer (fast rows, slow lanes, the initial refresh; never two
@@ -582,6 +591,15 @@ module tspu_core #(
             assign opn_next = opn_sh;
         end
     endgenerate
+    // opr after one M cycle: chunk c moves to c - 1, chunk 0 to C - 1
+    wire [16*NP-1:0] opr_rot;
+    generate
+        if (C > 1) begin : g_rot
+            assign opr_rot = {opr[16*P-1:0], opr[16*NP-1:16*P]};
+        end else begin : g_norot
+            assign opr_rot = opr;
+        end
+    endgenerate
     wire swap = (wb_valid && wb_lane == LAST_LANE) || (init_wr && iq_lane == LAST_LANE);
     // a fast step ends with its last write-back, a slow one in C_SLOW_END
     assign obs_step_done = (wb_fast && wb_lane == LAST_LANE) || ctl == C_SLOW_END;
@@ -593,8 +611,15 @@ module tspu_core #(
         end else begin
             if (op_wr) opn <= opn_sh;
             if (swap) opr <= opn_next;
+            else if (m_valid) opr <= opr_rot;
         end
     end
+`ifndef SYNTHESIS
+    // the rotation assumes no row is in the M stage when the operands swap
+    always @(posedge clk)
+        if (!rst && swap && m_valid && C > 1)
+            $display("FAIL: tspu_core %m: operand swap during an M cycle");
+`endif
 
     // ---- step-level decisions shared by the controller -------------------
     wire next_keep = keep_reg;
@@ -618,7 +643,7 @@ module tspu_core #(
             m_valid <= 1'b0; a_valid <= 1'b0; y_valid <= 1'b0; q_valid <= 1'b0;
             k1_valid <= 1'b0; k2_valid <= 1'b0;
         end else begin
-            m_valid <= iss_valid; m_set <= iss_set; m_row <= iss_row; m_chunk <= iss_chunk;
+            m_valid <= iss_valid; m_set <= iss_set; m_row <= iss_row;
             m_first <= iss_chunk == {CW{1'b0}}; m_last <= iss_chunk == LAST_CHUNK;
             a_valid <= m_valid; a_set <= m_set; a_row <= m_row;
             a_first <= m_first; a_last <= m_last;
@@ -627,9 +652,7 @@ module tspu_core #(
             k1_valid <= k0_valid; k1_sum <= kmode == K_SUM; k1_mp <= kmode == K_MP;
             k1_fifo <= (kmode == K_PAIR && ki == 0) || kmode == K_MP;
             k1_k <= (kmode == K_SUM) ? TK + {{(MAW - LW){1'b0}}, ki} : kk;
-            k2_valid <= k1_valid; k2_sum <= k1_sum; k2_mp <= k1_mp; k2_k <= k1_k;
-            k2_val <= k1_op;
-            if (k1_valid && k1_sum) opi <= k1_op;
+            k2_valid <= k1_valid; k2_mp <= k1_mp; k2_k <= k1_k;
         end
     end
 
@@ -641,15 +664,15 @@ module tspu_core #(
             ud_sat_now = {2'd0, r_sat} + {2'd0, r_opsat};
         end
         if (ls == LS_U2) begin
-            aux_en = 1'b1; aux_a = op1_r; aux_b = cfg_ko;
+            aux_en = 1'b1; aux_a = opq; aux_b = cfg_ko;
             ud_sat_now = {2'd0, r_sat};
         end
         if (ls == LS_U3) begin
             aux_en = 1'b1; aux_a = r_op; aux_b = cfg_ka;
             ud_sat_now = {2'd0, r_sat} + {2'd0, r_opsat};
         end
-        if (k1_valid && !k1_sum && !k1_mp) begin
-            aux_en = 1'b1; aux_a = opi; aux_b = k1_op;
+        if (k1_valid && !k1_mp) begin   // pair: op_i op_j; sum: op_i * 1
+            aux_en = 1'b1; aux_a = k1_sum ? 16'd1 : opq; aux_b = k1_op;
         end
     end
     // ---- controller --------------------------------------------------------
@@ -682,7 +705,7 @@ module tspu_core #(
             flags <= 5'd0; sat_count <= 32'd0; fifo_dropped <= 32'd0; steps <= 64'd0;
             lambda_acc <= 32'd0; work <= 64'd0; mom_count <= 32'd0;
             keep_reg <= 1'b0; stop_req <= 1'b0; fast_reg <= 1'b1; xip_ok <= {N{1'b0}};
-            need0 <= 1'b1; need1 <= 1'b0; set_reg <= 1'b0; s_acc <= {SW{1'b0}};
+            need0 <= 1'b1; need1 <= 1'b0; set_reg <= 1'b0; s_acc <= S_BIAS;
             cur_row <= {LW{1'b0}}; cur_chunk <= {CW{1'b0}}; lane_r <= {LW{1'b0}};
             slow_set <= 1'b0; first_iss <= 1'b0; ir <= {LW{1'b0}}; iq_valid <= 1'b0;
             kmode <= K_END; kdrain <= 2'd0; ls <= LS_IDLE; got0 <= 1'b0; got1 <= 1'b0;
@@ -696,11 +719,12 @@ module tspu_core #(
             if (host_st_we) xip_ok <= {N{1'b0}};
             if (wb_valid && is_lm) xip_ok[wb_lane] <= 1'b1;
             iq_valid <= 1'b0;
+            if (k1_valid && k1_sum) opq <= k1_op;
 
             // begin of a step (fast or slow)
             if (do_next_fast || do_next_slow) begin
                 need0 <= b_need0; need1 <= b_need1; fast_reg <= b_fast; set_reg <= b_set;
-                s_acc <= {SW{1'b0}};
+                s_acc <= S_BIAS;
             end
 
             case (ctl)
@@ -831,7 +855,7 @@ module tspu_core #(
                 end
                 LS_WK: if (mul_done) begin s_acc <= s_acc + mul_p[SW-1:0]; ls <= LS_INTEG; end
                 LS_INTEG: if (is_ud) begin
-                    op1_r <= r_op; ls <= LS_U2;
+                    opq <= r_op; ls <= LS_U2;
                 end else ls <= LS_IDLE;
                 LS_U2: ls <= LS_U3;
                 LS_U3: begin p2_r <= r_v; ls <= LS_U4; end
@@ -845,13 +869,14 @@ module tspu_core #(
                     // keep_sample: moments (unless at the limit) and FIFO (whole or dropped)
                     ctl <= C_KEEP; kmode <= K_SUM; ki <= {LW{1'b0}}; kj <= {LW{1'b0}};
                     kk <= {MAW{1'b0}};
-                    mom_ok <= mom_count != 32'hFFFFFFFF;
-                    if (mom_count != 32'hFFFFFFFF) mom_count <= mom_count + 32'd1;
+                    // saturating counts: the incrementer's carry-out is "at 2^32 - 1"
+                    mom_ok <= !mom_inc[32];
+                    if (!mom_inc[32]) mom_count <= mom_inc[31:0];
                     else flags[3] <= 1'b1;
                     fifo_ok <= fifo_room;
                     if (!fifo_room) begin
                         flags[1] <= 1'b1;
-                        if (fifo_dropped != 32'hFFFFFFFF) fifo_dropped <= fifo_dropped + 32'd1;
+                        if (!drop_inc[32]) fifo_dropped <= drop_inc[31:0];
                     end
                 end else if (seq_done) begin
                     ctl <= C_DONE;
