@@ -196,6 +196,107 @@ static int estimate(const acc_t *a, unsigned K, double ox, int symm, double *E, 
     return 0;
 }
 
+/* one chain: its accumulators and progress */
+typedef struct {
+    acc_t a;
+    int started;
+    uint64_t done; /* samples streamed */
+    double A_eff[TSPU_N_MAX * TSPU_N_MAX];
+} echain;
+
+typedef struct {
+    unsigned n;
+    const double *A;
+    double beta, h, range;
+    int integ, mitigate;
+    uint32_t thin;
+    uint64_t burnin, total; /* total: samples per chain */
+    echain *ch;
+    int stop;
+} erun;
+
+static void acc_reset(acc_t *a)
+{
+    a->K = 0;
+    a->t = 0;
+    a->have = 0;
+    if (a->cap) {
+        const size_t nn = (size_t)a->n * a->n;
+        memset(a->S, 0, sizeof(double) * a->cap * nn);
+        memset(a->C, 0, sizeof(double) * a->cap * nn);
+        memset(a->cs, 0, sizeof(uint64_t) * a->cap);
+        memset(a->cc, 0, sizeof(uint64_t) * a->cap);
+    }
+}
+
+static void acc_free(acc_t *a)
+{
+    free(a->S);
+    free(a->C);
+    free(a->cs);
+    free(a->cc);
+    a->S = a->C = NULL;
+    a->cs = a->cc = NULL;
+    a->cap = a->K = 0;
+}
+
+/* whole batches of a chain (a trailing partial batch is dropped) */
+static unsigned acc_whole(const acc_t *a)
+{
+    unsigned K = a->K;
+    if (K > 1 && a->cs[K - 1] < a->Lb)
+        K--;
+    return K;
+}
+
+/* append the whole batches of src to dst */
+static int acc_append(acc_t *dst, const acc_t *src)
+{
+    const unsigned K = acc_whole(src), K0 = dst->K;
+    const size_t nn = (size_t)dst->n * dst->n;
+    if (acc_grow(dst, K0 + K))
+        return -1;
+    memcpy(dst->S + K0 * nn, src->S, sizeof(double) * K * nn);
+    memcpy(dst->C + K0 * nn, src->C, sizeof(double) * K * nn);
+    memcpy(dst->cs + K0, src->cs, sizeof(uint64_t) * K);
+    memcpy(dst->cc + K0, src->cc, sizeof(uint64_t) * K);
+    dst->K = K0 + K;
+    return 0;
+}
+
+/* chain c: a fresh start (its own rounding with --mitigate, seed + c, zero
+ * state, burn-in) unless started (chain 0 after the pilot), then samples up
+ * to m->total */
+static int e_chain(sess *s, unsigned c, void *ctx, char *err, size_t len)
+{
+    erun *m = ctx;
+    echain *ch = &m->ch[c];
+    int rc;
+    if (!ch->started) {
+        sess_chain_rng(s, c);
+        if ((rc = sess_map(s, m->A, NULL, NULL, m->beta, m->h, m->integ, m->range, m->mitigate, err, len)))
+            return rc;
+        if ((rc = sess_load(s, s->o->seed + c, err, len)))
+            return rc;
+        for (unsigned i = 0; i < m->n; i++)
+            for (unsigned j = 0; j < m->n; j++)
+                ch->A_eff[i * m->n + j] = s->mp.A_eff[0][i * s->nd + j];
+        acc_reset(&ch->a);
+        ch->done = 0;
+        ch->started = 1;
+    }
+    while (ch->done < m->total) {
+        if (chain_stopped(&m->stop))
+            return 0;
+        uint64_t ns = m->total - ch->done > 0xffffffffull ? 0xffffffffull : m->total - ch->done;
+        rc = stream_program(s, &ch->a, ch->done == 0 ? m->burnin : 0, m->thin, (uint32_t)ns, err, len);
+        if (rc)
+            return rc;
+        ch->done += ns;
+    }
+    return 0;
+}
+
 int tspu_algo_expm(tspu_dev *dev, unsigned n, const double *A, const tspu_algo_opts *o, tspu_algo_result *r,
                    char *err, size_t len)
 {
@@ -268,82 +369,91 @@ int tspu_algo_expm(tspu_dev *dev, unsigned n, const double *A, const tspu_algo_o
     uint64_t Lb = (uint64_t)ceil(50.0 * relax / thin);
     if (Lb < 200)
         Lb = 200;
-    unsigned K0 = o->batches ? o->batches : 50, Kt = 0;
-    if (o->samples) {
-        Kt = o->batches ? o->batches : 50;
-        Lb = o->samples / Kt ? o->samples / Kt : 1;
+    unsigned C = plan_chains(o);
+    if (o->mitigate && C < 4) {
+        alog(o, TSPU_ALGO_LOG_WARN, "--mitigate pools chains with independently rounded couplings: using 4 chains");
+        C = 4;
     }
-    acc_t a;
-    memset(&a, 0, sizeof a);
-    a.n = n;
-    a.o = o;
-    a.m = mlag;
-    a.Lb = Lb;
+    unsigned K0 = o->batches ? o->batches : 50, Kc_fixed = 0;
+    if (o->samples) {
+        unsigned Kt = o->batches ? o->batches : 50;
+        Kc_fixed = (Kt + C - 1) / C;
+        Lb = o->samples / ((uint64_t)Kc_fixed * C) ? o->samples / ((uint64_t)Kc_fixed * C) : 1;
+    }
+    echain *ch = calloc(C, sizeof *ch);
+    acc_t all;
+    memset(&all, 0, sizeof all);
+    all.n = n;
+    all.Lb = Lb;
+    spool pool = {.D = 1, .s = {&s}};
     unsigned attempt = 0;
     double *E = malloc(sizeof(double) * n * n);
     double *Z = NULL;
-    if (!E)
-        return aerr(err, len, TSPU_E_NOMEM, "out of memory");
+    erun m = {.n = n, .A = A, .beta = beta, .h = h, .integ = integ, .mitigate = o->mitigate, .thin = thin,
+              .burnin = burnin, .ch = ch};
+    if (!E || !ch) {
+        rc = aerr(err, len, TSPU_E_NOMEM, "out of memory");
+        goto out;
+    }
+    for (unsigned c = 0; c < C; c++) {
+        ch[c].a.n = n;
+        ch[c].a.o = o;
+        ch[c].a.m = mlag;
+        ch[c].a.Lb = Lb;
+    }
+    if ((rc = pool_open(&pool, &s, err, len)))
+        goto out;
     for (;;) {
-        a.K = 0;
-        a.t = 0;
-        if (a.cap) {
-            memset(a.S, 0, sizeof(double) * a.cap * n * n);
-            memset(a.C, 0, sizeof(double) * a.cap * n * n);
-            memset(a.cs, 0, sizeof(uint64_t) * a.cap);
-            memset(a.cc, 0, sizeof(uint64_t) * a.cap);
-        }
-        if ((rc = sess_map(&s, A, NULL, NULL, beta, h, integ, range, 0, err, len)))
-            goto out;
-        if ((rc = sess_load(&s, o->seed, err, len)))
-            goto out;
-        unsigned Kfirst = Kt ? Kt : K0;
-        uint64_t total = (uint64_t)Kfirst * Lb;
+        for (unsigned c = 0; c < C; c++)
+            ch[c].started = 0;
+        m.range = range;
+        m.stop = 0;
         int sat = 0;
-        uint64_t done = 0;
-        while (done < total && !sat) {
-            uint64_t ns = total - done > 0xffffffffull ? 0xffffffffull : total - done;
-            rc = stream_program(&s, &a, done == 0 ? burnin : 0, thin, (uint32_t)ns, err, len);
+        if (Kc_fixed) {
+            m.total = (uint64_t)Kc_fixed * Lb;
+        } else {
+            /* pilot: chain 0 on device 0, then the plan */
+            m.total = (uint64_t)K0 * Lb;
+            rc = e_chain(&s, 0, &m, err, len);
             if (rc < 0)
                 goto out;
             sat = rc == 1;
             rc = 0;
-            done += ns;
-        }
-        if (!sat && !Kt) {
-            /* pilot: plan */
-            Z = realloc(Z, sizeof(double) * a.K * n * n);
-            double *mu = malloc(sizeof(double) * 2 * n * n);
-            if (!Z || !mu || estimate(&a, a.K, s.mp.op_x, symm, E, Z)) {
-                free(mu);
-                rc = aerr(err, len, TSPU_E_NOMEM, "expm: estimate failed (out of memory or singular covariance)");
-                goto out;
-            }
-            batch_stats(a.K, n * n, Z, mu, mu + n * n);
-            double scale = la_maxabs((size_t)n * n, mu), semax = la_maxabs((size_t)n * n, mu + n * n);
-            double target = o->tol * scale / z;
-            double need = ceil(a.K * (semax / target) * (semax / target));
-            free(mu);
-            double cost = need * Lb * thin;
-            if (cost > (double)o->max_steps) {
-                need = floor((double)o->max_steps / ((double)Lb * thin));
-                r->flags |= TSPU_ALGO_FLAG_TRUNCATED;
-                alog(o, TSPU_ALGO_LOG_WARN, "expm: tol %.3g needs more than max_steps: running %.0f batches", o->tol, need);
-            }
-            if (need < a.K)
-                need = a.K;
-            alog(o, TSPU_ALGO_LOG_PLAN, "expm pilot: %u batches, max stderr %.3g vs target %.3g: %.0f batches", a.K,
-                 semax, target, need);
-            total = (uint64_t)need * Lb;
-            while (done < total && !sat) {
-                uint64_t ns = total - done > 0xffffffffull ? 0xffffffffull : total - done;
-                rc = stream_program(&s, &a, 0, thin, (uint32_t)ns, err, len);
-                if (rc < 0)
+            if (!sat) {
+                acc_t *a = &ch[0].a;
+                Z = realloc(Z, sizeof(double) * a->K * n * n);
+                double *mu = malloc(sizeof(double) * 2 * n * n);
+                if (!Z || !mu || estimate(a, a->K, s.mp.op_x, symm, E, Z)) {
+                    free(mu);
+                    rc = aerr(err, len, TSPU_E_NOMEM, "expm: estimate failed (out of memory or singular covariance)");
                     goto out;
-                sat = rc == 1;
-                rc = 0;
-                done += ns;
+                }
+                batch_stats(a->K, n * n, Z, mu, mu + n * n);
+                double scale = la_maxabs((size_t)n * n, mu), semax = la_maxabs((size_t)n * n, mu + n * n);
+                double target = o->tol * scale / z;
+                double need = ceil(a->K * (semax / target) * (semax / target));
+                free(mu);
+                double cost = need * Lb * thin;
+                if (cost > (double)o->max_steps) {
+                    need = floor((double)o->max_steps / ((double)Lb * thin));
+                    r->flags |= TSPU_ALGO_FLAG_TRUNCATED;
+                    alog(o, TSPU_ALGO_LOG_WARN, "expm: tol %.3g needs more than max_steps: running %.0f batches", o->tol,
+                         need);
+                }
+                double kc = ceil(need / C); /* per chain, at least the pilot's */
+                if (kc < a->K)
+                    kc = a->K;
+                alog(o, TSPU_ALGO_LOG_PLAN, "expm pilot: %u batches, max stderr %.3g vs target %.3g: %u chain(s) x %.0f "
+                     "batches", a->K, semax, target, C, kc);
+                m.total = (uint64_t)kc * Lb;
             }
+        }
+        if (!sat) {
+            rc = run_chains(&pool, 0, C, e_chain, &m, &m.stop, err, len);
+            if (rc < 0)
+                goto out;
+            sat = rc == 1;
+            rc = 0;
         }
         if (!sat)
             break;
@@ -357,28 +467,53 @@ int tspu_algo_expm(tspu_dev *dev, unsigned n, const double *A, const tspu_algo_o
         range *= 2;
         attempt++;
     }
-    /* a trailing partial batch is dropped: every batch has Lb samples */
+    /* pool: every chain's whole batches, in chain order */
+    for (unsigned c = 0; c < C; c++)
+        if (acc_append(&all, &ch[c].a)) {
+            rc = aerr(err, len, TSPU_E_NOMEM, "out of memory");
+            goto out;
+        }
     {
-        unsigned K = a.K;
-        if (K > 1 && a.cs[K - 1] < a.Lb)
-            K--;
+        unsigned K = all.K;
         Z = realloc(Z, sizeof(double) * (K ? K : 1) * n * n);
         r->estimate = malloc(sizeof(double) * n * n);
         r->std_err = malloc(sizeof(double) * n * n);
         r->quant_err = calloc((size_t)n * n, sizeof(double));
         r->A_eff = malloc(sizeof(double) * n * n);
         if (!Z || !r->estimate || !r->std_err || !r->quant_err || !r->A_eff ||
-            estimate(&a, K, s.mp.op_x, symm, E, Z)) {
+            estimate(&all, K, s.mp.op_x, symm, E, Z)) {
             rc = aerr(err, len, TSPU_E_NOMEM, "expm: estimate failed (out of memory or singular covariance)");
             goto out;
         }
         double *mu = r->estimate;
         batch_stats(K, n * n, Z, mu, r->std_err);
         memcpy(r->estimate, E, sizeof(double) * n * n);
-        for (unsigned i = 0; i < n; i++)
-            for (unsigned j = 0; j < n; j++)
-                r->A_eff[i * n + j] = s.mp.A_eff[0][i * s.nd + j];
-        r->samples = (uint64_t)K * a.Lb;
+        if (o->mitigate) {
+            /* chains carry different rounding errors (batches of one chain
+             * share theirs): error bars also from the spread of the chain
+             * estimates C_c S_c^-1, the larger of the two per entry */
+            double *Ec = malloc(sizeof(double) * C * n * n), *Zc = NULL, *t = malloc(sizeof(double) * 2 * n * n);
+            unsigned used = 0;
+            for (unsigned c = 0; Ec && t && c < C; c++) {
+                unsigned Kc = acc_whole(&ch[c].a);
+                double *zz = Kc ? realloc(Zc, sizeof(double) * Kc * n * n) : NULL;
+                if (!zz)
+                    continue;
+                Zc = zz;
+                if (!estimate(&ch[c].a, Kc, s.mp.op_x, symm, Ec + (size_t)used * n * n, Zc))
+                    used++;
+            }
+            if (used >= 2) {
+                batch_stats(used, n * n, Ec, t, t + n * n);
+                for (unsigned q = 0; q < n * n; q++)
+                    r->std_err[q] = fmax(r->std_err[q], t[n * n + q]);
+            }
+            free(Ec);
+            free(Zc);
+            free(t);
+        }
+        memcpy(r->A_eff, ch[0].A_eff, sizeof(double) * n * n);
+        r->samples = (uint64_t)K * all.Lb;
         r->plan.n = n;
         r->plan.n_dev = s.nd;
         r->plan.integrator = integ;
@@ -389,32 +524,36 @@ int tspu_algo_expm(tspu_dev *dev, unsigned n, const double *A, const tspu_algo_o
         r->plan.relax_steps = relax;
         r->plan.burnin = burnin;
         r->plan.thin = thin;
-        r->plan.chains = 1;
-        r->plan.batches = K;
-        r->plan.batch_samples = a.Lb;
+        r->plan.chains = C;
+        r->plan.batches = C ? K / C : K;
+        r->plan.batch_samples = all.Lb;
         r->plan.x_range = range;
         r->plan.z = z;
         r->plan.retries = attempt;
         r->plan.lag_steps = k;
         r->plan.bias_est = bias;
         snprintf(r->plan.note, sizeof r->plan.note,
-                 "estimator: C(k) S^-1 = (I - hA)^k with k = 1/h = %u (lag %u samples); bias ~ (h/2) max|l^2 e^-l| = "
-                 "%.2g absolute, not in std_err", k, mlag, bias);
+                 "estimator: C(k) S^-1 = (I - hA)^k with k = 1/h = %u (lag %u samples), pooled over %u chain(s)%s; bias ~ "
+                 "(h/2) max|l^2 e^-l| = %.2g absolute, not in std_err", k, mlag, C,
+                 o->mitigate ? " with stochastically rounded A" : "", bias);
+        pool_close(&pool);
         fill_result_common(r, &s, n, n);
         if (s.last_flags & TSPU_FLAG_SATURATED)
             r->flags |= TSPU_ALGO_FLAG_SATURATED;
         alog(o, TSPU_ALGO_LOG_PLAN,
              "expm: N=%u, EM, h=%.4g, Re lambda in [%.4g, ...], |lambda| <= %.4g, relaxation %.0f steps, burn-in %llu, "
              "thin %u, %u batches x %llu samples, x_range %.4g; %s",
-             n, h, remin, absmax, relax, (unsigned long long)burnin, thin, K, (unsigned long long)a.Lb, range,
+             n, h, remin, absmax, relax, (unsigned long long)burnin, thin, K, (unsigned long long)all.Lb, range,
              r->plan.note);
     }
 out:
+    pool_close(&pool);
     free(E);
     free(Z);
-    free(a.S);
-    free(a.C);
-    free(a.cs);
-    free(a.cc);
+    if (ch)
+        for (unsigned c = 0; c < C; c++)
+            acc_free(&ch[c].a);
+    free(ch);
+    acc_free(&all);
     return rc;
 }

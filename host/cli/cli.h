@@ -30,10 +30,16 @@ enum {
     CLI_EXIT_INTERRUPT = 130, /* SIGINT: the unit was stopped, partial output */
 };
 
+#define CLI_MAX_DEVICES 8 /* -d given up to this many times (algorithm commands) */
+
 typedef struct cli_ctx {
     /* global options */
     const char *device;  /* -d; NULL: the library default (with fallback) */
     int device_explicit; /* -d was given: never fall back                */
+    unsigned device_opts; /* how many -d on the command line             */
+    const char *more_device[CLI_MAX_DEVICES - 1]; /* the second, third ... -d */
+    unsigned n_more;
+    int multi_ok;        /* the command pools several devices (cmd_algo.c) */
     uint64_t seed;
     int seed_given;
     int json;
@@ -45,6 +51,8 @@ typedef struct cli_ctx {
     const char *cmd;
     tspu_dev *dev;
     tspu_info info;
+    tspu_dev *more_dev[CLI_MAX_DEVICES - 1]; /* opened when multi_ok */
+    tspu_info more_info[CLI_MAX_DEVICES - 1];
     double t_start; /* monotonic seconds at program start            */
 } cli_ctx;
 
@@ -89,7 +97,10 @@ int cli_read_vector(const char *path, size_t n, mat_t *m); /* length n */
 
 /* ---- device -------------------------------------------------------------------- */
 /* opens c->device (default: TSPU_DEFAULT_DEVICE, falling back to "model"
- * when it is not in this build), fills c->info; returns a CLI_EXIT_* code */
+ * when it is not in this build), fills c->info; returns a CLI_EXIT_* code.
+ * -d given more than once: with c->multi_ok the other devices are opened too
+ * (more_dev, more_info; any failure closes them all, one error line),
+ * otherwise a usage error.  cli_close_device closes them all. */
 int cli_open_device(cli_ctx *c);
 void cli_close_device(cli_ctx *c);
 

@@ -20,13 +20,16 @@
     "  --thin N           keep every N-th step\n"                                                         \
     "  --integrator I     em | lm | ud\n"                                                                 \
     "  --beta B, --dt H   inverse temperature, time step\n"                                               \
-    "  --chains K         independent chains, pooled (default 1)\n"                                       \
-    "  --mitigate         stochastic rounding of A per chain (error mitigation)\n"                        \
+    "  --chains K         independent chains, pooled (default 1; at least one per device)\n"             \
+    "  --mitigate         stochastic rounding of A per chain (error mitigation; >= 4 chains)\n"           \
     "  --batches N        batches per chain for batch means (>= 20)\n"                                   \
     "  --max-steps N      refuse plans longer than N steps (default 2e10)\n"                              \
     "The result goes to stdout as text, or to -o FILE (.npy or text); --json adds\n"                      \
     "stderr, samples, steps, device_seconds, flags and the plan.  Ctrl-C stops the\n"                    \
-    "unit and exits with status 130 (no estimate; a second Ctrl-C ends at once).\n"
+    "unit and exits with status 130 (no estimate; a second Ctrl-C ends at once).\n"                     \
+    "Several devices: give -d more than once (e.g. -d model -d sim); chain k runs\n"                     \
+    "on device k mod D, all devices at once, pooled as --chains on one device (the\n"                    \
+    "same answer for the same seed); device_seconds is the longest device's time.\n"
 
 const char cmd_solve_help[] = "Estimates x = A^-1 b from the mean of x ~ N(A^-1 b, A^-1/beta); A symmetric\n"
                               "positive definite.\n\n" ALGO_OPTS_HELP;
@@ -233,6 +236,7 @@ static int run_algo(cli_ctx *c, int argc, char **argv, int kind)
         rc = cli_error(CLI_EXIT_USAGE, "%s: %s", pos[0], err);
         goto out;
     }
+    c->multi_ok = 1; /* -d more than once: chains over every device */
     if ((rc = cli_open_device(c)))
         goto out;
     if (!c->seed_given) {
@@ -243,6 +247,8 @@ static int run_algo(cli_ctx *c, int argc, char **argv, int kind)
             fclose(f);
     }
     o.seed = c->seed;
+    o.more_devs = c->more_dev;
+    o.n_more_devs = c->n_more;
     /* Ctrl-C: the library polls the hook, stops the unit and returns CANCELLED */
     o.cancel = cancel_on_sigint;
     o.cancel_ctx = c;

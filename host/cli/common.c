@@ -127,7 +127,14 @@ int cli_global_opt(cli_ctx *c, int argc, char **argv, int *i)
     else if (r)
     G("device", 'd', 0)
     {
-        c->device = v;
+        /* the first -d replaces $TSPU_DEVICE; more add devices to pool */
+        if (c->device_opts++ == 0) {
+            c->device = v;
+        } else {
+            if (c->n_more + 1 >= CLI_MAX_DEVICES)
+                return cli_error(CLI_EXIT_USAGE, "-d: at most %d devices", CLI_MAX_DEVICES);
+            c->more_device[c->n_more++] = v;
+        }
         c->device_explicit = 1;
         return 1;
     }
@@ -289,6 +296,9 @@ static int open_error(const char *spec, int rc)
 
 int cli_open_device(cli_ctx *c)
 {
+    if (c->n_more && !c->multi_ok)
+        return cli_error(CLI_EXIT_USAGE, "-d was given %u times: only solve, inv, logdet, lyap and expm pool several "
+                         "devices", c->n_more + 1);
     const char *spec = c->device && *c->device ? c->device : TSPU_DEFAULT_DEVICE;
     int rc = tspu_open(&c->dev, spec);
     if (rc == TSPU_E_UNSUPPORTED && !c->device_explicit) {
@@ -303,6 +313,18 @@ int cli_open_device(cli_ctx *c)
     tspu_get_info(c->dev, &c->info);
     cli_info(c, "device %s: N=%u, gateware %u.%u.%u", c->info.device, c->info.n, (c->info.version >> 16) & 0xFF,
              (c->info.version >> 8) & 0xFF, c->info.version & 0xFF);
+    for (unsigned k = 0; k < c->n_more; k++) {
+        const char *sk = c->more_device[k];
+        rc = tspu_open(&c->more_dev[k], sk);
+        if (rc < 0) {
+            c->more_dev[k] = NULL;
+            rc = open_error(sk, rc);
+            cli_close_device(c);
+            return rc;
+        }
+        tspu_get_info(c->more_dev[k], &c->more_info[k]);
+        cli_info(c, "device %u %s: N=%u", k + 2, c->more_info[k].device, c->more_info[k].n);
+    }
     return CLI_EXIT_OK;
 }
 
@@ -311,6 +333,11 @@ void cli_close_device(cli_ctx *c)
     if (c->dev)
         tspu_close(c->dev);
     c->dev = NULL;
+    for (unsigned k = 0; k < c->n_more; k++) {
+        if (c->more_dev[k])
+            tspu_close(c->more_dev[k]);
+        c->more_dev[k] = NULL;
+    }
 }
 
 /* ---- planning ------------------------------------------------------------------- */
@@ -706,8 +733,22 @@ void cli_emit_json(cli_ctx *c, const cli_result *r, void (*extra)(cli_json *, vo
     cli_json_int(&j, (long long)r->samples);
     cli_json_key(&j, "steps");
     cli_json_int(&j, (long long)r->steps);
+    /* several devices (-d more than once): "device" joins them with ",",
+     * "devices" lists them; one device: its string and a list of one */
+    char devs[CLI_MAX_DEVICES * 65] = "";
+    snprintf(devs, sizeof devs, "%s", c->info.device);
+    for (unsigned k = 0; k < c->n_more && c->more_dev[k]; k++) {
+        size_t l = strlen(devs);
+        snprintf(devs + l, sizeof devs - l, ",%s", c->more_info[k].device);
+    }
     cli_json_key(&j, "device");
+    cli_json_str(&j, devs);
+    cli_json_key(&j, "devices");
+    cli_json_open(&j, '[');
     cli_json_str(&j, c->info.device);
+    for (unsigned k = 0; k < c->n_more && c->more_dev[k]; k++)
+        cli_json_str(&j, c->more_info[k].device);
+    cli_json_close(&j, ']');
     cli_json_key(&j, "device_seconds");
     cli_json_num(&j, r->device_seconds);
     cli_json_key(&j, "wall_seconds");
