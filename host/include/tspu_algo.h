@@ -157,6 +157,99 @@ int tspu_algo_expm(tspu_dev *dev, unsigned n, const double *A,
 int tspu_algo_check_spd(unsigned n, const double *A, char *err, size_t errlen);
 int tspu_algo_check_stable(unsigned n, const double *A, char *err, size_t errlen);
 
+/* ---- Bayesian inference (host/algo/algo_bayes.c; docs/bayes.md) ----------
+ * U_lambda(theta) = U_prior(theta) + lambda U_lik(theta), beta = 1:
+ * the prior N(prior_mean, prior_prec^-1) is coupling set 0, the K
+ * observations sit in the unit's data memories (data-driven drift,
+ * docs/numerics.md); each chain: burn-in at lambda = 0 (the prior's
+ * equilibrium), ramps lambda 0 -> 1 (work read back from the unit; optional
+ * reverse ramps 1 -> 0), a hold at lambda = 1, then samples of the posterior.
+ * The device must report FEATURES.DATA = 1 and DATA_MAX_OBS >= K. */
+typedef struct {
+    int likelihood;            /* TSPU_DATA_GAUSS or TSPU_DATA_LOGISTIC            */
+    unsigned n;                /* dimension of theta                              */
+    unsigned k;                /* observations (scalar rows)                      */
+    const double *prior_prec;  /* n x n symmetric positive definite               */
+    const double *prior_mean;  /* n (NULL: zero)                                  */
+    const double *X;           /* k x n row-major: y_d ~ N(x_d . theta, 1/ell_d)
+                                * or P(y_d = 1) = sigma(x_d . theta)             */
+    const double *y;           /* k: Gaussian targets; logistic labels 0 / 1     */
+    const double *ell;         /* k: Gaussian precisions (> 0); logistic weights
+                                * (>= 0); NULL: all 1                            */
+    const double *predict;     /* n_predict x n rows: posterior mean of
+                                * sigma(x . theta) (logistic), with error bars    */
+    unsigned n_predict;
+} tspu_bayes_problem;
+
+typedef struct {
+    uint64_t ramp_steps;       /* duration of one ramp (0: planned, 4 relaxation
+                                * times of the prior)                            */
+    const double *schedule;    /* NULL: linear ramp; else n_schedule + 1 lambda
+                                * knots 0 = l_0 <= ... <= l_S = 1 passed at equal
+                                * times (piecewise linear between them)          */
+    unsigned n_schedule;
+    unsigned ramps;            /* forward ramps over all chains (0: 8 Gaussian,
+                                * one per chain logistic)                        */
+    int reverse;               /* a reverse ramp 1 -> 0 after each forward one:
+                                * Bennett's acceptance ratio                     */
+    int trace;                 /* one program per schedule piece: W and theta
+                                * read at every knot (trace_* below)             */
+    uint64_t hold_steps;       /* hold at lambda = 1 before sampling (0: planned) */
+    uint64_t hold0_steps;      /* hold at lambda = 0 before each ramp (0: planned) */
+    int keep_samples;          /* return every sample (result.samples)            */
+} tspu_bayes_opts;
+
+typedef struct {
+    unsigned n, k;
+    double *mean, *mean_se;    /* n: posterior mean, batch-means standard error  */
+    double *cov, *cov_se;      /* n x n                                          */
+    double *pred, *pred_se;    /* n_predict                                      */
+    unsigned n_predict;
+    double *samples;           /* n_samples x n, chain after chain (keep_samples) */
+    uint64_t n_samples;
+    /* thermodynamics (units of kT; Gaussian likelihood only: the unit has no
+     * work counter for the logistic one, work_* are then NULL and NaN) */
+    unsigned n_ramps;          /* forward ramps                                  */
+    double *work, *heat, *du;  /* per forward ramp: W, Q = dU - W, dU            */
+    double *work_rev, *heat_rev; /* per reverse ramp (reverse: n_ramps)          */
+    double work_mean, work_se, heat_mean, heat_se;
+    double dF_jarzynski, dF_jarzynski_se; /* -ln <exp(-W)>, delta-method s.e.   */
+    double dF_bar, dF_bar_se;  /* BAR (reverse ramps), bootstrap s.e.; else NaN   */
+    /* trace (opts.trace): knot lambdas and, per forward ramp, W and Q at each */
+    unsigned n_knots;
+    double *knots;             /* n_knots                                        */
+    double *trace_w, *trace_q; /* n_ramps x n_knots                              */
+    double iat_steps;          /* integrated autocorrelation time of the slowest
+                                * entry of the mean (steps, from batch means)    */
+    double link_err;           /* logistic: max |table - sigma| (docs/numerics.md) */
+    /* the problem the integers encode (chain 0), for references */
+    double *prior_prec_eff;    /* n x n                                          */
+    double *prior_b_eff;       /* n: P mu as encoded                             */
+    double *X_eff, *y_eff, *ell_eff; /* k x n, k, k                               */
+    uint64_t steps;
+    double device_seconds, wall_seconds;
+    unsigned flags;            /* TSPU_ALGO_FLAG_*                                */
+    char device[256];
+    unsigned n_devices;
+    tspu_algo_plan plan;
+} tspu_bayes_result;
+
+void tspu_bayes_opts_init(tspu_bayes_opts *b);
+void tspu_bayes_result_free(tspu_bayes_result *r);
+/* The problem's checks alone (shapes, finite values, labels, SPD prior):
+ * 0 or TSPU_ALGO_E_INPUT with one line in err. */
+int tspu_bayes_check(const tspu_bayes_problem *p, char *err, size_t errlen);
+/* 0 if the device has the data-driven drift for k observations; else
+ * TSPU_E_UNSUPPORTED (no FEATURES.DATA) or TSPU_ALGO_E_INPUT (k too large)
+ * with one line in err. */
+int tspu_bayes_device_check(tspu_dev *dev, unsigned k, char *err, size_t errlen);
+/* Posterior samples and moments; o: tol (half-width <= tol x the posterior
+ * s.d. for the mean, tol x sqrt(S_ii S_jj) for the covariance), confidence,
+ * samples, burnin (the first hold at lambda = 0), thin, dt, chains, batches,
+ * seed, max_steps, verbosity, log, cancel, more_devs. */
+int tspu_algo_bayes(tspu_dev *dev, const tspu_bayes_problem *p, const tspu_bayes_opts *b,
+                    const tspu_algo_opts *o, tspu_bayes_result *r, char *err, size_t errlen);
+
 /* Two-sided normal quantile for confidence P (0 < P < 1). */
 double tspu_algo_z(double confidence);
 
