@@ -50,7 +50,7 @@ if [ -f "$out/tspu.json" ] && [ -z "$newer" ] && [ "$(cat "$out/synth.stamp" 2>/
 else
 echo "bitstream: yosys synth_ice40 -dsp (N=$n P=$p ${mhz} MHz) -> $out/synth.log"
 rm -f "$out/synth.stamp"
-yosys -q -l "$out/synth.log" -p "read_verilog -Irtl -I$gen $src; \
+yosys -q -l "$out/synth.log" -p "read_verilog -DTSPU_ICE40 -Irtl -I$gen $src; \
   chparam -set N $n -set P $p -set CLOCK_HZ $hz tspu_icebreaker_top; \
   synth_ice40 -dsp -top tspu_icebreaker_top -json $out/tspu.json; \
   tee -q -o $out/stat.txt stat" >/dev/null 2>&1 ||

@@ -99,7 +99,9 @@ module tspu_bridge (
     assign tx_start = st == B_HDR && !tx_busy;
     assign tx_pay_valid = st == B_SEND;
     assign tx_pay_data  = sh[7:0];
-    assign chk_addr = addr + i[15:0];
+    assign chk_addr = addr + i[15:0];                // also the address of word i
+    wire   last     = i + 17'd1 == cnt;                // word i is the burst's last
+    wire   av_less  = {6'd0, fifo_avail} < cnt;        // fewer elements than asked
 
     wire        dup    = have_last && frm_seq == last_seq && frm_cmd == last_cmd;
 
@@ -201,11 +203,11 @@ module tspu_bridge (
                     end
                 end
                 B_FSTART: begin
-                    if ({6'd0, fifo_avail} < cnt) cnt <= {6'd0, fifo_avail};
+                    if (av_less) cnt <= {6'd0, fifo_avail};
                     pend <= 1'b1;
-                    pend_n <= ({6'd0, fifo_avail} < cnt) ? fifo_avail[9:0] : cnt[9:0];
+                    pend_n <= av_less ? fifo_avail[9:0] : cnt[9:0];
                     answer(cmd | TSPU_LINK_ACK_BIT,
-                           ({6'd0, fifo_avail} < cnt) ? {fifo_avail[9:0], 1'b0} : {cnt[9:0], 1'b0}, K_FIFO);
+                           av_less ? {fifo_avail[9:0], 1'b0} : {cnt[9:0], 1'b0}, K_FIFO);
                 end
                 B_CHK: begin // every address of the burst, one a clock
                     if (i == 17'd0 && (cnt == 17'd0 || cnt > MAXW ||
@@ -215,7 +217,7 @@ module tspu_bridge (
                         refuse(TSPU_NAK_ADDR);
                     else if (chk_wr && !chk_acc[1])
                         refuse(TSPU_NAK_ACCESS);
-                    else if (i + 17'd1 == cnt) begin
+                    else if (last) begin
                         i <= 17'd0;
                         if (chk_wr) st <= B_WR;
                         else answer(cmd | TSPU_LINK_ACK_BIT, {cnt[8:0], 2'b00}, K_WORDS);
@@ -228,14 +230,14 @@ module tspu_bridge (
                 B_WL: if (!pb_re) begin // the RAM has read; the high half next
                     if (!pb_ra[0]) begin
                         bus_wdata[31:16] <= pb_q; st <= B_WH;
-                        bus_req <= 1'b1; bus_op <= OP_WR; bus_addr <= addr + i[15:0];
+                        bus_req <= 1'b1; bus_op <= OP_WR; bus_addr <= chk_addr;
                     end else begin
                         bus_wdata[15:0] <= pb_q;
                         pb_re <= 1'b1; pb_ra <= pb_ra + 10'd1;
                     end
                 end
                 B_WH: if (bus_ack) begin
-                    if (i + 17'd1 == cnt) answer(cmd | TSPU_LINK_ACK_BIT, 11'd0, K_NONE);
+                    if (last) answer(cmd | TSPU_LINK_ACK_BIT, 11'd0, K_NONE);
                     else begin i <= i + 17'd1; st <= B_WR; end
                 end
                 B_HDR: if (!tx_busy) begin
@@ -255,7 +257,7 @@ module tspu_bridge (
                     end else if (!bus_req) begin
                         bus_req <= 1'b1;
                         bus_op <= (kind == K_FIFO) ? OP_PEEK : OP_RD;
-                        bus_addr <= (kind == K_FIFO) ? i[15:0] : addr + i[15:0];
+                        bus_addr <= (kind == K_FIFO) ? i[15:0] : chk_addr;
                     end
                 end
                 B_SEND: begin
@@ -269,7 +271,7 @@ module tspu_bridge (
                     else if (kind != K_NAK && i != cnt && !bus_req && !got) begin
                         bus_req <= 1'b1;
                         bus_op <= (kind == K_FIFO) ? OP_PEEK : OP_RD;
-                        bus_addr <= (kind == K_FIFO) ? i[15:0] : addr + i[15:0];
+                        bus_addr <= (kind == K_FIFO) ? i[15:0] : chk_addr;
                     end
                 end
                 B_FD: begin // the frame has ended: tell the CSR block (batched seeds)

@@ -146,7 +146,7 @@ module tspu_csr #(
     localparam [3:0] CI_THIN = TSPU_REG_THIN - TSPU_REG_INTEGRATOR;
     localparam [3:0] CI_LAST = NCFG - 1;
     localparam [15:0] N16 = N, NN16 = N * N, T16 = T;
-    localparam [11:0] T12 = T, N12 = N, DEPTH12 = DEPTH;
+    localparam [11:0] T12 = T;
     localparam [15:0] UDIV_RESET = UART_DIV_RESET;
     localparam [31:0] N32 = N, DEPTH32 = DEPTH, NSEG32 = NSEG, P32 = P, CLK32 = CLOCK_HZ,
                       CPS32 = CYCLES_PER_STEP;
@@ -177,7 +177,49 @@ module tspu_csr #(
         end
     endgenerate
 
-    assign chk_acc = f_tspu_access(chk_addr);
+    function f_in;
+        input [15:0] ad;
+        input [15:0] base;
+        input [15:0] size;
+        begin
+            f_in = ((ad ^ base) & ~(size - 16'd1)) == 16'd0;
+        end
+    endfunction
+    // The burst check: f_tspu_access (generated from the table) evaluated on
+    // constants only -- a 128-entry table for the registers below 0x80 and the
+    // access of each window at its base -- so no comparator is built.
+    function [255:0] f_acc_tab;
+        input dummy;
+        integer k;
+        reg [15:0] ka;
+        begin
+            f_acc_tab = {255'd0, dummy};
+            for (k = 0; k < 128; k = k + 1) begin
+                ka = k[15:0];
+                f_acc_tab[2 * k +: 2] = f_tspu_access(ka);
+            end
+        end
+    endfunction
+    localparam [255:0] ACC_TAB = f_acc_tab(1'b0);
+    /* verilator lint_off WIDTH */ // window sizes as 16-bit masks (they fit)
+    function [1:0] f_win_acc;
+        input [15:0] ad;
+        begin
+            f_win_acc = 2'd0;
+            if (ad[15:7] == 9'd0) f_win_acc = ACC_TAB[{ad[6:0], 1'b0} +: 2];
+            if (f_in(ad, TSPU_WIN_COUPLING0_BASE, TSPU_WIN_COUPLING0_SIZE)) f_win_acc = f_tspu_access(TSPU_WIN_COUPLING0_BASE);
+            if (f_in(ad, TSPU_WIN_COUPLING1_BASE, TSPU_WIN_COUPLING1_SIZE)) f_win_acc = f_tspu_access(TSPU_WIN_COUPLING1_BASE);
+            if (f_in(ad, TSPU_WIN_BIAS0_BASE, TSPU_WIN_BIAS0_SIZE)) f_win_acc = f_tspu_access(TSPU_WIN_BIAS0_BASE);
+            if (f_in(ad, TSPU_WIN_BIAS1_BASE, TSPU_WIN_BIAS1_SIZE)) f_win_acc = f_tspu_access(TSPU_WIN_BIAS1_BASE);
+            if (f_in(ad, TSPU_WIN_STATE_X_BASE, TSPU_WIN_STATE_X_SIZE)) f_win_acc = f_tspu_access(TSPU_WIN_STATE_X_BASE);
+            if (f_in(ad, TSPU_WIN_STATE_P_BASE, TSPU_WIN_STATE_P_SIZE)) f_win_acc = f_tspu_access(TSPU_WIN_STATE_P_BASE);
+            if (f_in(ad, TSPU_WIN_LANE_SEED_BASE, TSPU_WIN_LANE_SEED_SIZE)) f_win_acc = f_tspu_access(TSPU_WIN_LANE_SEED_BASE);
+            if (f_in(ad, TSPU_WIN_MOM_SUM_BASE, TSPU_WIN_MOM_SUM_SIZE)) f_win_acc = f_tspu_access(TSPU_WIN_MOM_SUM_BASE);
+            if (f_in(ad, TSPU_WIN_MOM_SUMSQ_BASE, TSPU_WIN_MOM_SUMSQ_SIZE)) f_win_acc = f_tspu_access(TSPU_WIN_MOM_SUMSQ_BASE);
+        end
+    endfunction
+    /* verilator lint_on WIDTH */
+    assign chk_acc = f_win_acc(chk_addr);
 
     // ---- the memories ------------------------------------------------------------------
     // shadow: registered controls, 32-bit words as two 16-bit halves
@@ -225,8 +267,13 @@ module tspu_csr #(
     // bridge sends the staged words (the model's device counts both against
     // one capacity; with no drops the samples are the same either way).
     wire [10:0] used  = {{(10 - FIFO_AW){1'b0}}, fifo_level} + {{(10 - SAW){1'b0}}, s_len};
-    wire [11:0] words = a_sm ? {N12[10:0], 1'b0} : N12;
-    wire        room  = {{(11 - FIFO_AW){1'b0}}, fifo_level} + words <= DEPTH12;
+    // room for a sample of N (2N with momentum) words: level <= DEPTH - words
+    /* verilator lint_off WIDTH */
+    localparam [11:0] ROOM1 = DEPTH >= N ? DEPTH - N : 0, ROOM2 = DEPTH >= 2 * N ? DEPTH - 2 * N : 0;
+    localparam        NOROOM1 = DEPTH < N, NOROOM2 = DEPTH < 2 * N;
+    /* verilator lint_on WIDTH */
+    wire [11:0] lvl12 = {{(11 - FIFO_AW){1'b0}}, fifo_level};
+    wire        room  = a_sm ? !NOROOM2 && lvl12 <= ROOM2 : !NOROOM1 && lvl12 <= ROOM1;
     assign hold       = a_stall && phase == PH_SAMPLING && !room;
     wire   stalled    = hold && held;
     assign run_free   = busy && room && !held;
@@ -239,14 +286,6 @@ module tspu_csr #(
 
     // ---- address decoding (windows are aligned powers of two) --------------------
     wire [15:0] a = bus_addr;
-    function f_in;
-        input [15:0] ad;
-        input [15:0] base;
-        input [15:0] size;
-        begin
-            f_in = ((ad ^ base) & ~(size - 16'd1)) == 16'd0;
-        end
-    endfunction
     wire in_c0 = f_in(a, TSPU_WIN_COUPLING0_BASE, TSPU_WIN_COUPLING0_SIZE[15:0]);
     wire in_c1 = f_in(a, TSPU_WIN_COUPLING1_BASE, TSPU_WIN_COUPLING1_SIZE[15:0]);
     wire in_b0 = f_in(a, TSPU_WIN_BIAS0_BASE, TSPU_WIN_BIAS0_SIZE[15:0]);
@@ -268,14 +307,25 @@ module tspu_csr #(
     wire [15:0] o_sd = a & (TSPU_WIN_LANE_SEED_SIZE[15:0] - 16'd1);
     wire [15:0] o_ms = a & (TSPU_WIN_MOM_SUM_SIZE[15:0] - 16'd1);
     wire [15:0] o_mq = a & (TSPU_WIN_MOM_SUMSQ_SIZE[15:0] - 16'd1);
-    wire        c_ok = o_c < NN16;
-    wire        b_ok = o_b < N16;
-    wire        s_ok = o_s < N16;
+    // x < c for a constant c: a test of the high bits when c is a power of two
+    function f_ltc;
+        input [15:0] x;
+        input [15:0] c;
+        integer k;
+        begin
+            f_ltc = x < c;
+            for (k = 0; k < 16; k = k + 1)
+                if (c == (16'd1 << k)) f_ltc = (x >> k) == 16'd0;
+        end
+    endfunction
+    wire        c_ok = f_ltc(o_c, NN16);
+    wire        b_ok = f_ltc(o_b, N16);
+    wire        s_ok = f_ltc(o_s, N16);
     wire [15:0] sd_lane = {2'd0, o_sd[15:2]};
-    wire        sd_ok  = sd_lane < N16;
+    wire        sd_ok  = f_ltc(sd_lane, N16);
     wire        sd_hit = sh_valid && sh_lane == sd_lane[5:0];
-    wire        ms_ok  = o_ms[15:1] < N16[14:0];
-    wire        mq_ok  = o_mq[15:1] < T16[14:0];
+    wire        ms_ok  = f_ltc({1'b0, o_ms[15:1]}, N16);
+    wire        mq_ok  = f_ltc({1'b0, o_mq[15:1]}, T16);
     wire        is_k16 = a == TSPU_REG_KA || a == TSPU_REG_KO;  // int16 registers, sign-extended
 
     // shadow word of the request's address
@@ -320,6 +370,9 @@ module tspu_csr #(
     assign seed_word   = cnt[1:0];
     assign seed_data   = sm_q;       // at seed_we, the shadow word of seed_word
     wire [31:0] seed_w = seed_rdata[32 * cnt[1:0] +: 32];
+    // LFSR113 word cnt below its minimum (2, 8, 16, 128)?
+    wire z_small = cnt[1:0] == 2'd0 ? ~|sm_q[31:1] : cnt[1:0] == 2'd1 ? ~|sm_q[31:3] :
+                   cnt[1:0] == 2'd2 ? ~|sm_q[31:4] : ~|sm_q[31:7];
 
     // shadow write data
     always @(*) begin
@@ -331,17 +384,18 @@ module tspu_csr #(
     end
 
     // the START check of one CONFIG word (tspu_model_configure)
+    // (bit tests rather than comparators: w > 2, > 62, > 20, == 0, > 16, > 2^31)
     function cfg_word_bad;
         input [3:0]  k;
         input [31:0] w;
         begin
             case (k)
-                CI_INTEGRATOR: cfg_word_bad = w > 32'd2;
-                CI_DRIFT_SHIFT, CI_KA_SHIFT, CI_KO_SHIFT: cfg_word_bad = w > 32'd62;
-                CI_NOISE_SHIFT: cfg_word_bad = w > 32'd20;
-                CI_THIN: cfg_word_bad = w == 32'd0;
-                CI_N_SEGMENTS: cfg_word_bad = w > NSEG32;
-                CI_LAMBDA_INIT: cfg_word_bad = w > 32'h80000000;
+                CI_INTEGRATOR: cfg_word_bad = |w[31:2] || &w[1:0];
+                CI_DRIFT_SHIFT, CI_KA_SHIFT, CI_KO_SHIFT: cfg_word_bad = |w[31:6] || &w[5:0];
+                CI_NOISE_SHIFT: cfg_word_bad = |w[31:5] || (w[4] && (w[3] || (w[2] && |w[1:0])));
+                CI_THIN: cfg_word_bad = ~|w;
+                CI_N_SEGMENTS: cfg_word_bad = |w[31:5] || (w[4] && |w[3:0]);
+                CI_LAMBDA_INIT: cfg_word_bad = w[31] && |w[30:0];
                 default: cfg_word_bad = 1'b0;
             endcase
         end
@@ -512,7 +566,7 @@ module tspu_csr #(
                 // (CS_SEG), take CONFIG (CS_CPY), start; one word per 3 clocks
                 CS_CHK, CS_CPY: begin
                     ph <= ph + 2'd1;
-                    if (ph == 2'd0) begin sm_re <= 1'b1; sm_a <= SM_CFG + cnt; end
+                    if (ph == 2'd0) begin sm_re <= 1'b1; sm_a <= SM_CFG | cnt; end
                     if (ph == 2'd2) begin
                         ph <= 2'd0; cnt <= cnt + 14'd1;
                         if (cs == CS_CHK) begin
@@ -557,7 +611,7 @@ module tspu_csr #(
                 end
                 CS_SEG: begin // word cnt of SCHEDULE: steps (even) into bus_rdata, then dlambda
                     ph <= ph + 2'd1;
-                    if (ph == 2'd0) begin sm_re <= 1'b1; sm_a <= SM_SCHED + cnt; end
+                    if (ph == 2'd0) begin sm_re <= 1'b1; sm_a <= SM_SCHED | cnt; end
                     if (ph == 2'd1 && cnt[0]) seg_we <= 1'b1; // with dlambda on sm_q
                     if (ph == 2'd2) begin
                         ph <= 2'd0; cnt <= cnt + 14'd1;
@@ -586,15 +640,10 @@ module tspu_csr #(
                     if (ph == 2'd1 && pass2) seed_we <= 1'b1; // with word cnt on sm_q
                     if (ph == 2'd2) begin
                         ph <= 2'd0; cnt <= cnt + 14'd1;
-                        case (cnt[1:0])
-                            2'd0: if (sm_q < 32'd2) bad <= 1'b1;
-                            2'd1: if (sm_q < 32'd8) bad <= 1'b1;
-                            2'd2: if (sm_q < 32'd16) bad <= 1'b1;
-                            default: if (sm_q < 32'd128) bad <= 1'b1;
-                        endcase
+                        if (z_small) bad <= 1'b1;
                         if (cnt[1:0] == 2'd3) begin
                             cnt <= 14'd0;
-                            if (!pass2 && !bad && sm_q >= 32'd128) pass2 <= 1'b1; // valid: take it
+                            if (!pass2 && !bad && !z_small) pass2 <= 1'b1; // valid: take it
                             else begin
                                 if (!pass2) rejected <= 1'b1;
                                 sh_valid <= 1'b0; pass2 <= 1'b0;
