@@ -6,8 +6,11 @@
 // `icepll -i 12 -o F -p` emits (DIVR 0, FILTER_RANGE 1, the smallest DIVQ whose
 // VCO is >= 533 MHz; fpga/build.sh checks them against icepll).  CLOCK_HZ is
 // what the ID block's CLOCK_HZ register reports (tspu info), and the UART
-// divisor at reset is CLOCK_HZ / 3 Mbaud.  CLOCK_HZ = 12 MHz uses the pin
-// directly (no PLL).
+// divisor at reset is CLOCK_HZ / BAUD.  CLOCK_HZ = 12 MHz uses the pin
+// directly (no PLL); CLOCK_HZ = 6 MHz divides the pin by two in a flip-flop
+// onto a global buffer (the PLL cannot go below 16 MHz) for a core whose
+// Fmax is below 12 MHz; its UART then starts at 1.5 Mbaud (UART_DIV 4: the
+// host opens it with ?baud=1500000).
 //
 // Behind the clock: tspu_vboard_top, the very UART + tspu_top that the
 // Verilated board (sim/vboard.cpp, the "vboard" device) runs, on the FT2232H
@@ -26,8 +29,8 @@ module tspu_icebreaker_top #(
     parameter N = 8,                 // lanes
     parameter P = 8,                 // MACs (the UP5K has 8 SB_MAC16)
     parameter FIFO_AW = 9,           // sample FIFO of 2^FIFO_AW words
-    parameter CLOCK_HZ = 48000000,   // PLL output: 12 MHz, or a multiple of 3 MHz in 18..132 MHz
-    parameter BAUD = 3000000         // UART line rate at reset
+    parameter CLOCK_HZ = 6000000,    // 6 or 12 MHz, or a PLL output: a multiple of 3 MHz in 18..132 MHz
+    parameter BAUD = CLOCK_HZ < 12000000 ? 1500000 : 3000000 // UART line rate at reset
 ) (
     input  wire       clk_12m,       // pin 35
     input  wire       uart_rx,       // pin 6, from the FT2232H
@@ -44,8 +47,8 @@ module tspu_icebreaker_top #(
     localparam [6:0] PLL_DIVF = DIVF_I[6:0];
     localparam [2:0] PLL_DIVQ = Q[2:0];
     generate
-        if (CLOCK_HZ != 12000000 && (CLOCK_HZ % 3000000 != 0 || CLOCK_HZ < 18000000 ||
-                                     CLOCK_HZ > 132000000)) begin : g_bad_clock
+        if (CLOCK_HZ != 12000000 && CLOCK_HZ != 6000000 &&
+            (CLOCK_HZ % 3000000 != 0 || CLOCK_HZ < 18000000 || CLOCK_HZ > 132000000)) begin : g_bad_clock
             tspu_param_error_clock_hz u_err ();  // no exact PLL setting / 3 Mbaud divisor
         end
     endgenerate
@@ -54,6 +57,11 @@ module tspu_icebreaker_top #(
     generate
         if (CLOCK_HZ == 12000000) begin : g_noppl
             assign clk = clk_12m;
+            assign pll_lock = 1'b1;
+        end else if (CLOCK_HZ == 6000000) begin : g_div2
+            reg half = 1'b0;
+            always @(posedge clk_12m) half <= !half;
+            SB_GB u_gb (.USER_SIGNAL_TO_GLOBAL_BUFFER(half), .GLOBAL_BUFFER_OUTPUT(clk));
             assign pll_lock = 1'b1;
         end else begin : g_pll
             /* verilator lint_off PINMISSING */ // feedback, delay and SPI ports unused
@@ -93,7 +101,7 @@ module tspu_icebreaker_top #(
     wire        run_free;
     /* verilator lint_on UNUSEDSIGNAL */
     tspu_vboard_top #(.N(N), .P(P), .FIFO_AW(FIFO_AW), .CLOCK_HZ(CLOCK_HZ), .BAUD(BAUD),
-                      .RX_TIMEOUT(2048 * (CLOCK_HZ / 3000000) / 4)) u_board (
+                      .RX_TIMEOUT(2048 * (CLOCK_HZ / BAUD) / 4)) u_board (
         .clk(clk), .rst(rst), .uart_rx(uart_rx), .uart_tx(uart_tx),
         .rx_dropped(rx_dropped), .div_now(div_now), .link_idle(link_idle), .tx_busy(tx_busy),
         .run_free(run_free), .core_busy(core_busy), .core_flags(core_flags));
