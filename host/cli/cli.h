@@ -186,6 +186,10 @@ int cmd_logdet(cli_ctx *c, int argc, char **argv);
 int cmd_lyap(cli_ctx *c, int argc, char **argv);
 int cmd_expm(cli_ctx *c, int argc, char **argv);
 extern const char cmd_solve_help[], cmd_inv_help[], cmd_logdet_help[], cmd_lyap_help[], cmd_expm_help[];
+/* Bayesian inference over tspu_algo_bayes (cmd_bayes.c) */
+int cmd_posterior(cli_ctx *c, int argc, char **argv);
+int cmd_logreg(cli_ctx *c, int argc, char **argv);
+extern const char cmd_posterior_help[], cmd_logreg_help[];
 extern const cli_command cli_commands[]; /* main.c; ends with a NULL name */
 const cli_command *cli_find_command(const char *name);
 

@@ -24,6 +24,10 @@ const cli_command cli_commands[] = {
     {"logdet", "A", "~ log det A (A symmetric positive definite)", cmd_logdet_help, cmd_logdet},
     {"lyap", "A [D]", "S with A S + S A^T = D (D defaults to 2I; A stable)", cmd_lyap_help, cmd_lyap},
     {"expm", "A", "~ exp(-A) (A stable)", cmd_expm_help, cmd_expm},
+    {"posterior", "--data Y --lik-prec L ...", "Gaussian posterior (prior, likelihood, data [design H])",
+     cmd_posterior_help, cmd_posterior},
+    {"logreg", "--features X --labels y ...", "Bayesian logistic regression posterior", cmd_logreg_help,
+     cmd_logreg},
     {"devices", "", "list the device types and serial ports", cmd_devices_help, cmd_devices},
     {NULL, NULL, NULL, NULL, NULL},
 };
