@@ -313,6 +313,14 @@ $(B)/tests/cli_tests: tests/test_cli.sh $(B)/bin/tspu
 
 TEST_PROGS += $(B)/tests/cli_tests
 
+# tests/test_cli_bayes.sh: tspu posterior / logreg end to end (issue 7)
+$(B)/tests/cli_bayes_tests: tests/test_cli_bayes.sh $(B)/bin/tspu
+	@mkdir -p $(dir $@)
+	@printf '#!/bin/sh\nexec bash %s/tests/test_cli_bayes.sh %s/$(B)/bin/tspu\n' "$(CURDIR)" "$(CURDIR)" > $@
+	@chmod +x $@
+
+TEST_PROGS += $(B)/tests/cli_bayes_tests
+
 .PHONY: install uninstall
 install: $(B)/bin/tspu $(B)/bin/tspu-vboard
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(UDEV_DIR)

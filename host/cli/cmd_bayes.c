@@ -409,6 +409,14 @@ static int run_bayes(cli_ctx *c, const char *what, tspu_bayes_problem *p, tspu_b
     o->more_devs = c->more_dev;
     o->n_more_devs = c->n_more;
     b->keep_samples = c->output != NULL;
+    matio_writer *w = NULL;
+    if (c->output) { /* before the run: a bad path costs nothing */
+        char e2[512];
+        if (!(w = matio_writer_open(c->output, p->n, e2, sizeof e2))) {
+            cli_close_device(c);
+            return cli_error(CLI_EXIT_USAGE, "%s", e2);
+        }
+    }
     tspu_bayes_result r;
     rc = tspu_algo_bayes(c->dev, p, b, o, &r, err, sizeof err);
     if (rc == TSPU_ALGO_E_CANCELLED) {
@@ -421,13 +429,13 @@ static int run_bayes(cli_ctx *c, const char *what, tspu_bayes_problem *p, tspu_b
         rc = cli_error(CLI_EXIT_RUNTIME, "%s: %s", c->info.device, err[0] ? err : tspu_strerror(rc));
     } else {
         rc = CLI_EXIT_OK;
-        if (c->output) {
+        if (w) {
             char e2[512];
-            matio_writer *w = matio_writer_open(c->output, r.n, e2, sizeof e2);
-            for (uint64_t s = 0; w && s < r.n_samples && r.samples; s++)
+            for (uint64_t s = 0; s < r.n_samples && r.samples; s++)
                 matio_writer_row(w, r.samples + s * r.n);
-            if (!w || matio_writer_close(w, e2, sizeof e2))
+            if (matio_writer_close(w, e2, sizeof e2))
                 rc = cli_error(CLI_EXIT_RUNTIME, "%s", e2);
+            w = NULL;
         }
         mat_t em = {.rows = r.n, .cols = 1, .ndim = 1, .v = r.mean};
         mat_t sm = {.rows = r.n, .cols = 1, .ndim = 1, .v = r.mean_se};
@@ -447,6 +455,11 @@ static int run_bayes(cli_ctx *c, const char *what, tspu_bayes_problem *p, tspu_b
                 cli_warn("the plan was capped by --max-steps: the tolerance is not reached");
         }
         tspu_bayes_result_free(&r);
+    }
+    if (w) { /* no result: leave no half file behind */
+        char e2[512];
+        matio_writer_close(w, e2, sizeof e2);
+        remove(c->output);
     }
     cli_close_device(c);
     return rc;
