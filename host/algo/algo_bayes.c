@@ -41,6 +41,7 @@ void tspu_bayes_result_free(tspu_bayes_result *r)
     free(r->du);
     free(r->work_rev);
     free(r->heat_rev);
+    free(r->ramp_end);
     free(r->knots);
     free(r->trace_w);
     free(r->trace_q);
@@ -346,6 +347,7 @@ typedef struct {
     uint64_t ns, cap;
     double *w, *q, *du, *wr, *qr; /* per ramp */
     double *tw, *tq;  /* trace: per ramp x (S + 1) */
+    double *xe;       /* theta at each forward ramp's end, per ramp x n */
     unsigned nr, nrr;
     int started;
     int saturated;
@@ -477,7 +479,7 @@ static uint32_t acc_at(const ramp_plan *rp, uint32_t start, unsigned upto)
 /* one ramp (forward or reverse), split into programs: every knot (trace) or
  * as many segments as the device holds; W accumulated over the programs */
 static int do_ramp(sess *s, brun *m, const tspu_data_mapping *dm, const ramp_plan *rp, int reverse, double *w_out,
-                   double *q_out, double *du_out, double *tw, double *tq, char *err, size_t len)
+                   double *q_out, double *du_out, double *tw, double *tq, double *xe, char *err, size_t len)
 {
     const uint32_t start = reverse ? TSPU_LAMBDA_ACC_ONE : 0;
     const int gauss = m->p->likelihood == TSPU_DATA_GAUSS;
@@ -520,6 +522,8 @@ static int do_ramp(sess *s, brun *m, const tspu_data_mapping *dm, const ramp_pla
     }
     if ((rc = tspu_get_state(s->dev, X1, NULL)))
         return dev_err(s, rc, err, len, "reading the state");
+    for (unsigned i = 0; xe && i < m->n; i++)
+        xe[i] = (double)X1[i] * s->mp.lsb_x;
     if (gauss) {
         double du = u_lambda(m, s, dm, X1, reverse ? 0.0 : 1.0) - u0;
         *w_out = W;
@@ -596,6 +600,10 @@ static int grow_ramps(bchain *ch, unsigned want, unsigned nk)
             return -1;
         *arr[a] = t;
     }
+    double *t0 = realloc(ch->xe, sizeof(double) * (want ? want : 1) * TSPU_N_MAX);
+    if (!t0)
+        return -1;
+    ch->xe = t0;
     double *t1 = realloc(ch->tw, sizeof(double) * (want ? want : 1) * nk);
     if (!t1)
         return -1;
@@ -694,20 +702,21 @@ static int b_chain(sess *s, unsigned c, void *ctx, char *err, size_t len)
             break;
         if ((rc = do_ramp(s, m, dm, rf, 0, &ch->w[ch->nr], &ch->q[ch->nr], &ch->du[ch->nr],
                           m->b->trace ? ch->tw + (size_t)ch->nr * nk : NULL,
-                          m->b->trace ? ch->tq + (size_t)ch->nr * nk : NULL, err, len)))
+                          m->b->trace ? ch->tq + (size_t)ch->nr * nk : NULL, ch->xe + (size_t)ch->nr * m->n, err,
+                          len)))
             break;
         ch->nr++;
         if (m->b->reverse) {
             if ((rc = run_prog(s, m->hold1, TSPU_LAMBDA_ACC_ONE, NULL, 0, 0, err, len)))
                 break;
-            if ((rc = do_ramp(s, m, dm, rr, 1, &ch->wr[ch->nrr], &ch->qr[ch->nrr], NULL, NULL, NULL, err, len)))
+            if ((rc = do_ramp(s, m, dm, rr, 1, &ch->wr[ch->nrr], &ch->qr[ch->nrr], NULL, NULL, NULL, NULL, err, len)))
                 break;
             ch->nrr++;
             if (r + 1 == R) { /* back at lambda = 0: one more hold and ramp up to sample */
                 if ((rc = run_prog(s, m->hold0, 0, NULL, 0, 0, err, len)))
                     break;
                 double w, q;
-                if ((rc = do_ramp(s, m, dm, rf, 0, &w, &q, NULL, NULL, NULL, err, len)))
+                if ((rc = do_ramp(s, m, dm, rf, 0, &w, &q, NULL, NULL, NULL, NULL, err, len)))
                     break;
             }
         }
@@ -1104,6 +1113,9 @@ int tspu_algo_bayes(tspu_dev *dev, const tspu_bayes_problem *p, const tspu_bayes
         }
         r->n_ramps = nr;
         const unsigned nk = S + 1;
+        if (nr && (r->ramp_end = malloc(sizeof(double) * nr * n)))
+            for (unsigned c = 0, a = 0; c < C; a += m.ch[c].nr, c++)
+                memcpy(r->ramp_end + (size_t)a * n, m.ch[c].xe, sizeof(double) * m.ch[c].nr * n);
         if (gauss && nr) {
             r->work = malloc(sizeof(double) * nr);
             r->heat = malloc(sizeof(double) * nr);
@@ -1239,6 +1251,7 @@ out:
             free(m.ch[c].qr);
             free(m.ch[c].tw);
             free(m.ch[c].tq);
+            free(m.ch[c].xe);
         }
     free(m.ch);
     free(m.A0);

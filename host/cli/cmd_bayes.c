@@ -193,6 +193,8 @@ static void extra_json(cli_json *j, void *ctx)
         cli_json_key(j, "work");
         cli_json_num(j, NAN);
     }
+    if (r->ramp_end)
+        json_mat(j, "ramp_end", r->ramp_end, r->n_ramps, n);
     cli_json_key(j, "iat_steps");
     cli_json_num(j, r->iat_steps);
     if (!e->gauss) {

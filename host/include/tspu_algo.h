@@ -212,6 +212,7 @@ typedef struct {
     unsigned n_ramps;          /* forward ramps                                  */
     double *work, *heat, *du;  /* per forward ramp: W, Q = dU - W, dU            */
     double *work_rev, *heat_rev; /* per reverse ramp (reverse: n_ramps)          */
+    double *ramp_end;          /* n_ramps x n: theta at the end of each forward ramp */
     double work_mean, work_se, heat_mean, heat_se;
     double dF_jarzynski, dF_jarzynski_se; /* -ln <exp(-W)>, delta-method s.e.   */
     double dF_bar, dF_bar_se;  /* BAR (reverse ramps), bootstrap s.e.; else NaN   */
