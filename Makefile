@@ -230,7 +230,26 @@ $(B)/sim/ls8brk/lockstep: sim/lockstep.cpp $(RTL_SRC) $(B)/lib/libtspumodel.a
 	  $(filter %.v,$(RTL_SRC)) $(CURDIR)/sim/lockstep.cpp -CFLAGS -DTSPU_N=8 \
 	  -LDFLAGS "$(CURDIR)/$(B)/lib/libtspumodel.a" -Mdir $(dir $@) -o lockstep >/dev/null
 
-$(B)/sim/rtl_tests: sim/rtl_tests.sh $(B)/sim/noise/test_noise $(LOCKSTEP_BIN)
+# the data-drift pass engine alone (rtl/tspu_data_pass.v) against
+# tspu_model_data_passes, N = 2, 8, 16 (DATA_MAX_OBS 1024, 1024, 832), and
+# its broken twin (z truncated)
+DP_NS   := 2 8 16
+dp_kmax  = $(if $(filter 16,$(1)),832,1024)
+DP_BIN  := $(foreach n,$(DP_NS),$(B)/sim/dp$(n)/test_data_pass) $(B)/sim/dp8brk/test_data_pass
+$(B)/sim/dp%/test_data_pass: sim/test_data_pass.cpp rtl/tspu_data_pass.v rtl/tspu_spram.v $(B)/lib/libtspumodel.a
+	@mkdir -p $(dir $@)
+	$(VERILATOR) $(VFLAGS) --top-module tspu_data_pass -GN=$* -GKMAX=$(call dp_kmax,$*) \
+	  rtl/tspu_data_pass.v rtl/tspu_spram.v $(CURDIR)/sim/test_data_pass.cpp \
+	  -CFLAGS "-DTSPU_N=$* -DKMAX=$(call dp_kmax,$*)" -LDFLAGS "$(CURDIR)/$(B)/lib/libtspumodel.a" \
+	  -Mdir $(dir $@) -o test_data_pass >/dev/null
+$(B)/sim/dp8brk/test_data_pass: sim/test_data_pass.cpp rtl/tspu_data_pass.v rtl/tspu_spram.v $(B)/lib/libtspumodel.a
+	@mkdir -p $(dir $@)
+	$(VERILATOR) $(VFLAGS) --top-module tspu_data_pass -GN=8 -GKMAX=1024 -GBREAK_Z=1 \
+	  rtl/tspu_data_pass.v rtl/tspu_spram.v $(CURDIR)/sim/test_data_pass.cpp \
+	  -CFLAGS "-DTSPU_N=8 -DKMAX=1024" -LDFLAGS "$(CURDIR)/$(B)/lib/libtspumodel.a" \
+	  -Mdir $(dir $@) -o test_data_pass >/dev/null
+
+$(B)/sim/rtl_tests: sim/rtl_tests.sh $(B)/sim/noise/test_noise $(LOCKSTEP_BIN) $(DP_BIN)
 	@printf '#!/bin/sh\nexec bash %s/sim/rtl_tests.sh %s/$(B)\n' "$(CURDIR)" "$(CURDIR)" > $@
 	@chmod +x $@
 

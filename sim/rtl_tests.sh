@@ -5,6 +5,11 @@ set -u
 B=$1
 S=${RTL_STEPS:-100000}
 "$B/sim/noise/test_noise"
+# the data-drift pass engine against tspu_model_data_passes, and its broken twin
+for n in 2 8 16; do
+  "$B/sim/dp$n/test_data_pass" --cases 400 --seed $n
+done
+"$B/sim/dp8brk/test_data_pass" --expect-fail
 for n in 2 8 16; do
   # odd seeds start at lambda 0 (set 0 only), even seeds at lambda 1 (set 1 only)
   "$B/sim/ls$n/lockstep" --int em --steps $S --seed $((2 * n + 1))
