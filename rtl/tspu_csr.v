@@ -11,7 +11,8 @@
 //   - lane seeds are collected per lane (a one-lane shadow filled from the
 //     core) and taken when the frame ends or another lane is written: an
 //     invalid LFSR113 state is refused and sets FLAGS.REJECTED;
-//   - reading STEPS_LO / WORK_LO latches STEPS_HI / WORK_HI;
+//   - reading STEPS_LO / WORK_LO latches STEPS_HI / WORK_HI (into the shadow
+//     memory, in the clock the low word is taken);
 //   - the FIFO is read by peek/commit: peeked words move from the core FIFO
 //     into a stage buffer (ring of MAX_FIFO_ELEMS words) and leave it when the
 //     bridge commits them; FIFO_LEVEL counts both;
@@ -24,7 +25,7 @@
 //   0x0000 + {set, offset}   coupling read-back (sign-extended int16)
 //   0x2000 + {set, lane}     bias read-back
 //   0x2080 + word            the one-lane seed shadow
-//   0x2100 + address[7:0]    SCRATCH, CONFIG and SCHEDULE (the registers < 0x100)
+//   0x2100 + address[7:0]    SCRATCH, CONFIG, SCHEDULE, STEPS_HI, WORK_HI (< 0x100)
 // and a 16-bit one (a third tspu_spram) is the FIFO stage ring.  A hard reset
 // clears the whole shadow memory (8704 clocks), CTRL.RESET the registers
 // (256 clocks); a request waits meanwhile.  Core write data, lanes and
@@ -185,9 +186,11 @@ module tspu_csr #(
             f_in = ((ad ^ base) & ~(size - 16'd1)) == 16'd0;
         end
     endfunction
-    // The burst check: f_tspu_access (generated from the table) evaluated on
-    // constants only -- a 128-entry table for the registers below 0x80 and the
-    // access of each window at its base -- so no comparator is built.
+    // The burst check is f_tspu_access (generated from the table) evaluated
+    // on constants only, so no comparator is built: a table of the 128
+    // registers below 0x80 and one of the 1024 blocks of 64 words above
+    // (every window there is 64-aligned, a multiple of 64 words: checked at
+    // elaboration, both ends of every block must agree).
     function [255:0] f_acc_tab;
         input dummy;
         integer k;
@@ -200,33 +203,47 @@ module tspu_csr #(
             end
         end
     endfunction
-    localparam [255:0] ACC_TAB = f_acc_tab(1'b0);
-    /* verilator lint_off WIDTH */ // window sizes as 16-bit masks (they fit)
-    function [1:0] f_win_acc;
-        input [15:0] ad;
+    function [2047:0] f_acc_blk;
+        input dummy;
+        integer k;
+        reg [15:0] ka;
         begin
-            f_win_acc = 2'd0;
-            if (ad[15:7] == 9'd0) f_win_acc = ACC_TAB[{ad[6:0], 1'b0} +: 2];
-            if (f_in(ad, TSPU_WIN_COUPLING0_BASE, TSPU_WIN_COUPLING0_SIZE)) f_win_acc = f_tspu_access(TSPU_WIN_COUPLING0_BASE);
-            if (f_in(ad, TSPU_WIN_COUPLING1_BASE, TSPU_WIN_COUPLING1_SIZE)) f_win_acc = f_tspu_access(TSPU_WIN_COUPLING1_BASE);
-            if (f_in(ad, TSPU_WIN_BIAS0_BASE, TSPU_WIN_BIAS0_SIZE)) f_win_acc = f_tspu_access(TSPU_WIN_BIAS0_BASE);
-            if (f_in(ad, TSPU_WIN_BIAS1_BASE, TSPU_WIN_BIAS1_SIZE)) f_win_acc = f_tspu_access(TSPU_WIN_BIAS1_BASE);
-            if (f_in(ad, TSPU_WIN_STATE_X_BASE, TSPU_WIN_STATE_X_SIZE)) f_win_acc = f_tspu_access(TSPU_WIN_STATE_X_BASE);
-            if (f_in(ad, TSPU_WIN_STATE_P_BASE, TSPU_WIN_STATE_P_SIZE)) f_win_acc = f_tspu_access(TSPU_WIN_STATE_P_BASE);
-            if (f_in(ad, TSPU_WIN_LANE_SEED_BASE, TSPU_WIN_LANE_SEED_SIZE)) f_win_acc = f_tspu_access(TSPU_WIN_LANE_SEED_BASE);
-            if (f_in(ad, TSPU_WIN_MOM_SUM_BASE, TSPU_WIN_MOM_SUM_SIZE)) f_win_acc = f_tspu_access(TSPU_WIN_MOM_SUM_BASE);
-            if (f_in(ad, TSPU_WIN_MOM_SUMSQ_BASE, TSPU_WIN_MOM_SUMSQ_SIZE)) f_win_acc = f_tspu_access(TSPU_WIN_MOM_SUMSQ_BASE);
+            f_acc_blk = {2047'd0, dummy};
+            for (k = 2; k < 1024; k = k + 1) begin
+                ka = k[15:0] << 6;
+                f_acc_blk[2 * k +: 2] = f_tspu_access(ka);
+            end
         end
     endfunction
-    /* verilator lint_on WIDTH */
-    assign chk_acc = f_win_acc(chk_addr);
+    function acc_blk_bad; // a block whose ends differ
+        input dummy;
+        integer k;
+        reg [15:0] ka;
+        begin
+            acc_blk_bad = dummy;
+            for (k = 2; k < 1024; k = k + 1) begin
+                ka = k[15:0] << 6;
+                if (f_tspu_access(ka) != f_tspu_access(ka | 16'd63)) acc_blk_bad = 1'b1;
+            end
+        end
+    endfunction
+    localparam [255:0]  ACC_TAB = f_acc_tab(1'b0);
+    localparam [2047:0] ACC_BLK = f_acc_blk(1'b0);
+    localparam          ACC_BAD = acc_blk_bad(1'b0);
+    generate
+        if (ACC_BAD) begin : g_bad_windows
+            tspu_param_error_window_not_64_aligned u_err ();
+        end
+    endgenerate
+    assign chk_acc = chk_addr[15:7] == 9'd0 ? ACC_TAB[{chk_addr[6:0], 1'b0} +: 2]
+                                            : ACC_BLK[{chk_addr[15:6], 1'b0} +: 2];
 
     // ---- the memories ------------------------------------------------------------------
     // shadow: registered controls, 32-bit words as two 16-bit halves
     reg         sm_we, sm_re;
     reg  [13:0] sm_a;
     reg  [1:0]  sm_src;   // write data: SRC_REQ the request, SRC_RD bus_rdata, SRC_CLR reset value
-    localparam [1:0] SRC_REQ = 2'd0, SRC_RD = 2'd1, SRC_CLR = 2'd2;
+    localparam [1:0] SRC_REQ = 2'd0, SRC_RD = 2'd1, SRC_CLR = 2'd2, SRC_HI = 2'd3; // SRC_HI: STEPS / WORK high word
     wire [31:0] sm_q;
     reg  [31:0] sm_d;
     // stage ring
@@ -253,7 +270,6 @@ module tspu_csr #(
     assign cfg_lambda_init = a_linit; assign cfg_sample_momentum = a_sm;
 
     reg        rejected;
-    reg [31:0] steps_hi, work_hi;
     // one-lane seed shadow (its words in the shadow memory)
     reg        sh_valid;
     reg [5:0]  sh_lane;
@@ -298,6 +314,7 @@ module tspu_csr #(
     wire in_sc = f_in(a, TSPU_WIN_SCHEDULE_BASE, TSPU_WIN_SCHEDULE_SIZE[15:0]);
     wire in_cf = a >= TSPU_REG_INTEGRATOR && a <= TSPU_REG_FIFO_STALL;
     wire in_regs = in_cf || in_sc || a == TSPU_REG_SCRATCH;   // shadowed registers
+    wire in_hi   = a == TSPU_REG_STEPS_HI || a == TSPU_REG_WORK_HI; // shadowed at the LO read
     wire        in_c  = in_c0 || in_c1;
     wire        in_b  = in_b0 || in_b1;
     wire        in_st = in_x || in_p;
@@ -352,7 +369,8 @@ module tspu_csr #(
     localparam [3:0] CS_IDLE = 4'd0, CS_RW1 = 4'd1, CS_RW2 = 4'd2, CS_CLR = 4'd3,
                      CS_CHK = 4'd4, CS_SEG = 4'd5, CS_CPY = 4'd6, CS_FILL = 4'd7,
                      CS_FLUSH = 4'd8, CS_POP1 = 4'd9, CS_POP2 = 4'd10;
-    localparam [2:0] RK_ST = 3'd0, RK_SEED = 3'd1, RK_MOM = 3'd2, RK_SM = 3'd3, RK_STG = 3'd4;
+    localparam [2:0] RK_ST = 3'd0, RK_SEED = 3'd1, RK_MOM = 3'd2, RK_SM = 3'd3, RK_STG = 3'd4,
+                     RK_LO = 3'd5;
     reg [3:0]  cs;
     reg [2:0]  rk;        // what CS_RW2 captures
     reg [13:0] cnt;       // clear address / sequence index
@@ -379,6 +397,7 @@ module tspu_csr #(
         case (sm_src)
             SRC_RD:  sm_d = bus_rdata;
             SRC_CLR: sm_d = (sm_a == SM_INT || sm_a == SM_THIN) ? 32'd1 : 32'd0; // LM, thin 1
+            SRC_HI:  sm_d = sm_a[7:0] == TSPU_REG_WORK_HI[7:0] ? work[63:32] : steps[63:32];
             default: sm_d = (in_c || is_k16) ? {{16{bus_wdata[15]}}, bus_wdata[15:0]} : bus_wdata;
         endcase
     end
@@ -433,12 +452,8 @@ module tspu_csr #(
                 TSPU_REG_PHASE[6:0]:    rd_plain = {29'd0, phase};
                 TSPU_REG_SAT_COUNT[6:0]: rd_plain = sat_count;
                 TSPU_REG_FIFO_DROPPED[6:0]: rd_plain = fifo_dropped;
-                TSPU_REG_STEPS_LO[6:0]: rd_plain = steps[31:0];
-                TSPU_REG_STEPS_HI[6:0]: rd_plain = steps_hi;
                 TSPU_REG_SAMPLES[6:0]:  rd_plain = samples;
                 TSPU_REG_LAMBDA_ACC[6:0]: rd_plain = lambda_acc;
-                TSPU_REG_WORK_LO[6:0]:  rd_plain = work[31:0];
-                TSPU_REG_WORK_HI[6:0]:  rd_plain = work_hi;
                 TSPU_REG_MOM_COUNT[6:0]: rd_plain = mom_count;
                 TSPU_REG_FIFO_LEVEL[6:0]: rd_plain = {21'd0, fifo_avail};
                 default: rd_plain = 32'd0;
@@ -458,7 +473,7 @@ module tspu_csr #(
             // clear the shadow memory: all of it at power-up, the registers at CTRL.RESET
             cs <= CS_CLR; cnt <= rst ? 14'd0 : SM_REGS; clr_ack <= soft_rst && !rst;
             sm_src <= SRC_CLR; sm_a <= 14'd0;
-            uart_div <= UDIV_RESET; rejected <= 1'b0; steps_hi <= 32'd0; work_hi <= 32'd0;
+            uart_div <= UDIV_RESET; rejected <= 1'b0;
             sh_valid <= 1'b0; sh_lane <= 6'd0; s_head <= {SAW{1'b0}}; s_len <= {(SAW+1){1'b0}};
             a_int <= 2'd1; a_drift <= 6'd0; a_noise <= 5'd0; a_ka <= 16'd0; a_kash <= 6'd0;
             a_ko <= 16'd0; a_kosh <= 6'd0; a_burnin <= 32'd0; a_thin <= 32'd1; a_nsamp <= 32'd0;
@@ -474,9 +489,12 @@ module tspu_csr #(
                         OP_RD: begin
                             bus_rdata <= rd_plain;
                             bus_ack <= 1'b1; // unless a read of a memory follows (below)
-                            if (a == TSPU_REG_STEPS_LO) steps_hi <= steps[63:32];
-                            if (a == TSPU_REG_WORK_LO) work_hi <= work[63:32];
-                            if ((in_c && c_ok) || (in_b && b_ok) || in_regs || (in_sd && sd_hit)) begin
+                            if (a == TSPU_REG_STEPS_LO || a == TSPU_REG_WORK_LO) begin
+                                // the low word now, the high word into its shadow in the same clock
+                                sm_we <= 1'b1; sm_src <= SRC_HI; sm_a <= SM_REGS | {6'd0, a[7:0] + 8'd1};
+                                rk <= RK_LO; cs <= CS_RW1; bus_ack <= 1'b0;
+                            end
+                            if ((in_c && c_ok) || (in_b && b_ok) || in_regs || in_hi || (in_sd && sd_hit)) begin
                                 sm_re <= 1'b1; rk <= RK_SM; cs <= CS_RW1; bus_ack <= 1'b0;
                             end
                             if (in_st && s_ok) begin
@@ -547,7 +565,13 @@ module tspu_csr #(
                         end
                     endcase
                 end
-                CS_RW1: cs <= CS_RW2; // the core / a memory reads
+                CS_RW1: begin // the core / a memory reads; STEPS_LO, WORK_LO: the clock their HI is shadowed
+                    cs <= CS_RW2;
+                    if (rk == RK_LO) begin
+                        bus_rdata <= sm_a[7:0] == TSPU_REG_WORK_HI[7:0] ? work[31:0] : steps[31:0];
+                        bus_ack <= 1'b1; cs <= CS_IDLE;
+                    end
+                end
                 CS_RW2: begin
                     case (rk)
                         RK_ST:   bus_rdata <= st_rdata;

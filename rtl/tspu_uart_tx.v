@@ -1,6 +1,6 @@
 `default_nettype none
 // tspu_uart_tx - 8N1 UART transmitter; div = clocks per bit (>= 1), settable
-// at run time (taken with each byte).  Start bit, 8 data bits LSB first,
+// at run time (used as it is: the board changes it only between bytes).  Start bit, 8 data bits LSB first,
 // stop bit; in_ready is high while idle and in the last clock of a stop
 // bit (no idle clock between bytes).
 module tspu_uart_tx (
@@ -14,7 +14,7 @@ module tspu_uart_tx (
 );
     reg [9:0]  sh;      // {stop, data, start}, LSB goes out first
     reg [3:0]  left;    // bits still to send
-    reg [15:0] cnt, dv;
+    reg [15:0] cnt;
     // ready while idle and in the last clock of a stop bit: bytes go out
     // back to back, 10 bit times each
     assign in_ready = left == 4'd0 || (left == 4'd1 && cnt == 16'd0);
@@ -22,9 +22,9 @@ module tspu_uart_tx (
 
     always @(posedge clk) begin
         if (rst) begin
-            sh <= 10'h3FF; left <= 4'd0; cnt <= 16'd0; dv <= 16'd1;
+            sh <= 10'h3FF; left <= 4'd0; cnt <= 16'd0;
         end else if (in_ready && in_valid) begin
-            sh <= {1'b1, in_data, 1'b0}; left <= 4'd10; dv <= div; cnt <= div - 16'd1;
+            sh <= {1'b1, in_data, 1'b0}; left <= 4'd10; cnt <= div - 16'd1;
         end else if (left == 4'd0) begin
             // idle: the line stays high
         end else if (cnt != 16'd0) begin
@@ -32,7 +32,7 @@ module tspu_uart_tx (
         end else begin
             sh <= {1'b1, sh[9:1]};
             left <= left - 4'd1;
-            cnt <= dv - 16'd1;
+            cnt <= div - 16'd1;
         end
     end
 endmodule
