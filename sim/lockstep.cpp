@@ -10,10 +10,18 @@
 //                 [--drain K] [--bench] [--expect-fail] [--name S] [+trace]
 //                 [--dshift D] [--kshift A]   (drift shift D; UD ka_shift A,
 //                                              ko_shift A + 2; default 16..18 / 18)
+//                 [--data gauss|logistic] [--obs K] [--dsat]
+//   --data: data-driven drift with K observations (a build with
+//   -DRTL_DATA_MAX_OBS = the core's DATA_MAX_OBS > 0): prior = coupling set 0,
+//   random design / targets / weights (--dsat: full-range data and small
+//   shifts, so z, e, g, Fd and F clamp), Fd scaled from the data so the
+//   drift stays stable; without --ramp lambda is 1 (or 0.7 for seeds that
+//   are multiples of 3).  The data memories are read back at the end.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <cstdint>
+#include <cmath>
 #include <string>
 #include <vector>
 #include <map>
@@ -27,6 +35,9 @@
 #endif
 #ifndef FIFO_AW
 #define FIFO_AW 9
+#endif
+#ifndef RTL_DATA_MAX_OBS
+#define RTL_DATA_MAX_OBS 0 // the core's DATA_MAX_OBS (0: no data drift, no data ports used)
 #endif
 
 static const unsigned N = TSPU_N;
@@ -78,6 +89,9 @@ int main(int argc, char **argv) {
     bool ramp = false, sat = false, bench = false, trace = false;
     unsigned drain = 997;
     int dshift = -1, kshift = -1;
+    std::string data;
+    unsigned K = 0;
+    bool dsat = false;
     for (int i = 1; i < argc; i++) {
         std::string a = argv[i];
         auto nxt = [&]() { return std::string(i + 1 < argc ? argv[++i] : ""); };
@@ -93,11 +107,18 @@ int main(int argc, char **argv) {
         else if (a == "--dshift") dshift = atoi(nxt().c_str());
         else if (a == "--kshift") kshift = atoi(nxt().c_str());
         else if (a == "+trace") trace = true;
+        else if (a == "--data") data = nxt();
+        else if (a == "--obs") K = (unsigned)strtoul(nxt().c_str(), 0, 0);
+        else if (a == "--dsat") dsat = true;
     }
     if (name.empty())
         name = "lockstep N=" + std::to_string(N) + " " + integ + (ramp ? " ramp" : "") + (sat ? " sat" : "") +
                (dshift >= 0 ? " D=" + std::to_string(dshift) : "") +
-               (kshift >= 0 ? " Sa=" + std::to_string(kshift) : "") + " " + std::to_string(S) + " steps";
+               (kshift >= 0 ? " Sa=" + std::to_string(kshift) : "") +
+               (data.empty() ? "" : " data " + data + " K=" + std::to_string(K) + (dsat ? " dsat" : "")) +
+               " " + std::to_string(S) + " steps";
+    if (!data.empty() && (RTL_DATA_MAX_OBS == 0 || K < 1 || K > RTL_DATA_MAX_OBS))
+        return finish(false, "--data needs a build with DATA_MAX_OBS >= K >= 1");
     rng_s = seed * 7919 + N;
 
     // ---- configuration ----
@@ -144,10 +165,44 @@ int main(int argc, char **argv) {
     }
     if (sat) x0[0] = 0x7FFFC000; // operand of the initial state clamps
 
+    // ---- data-driven drift ----
+    std::vector<int16_t> dX, dy, dl, dT(TSPU_LINK_TABLE_SIZE);
+    if (!data.empty()) {
+        c.data_mode = data == "logistic" ? TSPU_DATA_LOGISTIC : TSPU_DATA_GAUSS;
+        c.n_obs = K;
+        if (!ramp && !bench) c.lambda_init = (seed % 3 == 0) ? 0x5A000000u : 0x80000000u;
+        dX.resize(K * N); dy.resize(K); dl.resize(K);
+        double tr = 0; // trace of X^T L X: bounds the data curvature
+        for (unsigned d = 0; d < K; d++) {
+            for (unsigned j = 0; j < N; j++) {
+                dX[d * N + j] = (int16_t)(dsat ? rrange(-32768, 32767) : rrange(-2048, 2048));
+                tr += (double)dX[d * N + j] * dX[d * N + j] * 1024.0;
+            }
+            if (c.data_mode == TSPU_DATA_LOGISTIC) dy[d] = (int16_t)((rnd() & 1) ? 16384 : 0);
+            else dy[d] = (int16_t)(dsat ? rrange(-32768, 32767) : rrange(-8192, 8192));
+            dl[d] = (int16_t)(dsat ? rrange(-32768, 32767) : rrange(0, 1024));
+        }
+        for (unsigned k = 0; k < TSPU_LINK_TABLE_SIZE; k++) // sigma(z / 2048) in Q1.14
+            dT[k] = (int16_t)(16384.0 / (1.0 + exp(-((128.0 * k - 32768.0) / 2048.0))) + 0.5);
+        if (dsat) {
+            c.data_sr = (unsigned)rrange(0, 4); c.data_sg = (unsigned)rrange(0, 4); c.data_dd = (unsigned)rrange(4, 14);
+        } else {
+            // |z| ~ sqrt(N) 2^11 |op| / 2^Sr with |op| ~ 2^10; l e < 2^24; then
+            // Fd / x <= tr 2^-(Sr + Sg + Dd) <= 1/16 beside the prior's 1/16..1/64
+            c.data_sr = 10; c.data_sg = c.data_mode == TSPU_DATA_LOGISTIC ? 10 : 9;
+            int dd = (int)ceil(log2(tr > 1 ? tr : 1)) + 4 - (int)c.data_sr - (int)c.data_sg;
+            c.data_dd = (unsigned)(dd < 0 ? 0 : dd > 62 ? 62 : dd);
+        }
+    }
+
     tspu_model *m = tspu_model_create(N, (size_t)1 << FIFO_AW);
     if (!m || tspu_model_configure(m, &c) != TSPU_MODEL_OK) return finish(false, "model rejects the configuration");
     tspu_model_load_couplings(m, 0, a0.data(), b0.data());
     tspu_model_load_couplings(m, 1, a1.data(), b1.data());
+    if (!data.empty()) {
+        tspu_model_load_data(m, 0, K, dX.data(), dy.data(), dl.data());
+        tspu_model_load_link_table(m, dT.data());
+    }
     tspu_model_seed(m, seed * 1000003ull);
     tspu_model_set_state(m, x0.data(), p0.data());
     Obs obs; obs.have = 0;
@@ -167,6 +222,18 @@ int main(int argc, char **argv) {
     top->cfg_ko = (uint16_t)c.ko; top->cfg_ko_shift = c.ko_shift; top->cfg_burnin = c.burnin;
     top->cfg_thin = c.thin; top->cfg_n_samples = c.n_samples; top->cfg_n_segments = c.n_segments;
     top->cfg_lambda_init = c.lambda_init; top->cfg_sample_momentum = c.sample_momentum;
+#if RTL_DATA_MAX_OBS > 0
+    top->cfg_data_mode = c.data_mode; top->cfg_n_obs = c.n_obs; top->cfg_data_sr = c.data_sr;
+    top->cfg_data_sg = c.data_sg; top->cfg_data_dd = c.data_dd;
+    if (!data.empty()) {
+        auto dwr = [&](unsigned sel, unsigned a, int16_t v) {
+            top->dat_we = 1; top->dat_sel = sel; top->dat_addr = a; top->dat_wdata = (uint16_t)v; tick(); top->dat_we = 0;
+        };
+        for (unsigned w = 0; w < K * N; w++) dwr(0, w, dX[w]);
+        for (unsigned d = 0; d < K; d++) { dwr(1, d, dy[d]); dwr(2, d, dl[d]); }
+        for (unsigned k = 0; k < TSPU_LINK_TABLE_SIZE; k++) dwr(3, k, dT[k]);
+    }
+#endif
     for (unsigned k = 0; k < TSPU_MAX_SEGMENTS; k++) {
         top->seg_we = 1; top->seg_addr = k; top->seg_steps = c.seg[k].steps;
         top->seg_dlambda = (uint32_t)c.seg[k].dlambda; tick();
@@ -223,7 +290,7 @@ int main(int argc, char **argv) {
             }
             done = top->obs_step_done;
             tick();
-            if (cyc - t0 > 100000) {
+            if (cyc - t0 > 10000000) {
                 snprintf(msg, sizeof msg, "step %llu: RTL did not finish the step", (unsigned long long)k);
                 return finish(false, msg);
             }
@@ -251,7 +318,7 @@ int main(int argc, char **argv) {
         }
         if (hold) { // drain both FIFOs at the same step boundary and compare
             uint64_t t1 = cyc;
-            while (!top->held && top->busy) { tick(); if (cyc - t1 > 100000) return finish(false, "RTL did not reach the hold point"); }
+            while (!top->held && top->busy) { tick(); if (cyc - t1 > 10000000) return finish(false, "RTL did not reach the hold point"); }
             size_t lvl = tspu_model_fifo_level(m);
             if (top->fifo_level != lvl) {
                 snprintf(msg, sizeof msg, "step %llu word fifo_level: rtl %u model %zu", (unsigned long long)k, top->fifo_level, lvl);
@@ -337,6 +404,29 @@ int main(int argc, char **argv) {
             }
         }
     }
+#if RTL_DATA_MAX_OBS > 0
+    // the data memories read back through the host port
+    if (!data.empty()) {
+        std::vector<int16_t> mX(K * N), my(K), ml(K), mT(TSPU_LINK_TABLE_SIZE);
+        tspu_model_read_data(m, 0, K, mX.data(), my.data(), ml.data());
+        tspu_model_read_link_table(m, mT.data());
+        auto drd = [&](unsigned sel, unsigned a) {
+            top->dat_re = 1; top->dat_sel = sel; top->dat_addr = a; tick(); top->dat_re = 0; top->eval();
+            return (int16_t)top->dat_rdata;
+        };
+        for (unsigned sel = 0; sel < 4; sel++) {
+            const unsigned cnt = sel == 0 ? K * N : sel == 3 ? TSPU_LINK_TABLE_SIZE : K;
+            const int16_t *want = sel == 0 ? mX.data() : sel == 1 ? my.data() : sel == 2 ? ml.data() : mT.data();
+            for (unsigned a = 0; a < cnt; a++) {
+                int16_t v = drd(sel, a);
+                if (v != want[a]) {
+                    snprintf(msg, sizeof msg, "end: data memory %u word %u: rtl %d model %d", sel, a, v, want[a]);
+                    return finish(false, msg);
+                }
+            }
+        }
+    }
+#endif
     // cycles per step: the most common interval is the steady-state figure
     uint64_t mode = 0, modecnt = 0, mn = UINT64_MAX, mx_c = 0, tot = 0, cnt = 0;
     for (auto &h : hist) {
@@ -346,9 +436,10 @@ int main(int argc, char **argv) {
         tot += h.first * h.second; cnt += h.second;
     }
     if (tfp) tfp->close();
-    snprintf(msg, sizeof msg, " (cycles/step: steady %llu, min %llu, max %llu, mean %.1f; sat %u, dropped %u, samples %u)",
+    snprintf(msg, sizeof msg, " (cycles/step: steady %llu, min %llu, max %llu, mean %.1f; sat %u, dropped %u, samples %u%s)",
              (unsigned long long)mode, (unsigned long long)mn, (unsigned long long)mx_c, cnt ? (double)tot / cnt : 0.0,
-             st.sat_count, st.fifo_dropped, st.samples);
+             st.sat_count, st.fifo_dropped, st.samples,
+             (ramp ? ("; work " + std::to_string((long long)tspu_model_read_work(m))).c_str() : ""));
     if (bench) printf("BENCH n=%u cycles_per_step=%llu\n", N, (unsigned long long)mode);
     int rc = finish(true, msg);
     delete top;
