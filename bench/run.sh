@@ -150,3 +150,7 @@ B="$B" bash bench/link_bench.sh
 # algorithms benchmark: solve / inv error vs emulated device time beside LAPACK
 # (bench/results/algo.json, bench/results/algo_error_vs_time.png)
 B="$B" bash bench/algo_bench.sh
+
+# Bayesian inference benchmark: time per independent posterior sample and ramp
+# time for fixed dissipation against d (bench/results/bayes.json)
+B="$B" bash bench/bayes_bench.sh
