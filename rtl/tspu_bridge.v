@@ -78,8 +78,9 @@ module tspu_bridge (
     reg [3:0]  st;
     reg [7:0]  cmd, seq;
     reg [15:0] addr;
-    reg [16:0] cnt;         // words (READ/WRITE) or elements (READ_FIFO)
-    reg [16:0] i;
+    reg [9:0]  cnt;         // words (READ/WRITE) or elements (READ_FIFO), <= 512 once checked
+    reg        cbig;        // the request's COUNT was >= 1024 (cnt holds its low bits)
+    reg [9:0]  i;
     reg        is_new;      // executed (not a retry): record, tell the CSR
     reg        have_last;
     reg [7:0]  last_seq, last_cmd, last_nak;
@@ -99,9 +100,9 @@ module tspu_bridge (
     assign tx_start = st == B_HDR && !tx_busy;
     assign tx_pay_valid = st == B_SEND;
     assign tx_pay_data  = sh[7:0];
-    assign chk_addr = addr + i[15:0];                // also the address of word i
-    wire   last     = i + 17'd1 == cnt;                // word i is the burst's last
-    wire   av_less  = {6'd0, fifo_avail} < cnt;        // fewer elements than asked
+    assign chk_addr = addr + {6'd0, i};                // also the address of word i
+    wire   last     = i + 10'd1 == cnt;                // word i is the burst's last
+    wire   av_less  = fifo_avail < {1'b0, cnt};        // fewer elements than asked
 
     wire        dup    = have_last && frm_seq == last_seq && frm_cmd == last_cmd;
 
@@ -125,7 +126,7 @@ module tspu_bridge (
 
     always @(posedge clk) begin
         if (rst) begin
-            st <= B_IDLE; cmd <= 8'd0; seq <= 8'd0; addr <= 16'd0; cnt <= 17'd0; i <= 17'd0;
+            st <= B_IDLE; cmd <= 8'd0; seq <= 8'd0; addr <= 16'd0; cnt <= 10'd0; i <= 10'd0; cbig <= 1'b0;
             is_new <= 1'b0; have_last <= 1'b0; last_seq <= 8'd0; last_cmd <= 8'd0; last_nak <= 8'd0;
             pend <= 1'b0; pend_n <= 10'd0; chk_wr <= 1'b0; nak_why <= 8'd0; kind <= K_NONE;
             sh <= 32'd0; sh_n <= 3'd0; got <= 1'b0; bus_req <= 1'b0; bus_op <= OP_RD; bus_addr <= 16'd0;
@@ -137,7 +138,7 @@ module tspu_bridge (
             case (st)
                 B_IDLE: if (frm_valid) begin
                     cmd <= frm_cmd; seq <= frm_seq; tx_seq <= frm_seq;
-                    i <= 17'd0; is_new <= 1'b0;
+                    i <= 10'd0; is_new <= 1'b0; cbig <= 1'b0;
                     if (!frm_crc_ok) begin
                         nak_why <= TSPU_NAK_CRC;
                         answer(TSPU_LINK_NAK, 11'd1, K_NAK);
@@ -148,11 +149,11 @@ module tspu_bridge (
                 B_P0: st <= B_P1;  // the RAM reads ADDR
                 B_P1: begin        // ADDR (then COUNT: READ, READ_FIFO) on pb_q
                     if (pb_ra[0]) begin
-                        cnt <= {1'b0, pb_q}; st <= B_DISP;
+                        cnt <= pb_q[9:0]; cbig <= |pb_q[15:10]; st <= B_DISP;
                     end else begin
                         addr <= pb_q;
                         if (cmd == TSPU_CMD_WRITE) begin
-                            cnt <= {8'd0, frm_len[10:2]}; st <= B_DISP;
+                            cnt <= {1'b0, frm_len[10:2]}; st <= B_DISP;
                         end else begin
                             pb_re <= 1'b1; pb_ra <= 10'd1; st <= B_P0;
                         end
@@ -169,7 +170,7 @@ module tspu_bridge (
                         else if (cmd == TSPU_CMD_READ) begin
                             chk_wr <= 1'b0; st <= B_CHK;
                         end else begin // READ_FIFO: the same elements again
-                            cnt <= {7'd0, pend_n};
+                            cnt <= pend_n;
                             answer(cmd | TSPU_LINK_ACK_BIT, {pend_n, 1'b0}, K_FIFO);
                         end
                     end else begin
@@ -198,31 +199,32 @@ module tspu_bridge (
                     end else if (addr != TSPU_REG_FIFO_DATA)
                         refuse(TSPU_NAK_ADDR);
                     else begin
-                        if (cnt > MAXF) cnt <= MAXF;
+                        if (cbig || cnt > MAXF[9:0]) cnt <= MAXF[9:0];
                         st <= B_FSTART; // fifo_avail after the commit
                     end
                 end
                 B_FSTART: begin
-                    if (av_less) cnt <= {6'd0, fifo_avail};
+                    if (av_less) cnt <= fifo_avail[9:0];
                     pend <= 1'b1;
                     pend_n <= av_less ? fifo_avail[9:0] : cnt[9:0];
                     answer(cmd | TSPU_LINK_ACK_BIT,
                            av_less ? {fifo_avail[9:0], 1'b0} : {cnt[9:0], 1'b0}, K_FIFO);
                 end
                 B_CHK: begin // every address of the burst, one a clock
-                    if (i == 17'd0 && (cnt == 17'd0 || cnt > MAXW ||
-                                       {1'b0, addr} + cnt > 17'h10000))
+                    if (i == 10'd0 && (cnt == 10'd0 || cbig || cnt > MAXW[9:0]))
+                        refuse(TSPU_NAK_ADDR);
+                    else if (i != 10'd0 && chk_addr == 16'd0) // the burst runs past 0xFFFF
                         refuse(TSPU_NAK_ADDR);
                     else if (chk_acc == 2'd0)
                         refuse(TSPU_NAK_ADDR);
                     else if (chk_wr && !chk_acc[1])
                         refuse(TSPU_NAK_ACCESS);
                     else if (last) begin
-                        i <= 17'd0;
+                        i <= 10'd0;
                         if (chk_wr) st <= B_WR;
                         else answer(cmd | TSPU_LINK_ACK_BIT, {cnt[8:0], 2'b00}, K_WORDS);
                     end else
-                        i <= i + 17'd1;
+                        i <= i + 10'd1;
                 end
                 B_WR: begin // word i: its halves from the payload (2i+1, 2i+2), then the bus
                     pb_re <= 1'b1; pb_ra <= {i[8:0], 1'b1}; st <= B_WL;
@@ -238,26 +240,26 @@ module tspu_bridge (
                 end
                 B_WH: if (bus_ack) begin
                     if (last) answer(cmd | TSPU_LINK_ACK_BIT, 11'd0, K_NONE);
-                    else begin i <= i + 17'd1; st <= B_WR; end
+                    else begin i <= i + 10'd1; st <= B_WR; end
                 end
                 B_HDR: if (!tx_busy) begin
-                    i <= 17'd0;
+                    i <= 10'd0;
                     case (kind)
                         K_NONE:  st <= B_FD;
                         K_NAK:   begin sh <= {24'd0, nak_why}; sh_n <= 3'd1; st <= B_SEND; end
-                        default: st <= (cnt == 17'd0) ? B_FD : B_RD;
+                        default: st <= (cnt == 10'd0) ? B_FD : B_RD;
                     endcase
                 end
                 B_RD: begin // word / element i (fetched ahead while the last one was sent)
                     if (got || bus_ack) begin
                         sh <= bus_rdata; sh_n <= (kind == K_FIFO) ? 3'd2 : 3'd4;
-                        i <= i + 17'd1;
+                        i <= i + 10'd1;
                         got <= 1'b0;
                         st <= B_SEND;
                     end else if (!bus_req) begin
                         bus_req <= 1'b1;
                         bus_op <= (kind == K_FIFO) ? OP_PEEK : OP_RD;
-                        bus_addr <= (kind == K_FIFO) ? i[15:0] : chk_addr;
+                        bus_addr <= (kind == K_FIFO) ? {6'd0, i} : chk_addr;
                     end
                 end
                 B_SEND: begin
@@ -271,7 +273,7 @@ module tspu_bridge (
                     else if (kind != K_NAK && i != cnt && !bus_req && !got) begin
                         bus_req <= 1'b1;
                         bus_op <= (kind == K_FIFO) ? OP_PEEK : OP_RD;
-                        bus_addr <= (kind == K_FIFO) ? i[15:0] : chk_addr;
+                        bus_addr <= (kind == K_FIFO) ? {6'd0, i} : chk_addr;
                     end
                 end
                 B_FD: begin // the frame has ended: tell the CSR block (batched seeds)
