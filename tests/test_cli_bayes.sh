@@ -85,6 +85,16 @@ ok = a["mean"] != c["mean"]
 print(("PASS: " if ok else "FAIL: ") + "posterior: another seed, another answer")
 EOF
 
+# two devices pool the chains exactly as one device runs them
+"$T" -d model --seed 4 --json $POST --samples 4000 --chains 4 >"$W/c1.json" 2>/dev/null
+"$T" -d model -d model --seed 4 --json $POST --samples 4000 --chains 4 >"$W/c2.json" 2>/dev/null
+"$PY" - "$W/c1.json" "$W/c2.json" <<'EOF'
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+ok = a["mean"] == b["mean"] and a["cov"] == b["cov"] and a["work"] == b["work"] and b["device"] == "model,model"
+print(("PASS: " if ok else "FAIL: ") + "posterior -d model -d model --chains 4 = one device, same seed")
+EOF
+
 "$T" -d model --seed 7 -o "$W/s.txt" $POST --samples 2000 >"$W/t.out" 2>"$W/e"; rc=$?
 rows=$(grep -vc '^#' "$W/s.txt"); cols=$(head -1 "$W/s.txt" | wc -w)
 [ $rc -eq 0 ] && [ "$rows" -ge 2000 ] && [ "$cols" -eq 2 ] && grep -q '^# posterior mean' "$W/t.out" &&
