@@ -39,8 +39,19 @@
  *      A cancel callback ends a run with TSPU_ALGO_E_CANCELLED.
  *   7. Error mitigation: kappa = 1000 inv with --mitigate (stochastic
  *      rounding per chain, 8 chains) against the UNquantised A^-1.
+ *   7b. Error mitigation for logdet (mean of per-chain BAR) and expm (pooled
+ *      lag covariances): diagonal problems built so that deterministic
+ *      rounding is visibly biased; unmitigated must miss the UNquantised
+ *      answer by > 4 se (the twin), mitigated must hit it within 4 se.
  *   8. The underdamped integrator (BAOAB, friction 2 sqrt(lambda_min)) for
  *      solve and inv at kappa = 1000 (its z-scores join the calibration).
+ *   9. Several devices (opts.more_devs): 4 chains on two model devices equal
+ *      the same chains on one, bit for bit (inv, inv --mitigate, logdet,
+ *      expm; twin: other seeds differ), within 4 se of the exact answer,
+ *      device time halved; a device too small for N and a repeated handle
+ *      are one-line errors.
+ * Usage: test_algo [SECTION...] runs only the named sections (spd lyap expm
+ * ud calibration input mitigation mitigation2 multi).
  */
 #include <lapacke.h>
 #include <math.h>
@@ -672,6 +683,133 @@ static void mitigation(void)
     tspu_close(d);
 }
 
+/* ---- 7b. error mitigation for logdet and expm ------------------------------------------------
+ * A diagonal problem whose deterministic rounding is visibly biased:
+ * A = diag(c, 1, x*, ..., x*), where x* is rounded down by 0.48 LSB of its
+ * coupling: one probe run (2 ramp pairs / 200 samples) on diag(c, 1, 1.2,
+ * ...) gives result.A_eff, hence the coupling scale kf (A_eff = q / kf with
+ * integer q: the q of the entry 1 that also reproduces A_eff of c), and
+ * x* = (round(1.2 kf) + 0.48) / kf.  The mapping stays the same (it depends
+ * on c, lambda_min = 1, h and N only).  Relative error of x*: about
+ * 0.48 / (1.2 kf) ~ c / 65536 (kf ~ 32767 / c), while the relaxation time is
+ * ~c steps: the bias is visible at modest cost.  Unmitigated, the answer is
+ * that of A_eff: the check "within 4 se of the UNquantised answer" must
+ * fail (the twin).  With --mitigate (8 chains, stochastic rounding per
+ * chain: x* rounds up with probability 0.48, unbiased on average) the same
+ * check must pass.  logdet: N = 8 (the lanes' biases add up in log det);
+ * expm: N = 3 (each entry is checked on its own). */
+static void diag_problem(unsigned n, double c, double x, double *A)
+{
+    memset(A, 0, sizeof(double) * n * n);
+    A[0] = c;
+    A[n + 1] = 1.0;
+    for (unsigned i = 2; i < n; i++)
+        A[i * n + i] = x;
+}
+
+static double find_biased(tspu_dev *d, unsigned n, double c, int expm, double tol, double *rel, double *kf_out)
+{
+    double A[NMAX * NMAX];
+    diag_problem(n, c, 1.2, A);
+    tspu_algo_opts o = opts(tol, 99);
+    o.samples = expm ? 200 : 2;
+    o.burnin_set = 1;
+    tspu_algo_result r;
+    char err[256];
+    *rel = 0;
+    *kf_out = 0;
+    if (expm ? tspu_algo_expm(d, n, A, &o, &r, err, sizeof err) : tspu_algo_logdet(d, n, A, &o, &r, err, sizeof err))
+        return 1.2;
+    /* kf from the mapping the run used (tspu_map_problem with its plan),
+     * checked against the run's A_eff */
+    double kf = 0, x = 1.2;
+    tspu_problem pr = {.n = n, .A0 = A, .beta = r.plan.beta, .h = r.plan.h,
+                       .integrator = (tspu_integrator)r.plan.integrator, .gamma = 1, .mass = 1,
+                       .x_range = r.plan.x_range};
+    tspu_mapping mp;
+    tspu_model_config cfg = tspu_model_default_config();
+    if (!tspu_map_problem(&pr, &mp, &cfg, err, sizeof err)) {
+        kf = pr.h * mp.lsb_x / mp.lsb_f * ldexp(1.0, (int)cfg.drift_shift);
+        for (unsigned i = 0; i < n; i++)
+            if (mp.A_eff[0][i * n + i] != r.A_eff[i * n + i])
+                kf = 0;
+    }
+    if (kf > 0) {
+        x = (round(1.2 * kf) + 0.48) / kf;
+        *rel = (round(1.2 * kf) / kf - x) / x;
+    }
+    *kf_out = kf;
+    tspu_algo_result_free(&r);
+    return x;
+}
+
+static void mitigation_logdet_expm(void)
+{
+    char err[256];
+    tspu_algo_result r;
+    double A[NMAX * NMAX];
+    for (int ex = 0; ex < 2; ex++) {
+        const unsigned n = ex ? 3 : 8;
+        const double c = ex ? 8000 : 10000, tol = ex ? 0.1 : 0.25;
+        tspu_dev *d;
+        if (open_model(&d, n))
+            return;
+        double rel, kf, x = find_biased(d, n, c, ex, tol, &rel, &kf);
+        diag_problem(n, c, x, A);
+        double ref[NMAX * NMAX] = {0}, refq[NMAX * NMAX] = {0};
+        if (!ex)
+            ref[0] = log(c) + (n - 2) * log(x);
+        else
+            for (unsigned i = 0; i < n; i++)
+                ref[i * n + i] = exp(-A[i * n + i]);
+        const size_t k = ex ? (size_t)n * n : 1;
+        const char *name = ex ? "expm" : "logdet";
+        for (int mit = 0; mit < 2; mit++) {
+            tspu_algo_opts o = opts(tol, 777);
+            o.mitigate = mit;
+            o.chains = mit ? 8 : 1;
+            /* expm: fixed samples (the plan would follow the noisy entries
+             * E_i0 = C_i0 / S_00 of the stiff lane); 14000 give se(E_22) ~
+             * 0.013 against a rounding bias of ~0.08 (z ~ 6) */
+            if (ex)
+                o.samples = 14000;
+            int rc = ex ? tspu_algo_expm(d, n, A, &o, &r, err, sizeof err)
+                        : tspu_algo_logdet(d, n, A, &o, &r, err, sizeof err);
+            if (rc) {
+                tt_check(0, mit ? "mitigate: run" : "mitigate twin: run", "%s %s", name, err);
+                continue;
+            }
+            double zmax = zscan(k, r.estimate, r.std_err, ref, 1, 0);
+            if (!ex) {
+                refq[0] = 0;
+                for (unsigned i = 0; i < n; i++)
+                    refq[0] += log(r.A_eff[i * n + i]);
+            } else {
+                for (unsigned i = 0; i < n; i++)
+                    refq[i * n + i] = exp(-r.A_eff[i * n + i]);
+            }
+            double zq = zscan(k, r.estimate, r.std_err, refq, 1, 0);
+            if (mit)
+                tt_check(zmax < 4, ex ? "mitigate: expm, pooled rounded chains vs the UNquantised exp(-A)"
+                                      : "mitigate: logdet, mean of per-chain BAR vs the UNquantised log det A",
+                         "max |z| = %.2f", zmax);
+            else
+                tt_check(zmax >= 4 && zq < 4,
+                         ex ? "mitigate twin: unmitigated expm is biased (> 4 se off exp(-A), within 4 se of exp(-A_eff))"
+                            : "mitigate twin: unmitigated logdet is biased (> 4 se off, within 4 se of log det A_eff)",
+                         "max |z| = %.2f vs A, %.2f vs A_eff", zmax, zq);
+            tt_note("%s diag(%g, 1, %.4f x %u) (kf %.4g, x rounded %.3g relative): %s max|z| %.2f vs A, %.2f vs chain 0's "
+                    "A_eff, %s %.5g +- %.2g (exact %.5g), %llu steps, %.2f s wall",
+                    name, c, x, n - 2, kf, rel, mit ? "mitigated (8 chains)" : "unmitigated", zmax, zq,
+                    ex ? "entry (2,2)" : "estimate", r.estimate[ex ? 2 * n + 2 : 0], r.std_err[ex ? 2 * n + 2 : 0],
+                    ref[ex ? 2 * n + 2 : 0], (unsigned long long)r.steps, r.wall_seconds);
+            total_wall += r.wall_seconds;
+            tspu_algo_result_free(&r);
+        }
+        tspu_close(d);
+    }
+}
+
 /* ---- 8. underdamped integrator (BAOAB) for solve and inv --------------------------------- */
 static void underdamped(void)
 {
@@ -722,15 +860,170 @@ static void underdamped(void)
     tspu_close(d);
 }
 
-int main(void)
+/* ---- 9. several devices ---------------------------------------------------------------------
+ * Chains spread over two model devices (opts.more_devs: chain c on device
+ * c mod 2, one thread per device) must give bit for bit the answer of the
+ * same chains on one device (chain c is seeded seed + c and rounded with
+ * its own stream wherever it runs; the pool is in chain order), and that
+ * answer is within 4 se of the exact one (LAPACK on A_eff; logdet: log det
+ * A_eff; expm: exp(-A_eff) within 4 se + 2 x the predicted bias).  The
+ * device time of the pair is the longer device's: below the one-device
+ * time.  Input checks: a device too small for N, the same handle twice. */
+static int same_result(const tspu_algo_result *a, const tspu_algo_result *b)
 {
-    spd_suite();
-    lyap_suite();
-    expm_suite();
-    underdamped();
-    calibration();
-    input_checks();
-    mitigation();
+    const size_t k = (size_t)a->rows * a->cols;
+    return a->rows == b->rows && a->cols == b->cols && a->steps == b->steps && a->samples == b->samples &&
+           !memcmp(a->estimate, b->estimate, k * sizeof(double)) && !memcmp(a->std_err, b->std_err, k * sizeof(double));
+}
+
+static void multi_device(void)
+{
+    const unsigned n = 4;
+    tspu_dev *d0, *d1, *d2;
+    if (open_model(&d0, n))
+        return;
+    if (open_model(&d1, n)) {
+        tspu_close(d0);
+        return;
+    }
+    gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(g, 4711);
+    double A[NMAX * NMAX], S[NMAX * NMAX];
+    make_spd(g, n, 10, A);
+    /* a stable non-symmetric A for expm: SPD part + a skew part */
+    memcpy(S, A, sizeof S);
+    for (unsigned i = 0; i < n; i++)
+        for (unsigned j = 0; j < i; j++) {
+            double w = 0.3 * gsl_ran_gaussian(g, 1.0);
+            S[i * n + j] += w;
+            S[j * n + i] -= w;
+        }
+    char err[256];
+    static const char *names[] = {"inv", "inv --mitigate", "logdet", "expm"};
+    for (int t = 0; t < 4; t++) {
+        tspu_algo_result r1, r2;
+        tspu_algo_opts o = opts(t == 2 ? 0.1 : 0.05, 5150 + t);
+        o.chains = 4;
+        o.mitigate = t == 1;
+        int rc1, rc2;
+#define RUN(res) (t <= 1 ? tspu_algo_inv(d0, n, A, &o, &res, err, sizeof err)                                         \
+                  : t == 2 ? tspu_algo_logdet(d0, n, A, &o, &res, err, sizeof err)                                   \
+                           : tspu_algo_expm(d0, n, S, &o, &res, err, sizeof err))
+        rc1 = RUN(r1);
+        if (rc1) {
+            tt_check(0, "multi-device: one-device run", "%s: %s", names[t], err);
+            continue;
+        }
+        tspu_dev *more[1] = {d1};
+        o.more_devs = more;
+        o.n_more_devs = 1;
+        rc2 = RUN(r2);
+#undef RUN
+        if (rc2) {
+            tt_check(0, "multi-device: two-device run", "%s: %s", names[t], err);
+            tspu_algo_result_free(&r1);
+            continue;
+        }
+        char nm[160];
+        snprintf(nm, sizeof nm, "multi-device: %s, 4 chains on model + model = on one model, bit for bit", names[t]);
+        tt_check(same_result(&r1, &r2) && r2.n_devices == 2 && strchr(r2.device, ','), nm,
+                 "steps %llu / %llu, device '%s'", (unsigned long long)r1.steps, (unsigned long long)r2.steps,
+                 r2.device);
+        if (t == 0) { /* twin: chain seeds shifted by one (seed + 1): the comparison must see it */
+            tspu_algo_result r3;
+            o.seed++;
+            if (!tspu_algo_inv(d0, n, A, &o, &r3, err, sizeof err)) {
+                tt_check(!same_result(&r1, &r3), "twin: multi-device bit-for-bit check rejects other chain seeds",
+                         "equal");
+                tspu_algo_result_free(&r3);
+            }
+        }
+        snprintf(nm, sizeof nm, "multi-device: %s, device_seconds of the pair = the longer device's (< one device's)",
+                 names[t]);
+        tt_check(r2.device_seconds < r1.device_seconds && r2.device_seconds >= 0.5 * r1.device_seconds * 0.999, nm,
+                 "%.4g s vs %.4g s", r2.device_seconds, r1.device_seconds);
+        double ref[NMAX * NMAX], zmax;
+        const size_t k = (size_t)r2.rows * r2.cols;
+        if (t <= 1) {
+            spd_inverse(n, t == 1 ? A : r2.A_eff, ref); /* mitigated: vs the unquantised A^-1 */
+            zmax = zscan(k, r2.estimate, r2.std_err, ref, 1, 0);
+        } else if (t == 2) {
+            ref[0] = spd_logdet(n, r2.A_eff);
+            zmax = zscan(1, r2.estimate, r2.std_err, ref, 1, 0);
+        } else {
+            gsl_matrix_view av = gsl_matrix_view_array(r2.A_eff, n, n);
+            gsl_matrix *Em = gsl_matrix_alloc(n, n), *Am = gsl_matrix_alloc(n, n);
+            gsl_matrix_memcpy(Am, &av.matrix);
+            gsl_matrix_scale(Am, -1.0);
+            gsl_linalg_exponential_ss(Am, Em, GSL_PREC_DOUBLE);
+            zmax = 0;
+            for (unsigned i = 0; i < n * n; i++)
+                zmax = fmax(zmax, fabs(r2.estimate[i] - Em->data[i]) / (4 * r2.std_err[i] + 2 * r2.plan.bias_est) * 4);
+            gsl_matrix_free(Em);
+            gsl_matrix_free(Am);
+        }
+        snprintf(nm, sizeof nm, "multi-device: %s pooled over two devices within 4 se of the exact answer", names[t]);
+        tt_check(zmax < 4, nm, "max |z| = %.2f", zmax);
+        tt_note("multi-device %s: max|z| %.2f, %llu steps, device time %.4g s (one device %.4g s), wall %.2f s (one "
+                "device %.2f s)", names[t], zmax, (unsigned long long)r2.steps, r2.device_seconds, r1.device_seconds,
+                r2.wall_seconds, r1.wall_seconds);
+        total_wall += r1.wall_seconds + r2.wall_seconds;
+        tspu_algo_result_free(&r1);
+        tspu_algo_result_free(&r2);
+    }
+    /* input checks */
+    tspu_algo_result r;
+    tspu_algo_opts o = opts(0.1, 1);
+    if (!tspu_open(&d2, "model?n=2")) {
+        tspu_dev *more[1] = {d2};
+        o.more_devs = more;
+        o.n_more_devs = 1;
+        expect_err("multi-device: N larger than the second device", tspu_algo_inv(d0, n, A, &o, &r, err, sizeof err),
+                   err, "larger than the device model?n=2");
+        tspu_close(d2);
+    }
+    tspu_dev *same[1] = {d0};
+    o.more_devs = same;
+    o.n_more_devs = 1;
+    expect_err("multi-device: the same handle twice", tspu_algo_inv(d0, n, A, &o, &r, err, sizeof err), err,
+               "same handle");
+    gsl_rng_free(g);
+    tspu_close(d0);
+    tspu_close(d1);
+}
+
+/* tests/test_algo [SECTION...]: every section, or only the named ones
+ * (spd lyap expm ud calibration input mitigation mitigation2 multi) */
+static int want(int argc, char **argv, const char *name)
+{
+    if (argc < 2)
+        return 1;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (want(argc, argv, "spd"))
+        spd_suite();
+    if (want(argc, argv, "lyap"))
+        lyap_suite();
+    if (want(argc, argv, "expm"))
+        expm_suite();
+    if (want(argc, argv, "ud"))
+        underdamped();
+    if (want(argc, argv, "calibration"))
+        calibration();
+    if (want(argc, argv, "input"))
+        input_checks();
+    if (want(argc, argv, "mitigation"))
+        mitigation();
+    if (want(argc, argv, "mitigation2"))
+        mitigation_logdet_expm();
+    if (want(argc, argv, "multi"))
+        multi_device();
     tt_note("algorithm wall time %.1f s, emulated device time %.1f s", total_wall, total_dev);
     free(zs);
     free(zfam);
