@@ -51,7 +51,7 @@
  *      device time halved; a device too small for N and a repeated handle
  *      are one-line errors.
  * Usage: test_algo [SECTION...] runs only the named sections (spd lyap expm
- * ud calibration input mitigation mitigation2 multi).
+ * ud calibration input mitigation mitigation2 multi extrapolate).
  */
 #include <lapacke.h>
 #include <math.h>
@@ -992,6 +992,73 @@ static void multi_device(void)
     tspu_close(d1);
 }
 
+/* ---- 10. Richardson extrapolation in h (opts.extrapolate) -------------------------------------
+ * lyap (non-symmetric A, LM) and expm (EM) at a deliberately coarse step,
+ * where the O(h) discretisation bias is several standard errors: the plain
+ * run must miss the CONTINUOUS answer (A S + S A^T = 2I by LAPACK dgesv on
+ * the Kronecker form; exp(-A) by GSL) by > 4 se (the twin), the
+ * extrapolated run 2 R(h/2) - R(h) (error bars propagated) must be within
+ * 4 se.  Quantisation (~1e-4 relative here) is far below either. */
+static void extrapolation(void)
+{
+    const unsigned n = 3;
+    tspu_dev *d;
+    if (open_model(&d, n))
+        return;
+    gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(g, 6060);
+    double A[NMAX * NMAX], ref[NMAX * NMAX], Q[NMAX * NMAX] = {0};
+    make_stable(g, n, 4, 1.0, A);
+    char err[256];
+    for (int ex = 0; ex < 2; ex++) {
+        const char *name = ex ? "expm" : "lyap";
+        if (!ex) {
+            for (unsigned i = 0; i < n; i++)
+                Q[i * n + i] = 2.0;
+            kron_solve(n, A, 0, Q, ref);
+        } else {
+            gsl_matrix_view av = gsl_matrix_view_array(A, n, n);
+            gsl_matrix *Em = gsl_matrix_alloc(n, n), *Am = gsl_matrix_alloc(n, n);
+            gsl_matrix_memcpy(Am, &av.matrix);
+            gsl_matrix_scale(Am, -1.0);
+            gsl_linalg_exponential_ss(Am, Em, GSL_PREC_DOUBLE);
+            memcpy(ref, Em->data, sizeof(double) * n * n);
+            gsl_matrix_free(Em);
+            gsl_matrix_free(Am);
+        }
+        for (int xt = 0; xt < 2; xt++) {
+            tspu_algo_opts o = opts(0.02, 8080);
+            o.dt = ex ? 1.0 / 16 : 0.05; /* coarse: O(h) bias of many se */
+            o.samples = ex ? 200000 : 2000000;
+            o.extrapolate = xt;
+            tspu_algo_result r;
+            int rc = ex ? tspu_algo_expm(d, n, A, &o, &r, err, sizeof err)
+                        : tspu_algo_lyap(d, n, A, NULL, &o, &r, err, sizeof err);
+            if (rc) {
+                tt_check(0, "extrapolate: run", "%s: %s", name, err);
+                continue;
+            }
+            double zmax = zscan((size_t)n * n, r.estimate, r.std_err, ref, 1, 0);
+            char nm[160];
+            if (xt) {
+                snprintf(nm, sizeof nm, "extrapolate: %s 2 R(h/2) - R(h) within 4 se of the continuous answer", name);
+                tt_check(zmax < 4, nm, "max |z| = %.2f", zmax);
+            } else {
+                snprintf(nm, sizeof nm, "extrapolate twin: plain %s at h = %.3g misses the continuous answer by > 4 se",
+                         name, r.plan.h);
+                tt_check(zmax >= 4, nm, "max |z| = %.2f", zmax);
+            }
+            tt_note("%s %s: h %.4g, max|z| %.2f vs the continuous answer, rel. error %.2g, %llu steps, %.2f s wall; %s",
+                    name, xt ? "extrapolated" : "plain", r.plan.h, zmax, rel_diff((size_t)n * n, r.estimate, ref),
+                    (unsigned long long)r.steps, r.wall_seconds, xt ? strstr(r.plan.note, "Richardson") : "");
+            total_wall += r.wall_seconds;
+            tspu_algo_result_free(&r);
+        }
+    }
+    gsl_rng_free(g);
+    tspu_close(d);
+}
+
 /* tests/test_algo [SECTION...]: every section, or only the named ones
  * (spd lyap expm ud calibration input mitigation mitigation2 multi) */
 static int want(int argc, char **argv, const char *name)
@@ -1024,6 +1091,8 @@ int main(int argc, char **argv)
         mitigation_logdet_expm();
     if (want(argc, argv, "multi"))
         multi_device();
+    if (want(argc, argv, "extrapolate"))
+        extrapolation();
     tt_note("algorithm wall time %.1f s, emulated device time %.1f s", total_wall, total_dev);
     free(zs);
     free(zfam);

@@ -297,8 +297,30 @@ static int e_chain(sess *s, unsigned c, void *ctx, char *err, size_t len)
     return 0;
 }
 
+static int expm_run(tspu_dev *dev, unsigned n, const double *A, const tspu_algo_opts *o, tspu_algo_result *r,
+                    char *err, size_t len);
+typedef struct {
+    tspu_dev *dev;
+    unsigned n;
+    const double *A;
+} expm_args;
+static int expm_fn(void *ctx, const tspu_algo_opts *o, tspu_algo_result *r, char *err, size_t len)
+{
+    expm_args *a = ctx;
+    return expm_run(a->dev, a->n, a->A, o, r, err, len);
+}
+
 int tspu_algo_expm(tspu_dev *dev, unsigned n, const double *A, const tspu_algo_opts *o, tspu_algo_result *r,
                    char *err, size_t len)
+{
+    if (!o->extrapolate)
+        return expm_run(dev, n, A, o, r, err, len);
+    expm_args a = {dev, n, A};
+    return richardson(expm_fn, &a, o, r, err, len);
+}
+
+static int expm_run(tspu_dev *dev, unsigned n, const double *A, const tspu_algo_opts *o, tspu_algo_result *r,
+                    char *err, size_t len)
 {
     memset(r, 0, sizeof *r);
     int rc = tspu_algo_check_stable(n, A, err, len);

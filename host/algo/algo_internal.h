@@ -89,6 +89,10 @@ static inline int chain_stopped(const int *stop) { return __atomic_load_n(stop, 
 /* chains: at least one per device */
 unsigned plan_chains(const tspu_algo_opts *o);
 
+/* ---- Richardson extrapolation in h (opts.extrapolate) ------------------------- */
+typedef int (*algo_run_fn)(void *ctx, const tspu_algo_opts *o, tspu_algo_result *r, char *err, size_t len);
+int richardson(algo_run_fn fn, void *ctx, const tspu_algo_opts *o, tspu_algo_result *r, char *err, size_t len);
+
 /* ---- batch statistics ------------------------------------------------------ */
 /* K batch values of a vector of m entries, row k = batch k: mean and
  * standard error of the mean (batch means) */

@@ -651,8 +651,30 @@ static void lyap_post(void *ctx, const double *A_eff, double *c)
         c[i] = 0.5 * q->beta * U[i];
 }
 
+static int lyap_run(tspu_dev *dev, unsigned n, const double *A, const double *D, const tspu_algo_opts *o,
+                    tspu_algo_result *r, char *err, size_t len);
+typedef struct {
+    tspu_dev *dev;
+    unsigned n;
+    const double *A, *D;
+} lyap_args;
+static int lyap_fn(void *ctx, const tspu_algo_opts *o, tspu_algo_result *r, char *err, size_t len)
+{
+    lyap_args *a = ctx;
+    return lyap_run(a->dev, a->n, a->A, a->D, o, r, err, len);
+}
+
 int tspu_algo_lyap(tspu_dev *dev, unsigned n, const double *A, const double *D, const tspu_algo_opts *o,
                    tspu_algo_result *r, char *err, size_t len)
+{
+    if (!o->extrapolate)
+        return lyap_run(dev, n, A, D, o, r, err, len);
+    lyap_args a = {dev, n, A, D};
+    return richardson(lyap_fn, &a, o, r, err, len);
+}
+
+static int lyap_run(tspu_dev *dev, unsigned n, const double *A, const double *D, const tspu_algo_opts *o,
+                    tspu_algo_result *r, char *err, size_t len)
 {
     memset(r, 0, sizeof *r);
     int rc;

@@ -23,6 +23,7 @@
     "  --chains K         independent chains, pooled (default 1; at least one per device)\n"             \
     "  --mitigate         stochastic rounding of A per chain (error mitigation; >= 4 chains)\n"           \
     "  --batches N        batches per chain for batch means (>= 20)\n"                                   \
+    "  --extrapolate      lyap, expm: Richardson in h, 2 R(h/2) - R(h) (O(h) bias removed)\n"              \
     "  --max-steps N      refuse plans longer than N steps (default 2e10)\n"                              \
     "The result goes to stdout as text, or to -o FILE (.npy or text); --json adds\n"                      \
     "stderr, samples, steps, device_seconds, flags and the plan.  Ctrl-C stops the\n"                    \
@@ -136,13 +137,13 @@ static int run_algo(cli_ctx *c, int argc, char **argv, int kind)
     static const char *const names[] = {"solve", "inv", "logdet", "lyap", "expm"};
     const char *o_tol = NULL, *o_conf = NULL, *o_samples = NULL, *o_burnin = NULL, *o_thin = NULL,
                *o_int = NULL, *o_beta = NULL, *o_dt = NULL, *o_chains = NULL, *o_mit = NULL, *o_batches = NULL,
-               *o_max = NULL;
+               *o_max = NULL, *o_ext = NULL;
     const cli_opt opts[] = {
         {"tol", 0, 0, &o_tol},         {"confidence", 0, 0, &o_conf}, {"samples", 0, 0, &o_samples},
         {"burnin", 0, 0, &o_burnin},   {"thin", 0, 0, &o_thin},       {"integrator", 0, 0, &o_int},
         {"beta", 0, 0, &o_beta},       {"dt", 0, 0, &o_dt},           {"chains", 0, 0, &o_chains},
         {"mitigate", 0, 1, &o_mit},    {"batches", 0, 0, &o_batches}, {"max-steps", 0, 0, &o_max},
-        {NULL, 0, 0, NULL},
+        {"extrapolate", 0, 1, &o_ext}, {NULL, 0, 0, NULL},
     };
     const cli_command *self = cli_find_command(names[kind]);
     const int want = kind == K_SOLVE ? 2 : 1, maxpos = kind == K_LYAP ? 2 : want;
@@ -215,6 +216,10 @@ static int run_algo(cli_ctx *c, int argc, char **argv, int kind)
             return cli_error(CLI_EXIT_USAGE, "--integrator: unknown integrator '%s' (em, lm or ud)", o_int);
     }
     o.mitigate = o_mit != NULL;
+    if (o_ext && kind != K_LYAP && kind != K_EXPM)
+        return cli_error(CLI_EXIT_USAGE, "%s: --extrapolate applies to lyap and expm (the others have no O(h) bias)",
+                         self->name);
+    o.extrapolate = o_ext != NULL;
 
     mat_t A = {0}, B = {0};
     if ((rc = cli_read_square(pos[0], &A)))

@@ -61,6 +61,9 @@ typedef struct {
      * pooled exactly as on one device, so the result does not depend on D */
     tspu_dev *const *more_devs;
     unsigned n_more_devs;
+    int extrapolate;     /* lyap, expm: Richardson in h, R0 = (h1 R(h2) - h2 R(h1)) / (h1 - h2)
+                          * from runs at the planned h1 and h2 ~ h1/2 (independent seeds):
+                          * the O(h) discretisation bias is removed, O(h^2) remains */
     unsigned batches;    /* batches per chain for batch means (0 = planned, >= 20) */
     uint64_t max_steps;  /* refuse plans beyond this many steps (default 2e10) */
     unsigned max_retries;/* saturation retries with a wider range (default 3) */
@@ -197,7 +200,13 @@ typedef struct {
     uint64_t hold_steps;       /* hold at lambda = 1 before sampling (0: planned) */
     uint64_t hold0_steps;      /* hold at lambda = 0 before each ramp (0: planned) */
     int keep_samples;          /* return every sample (result.samples)            */
+    unsigned ti_points;        /* thermodynamic integration: dF = int_0^1
+                                * <U_lik>_lambda dlambda from samples at this many
+                                * Gauss-Legendre nodes in u (lambda = u^2); 0: off.
+                                * The one free-energy estimate for the logistic
+                                * likelihood (U_lik evaluated by the host)       */
 } tspu_bayes_opts;
+#define TSPU_BAYES_TI_MAX 64
 
 typedef struct {
     unsigned n, k;
@@ -216,6 +225,9 @@ typedef struct {
     double work_mean, work_se, heat_mean, heat_se;
     double dF_jarzynski, dF_jarzynski_se; /* -ln <exp(-W)>, delta-method s.e.   */
     double dF_bar, dF_bar_se;  /* BAR (reverse ramps), bootstrap s.e.; else NaN   */
+    double dF_ti, dF_ti_se;    /* thermodynamic integration (ti_points); else NaN */
+    unsigned n_ti;
+    double *ti_lambda, *ti_u, *ti_u_se; /* nodes, <U_lik> and its s.e. per node  */
     /* trace (opts.trace): knot lambdas and, per forward ramp, W and Q at each */
     unsigned n_knots;
     double *knots;             /* n_knots                                        */
