@@ -461,6 +461,16 @@ fit-test: $(B)/fpga/fit_tests
 
 TEST_PROGS += $(B)/fpga/fit_tests
 
+# the link side's register semantics (tspu_csr: SPRAM shadows, START check,
+# seed lane, STEPS/WORK latch, CTRL.RESET): sim?n=8, sim and vboard against
+# the model device, word for word (fpga/test_link_regs.c)
+$(B)/tests/test_link_regs: fpga/test_link_regs.c $(LIBS) $(SIM_LIBS) $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CFLAGS) $(INC) $< $(SIM_LDFLAGS) $(LIBS) $(LIBS_REF) -o $@
+$(B)/tests/test_link_regs: | $(B)/bin/tspu-vboard
+
+TEST_PROGS += $(B)/tests/test_link_regs
+
 # `make bench`: the icebreaker N=8 bitstream (its fpga.json row), then the
 # projected throughput and relaxation figures (bench/fpga_bench.sh; the
 # ULX3S builds with FPGA_BENCH_ULX3S=1, no builds with FPGA_BENCH_PNR=0)
