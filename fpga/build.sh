@@ -96,7 +96,7 @@ fi
 # ---- report and results row ---------------------------------------------------------
 {
   echo "board      icebreaker (iCE40UP5K-SG48), tspu_icebreaker_top N=$n P=$p"
-  echo "clock      $mhz MHz ($( [ "$mhz" = 6 ] && echo "12 MHz / 2, UART 1.5 Mbaud" || { [ "$mhz" = 12 ] && echo "the 12 MHz pin" || echo "PLL from 12 MHz"; })); reported by the CLOCK_HZ register: $hz)"
+  echo "clock      $mhz MHz ($( [ "$mhz" = 6 ] && echo "12 MHz / 2, UART 1.5 Mbaud" || { [ "$mhz" = 12 ] && echo "the 12 MHz pin" || echo "PLL from 12 MHz"; }); reported by the CLOCK_HZ register: $hz)"
   echo "seed       $seed"
   echo "yosys      $(awk '$1 ~ /^SB_/ {printf "%s=%s ", $1, $2}' "$out/stat.txt")"
   echo "nextpnr    LCs $lcs/$lcs_max  BRAMs $brams/$brams_max  DSPs $dsps/$dsps_max"
