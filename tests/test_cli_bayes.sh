@@ -116,7 +116,7 @@ print(("PASS: " if ok else "FAIL: ") + "posterior --reverse --trace --schedule: 
 EOF
 
 # ---- happy path: logreg ----------------------------------------------------------
-"$T" -d model --seed 9 --json $LOGR --predict $EX/logreg_Xnew.txt --samples 4000 >"$W/l.json" 2>"$W/e"; rc=$?
+"$T" -d model --seed 9 --json $LOGR --predict $EX/logreg_Xnew.txt --samples 4000 --ti 6 >"$W/l.json" 2>"$W/e"; rc=$?
 "$PY" - "$W/l.json" $rc <<'EOF'
 import json, sys
 ok = sys.argv[2] == "0"
@@ -124,10 +124,11 @@ try:
     j = json.load(open(sys.argv[1]))
     p = j["predict"]
     ok = ok and len(p) == 4 and all(0 < v < 1 for v in p) and len(j["predict_stderr"]) == 4 \
-        and j["work"] is None and j["link_err"] < 0.01 and len(j["mean"]) == 3 and p[3] > p[0] > p[2]
+        and j["work"] is None and j["link_err"] < 0.01 and len(j["mean"]) == 3 and p[3] > p[0] > p[2] \
+        and j["free_energy"]["ti"] > 0 and len(j["free_energy"]["ti_u_lik"]) == 6
 except Exception as e:  # noqa
     ok = False
-print(("PASS: " if ok else "FAIL: ") + "logreg --predict --json: probabilities, their s.e., no work, link_err")
+print(("PASS: " if ok else "FAIL: ") + "logreg --predict --ti --json: probabilities, their s.e., no work, link_err, TI free energy")
 EOF
 
 # ---- the default device --------------------------------------------------------------
@@ -186,6 +187,7 @@ expect_err "posterior: K beyond DATA_MAX_OBS" 2 "at most DATA_MAX_OBS = 1024"   
 expect_err "posterior: N beyond the device" 2 "N = 9 is larger than the device"   "$T" $M posterior --prior-prec 1 --lik-prec 1 --data "$W/Y9.txt"
 expect_err "posterior: bad schedule"        2 "schedule: lambda knots must rise"  "$T" $M posterior --prior-prec 1 --lik-prec 1 $D --schedule <(printf '0\n0.7\n0.5\n1\n')
 expect_err "posterior: bad --ramps"         2 "ramps: 0 is out of range"          "$T" $M posterior --prior-prec 1 --lik-prec 1 $D --ramps 0
+expect_err "posterior: bad --ti"            2 "ti: 1 is out of range"             "$T" $M posterior --prior-prec 1 --lik-prec 1 $D --ti 1
 expect_err "logreg: missing --labels"       2 "missing --labels"                  "$T" $M logreg --features $EX/logreg_X.txt
 printf '1 0.5\n1 -0.5\n1 2\n' >"$W/X3.txt"
 expect_err "logreg: labels not 0/1 (one line)" 2 "label 3 is 2: labels must be 0 or 1" "$T" $M logreg --features "$W/X3.txt" --labels "$W/y3.txt"

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_integration.h>
+
 #include "algo_internal.h"
 #include "tspu_regs.h"
 
@@ -42,6 +44,9 @@ void tspu_bayes_result_free(tspu_bayes_result *r)
     free(r->work_rev);
     free(r->heat_rev);
     free(r->ramp_end);
+    free(r->ti_lambda);
+    free(r->ti_u);
+    free(r->ti_u_se);
     free(r->knots);
     free(r->trace_w);
     free(r->trace_q);
@@ -348,6 +353,7 @@ typedef struct {
     double *w, *q, *du, *wr, *qr; /* per ramp */
     double *tw, *tq;  /* trace: per ramp x (S + 1) */
     double *xe;       /* theta at each forward ramp's end, per ramp x n */
+    double *ti;       /* thermodynamic integration: node x TI_KB batch means of U_lik */
     unsigned nr, nrr;
     int started;
     int saturated;
@@ -373,6 +379,11 @@ typedef struct {
     tspu_data_mapping *dm0;
     tspu_mapping mp0;
     unsigned maxseg;
+    /* thermodynamic integration (opts.ti_points): nodes, weights, per-node plan */
+    unsigned ti_M;
+    double ti_lam[TSPU_BAYES_TI_MAX], ti_w[TSPU_BAYES_TI_MAX];
+    uint64_t ti_hold[TSPU_BAYES_TI_MAX], ti_ns;
+    uint32_t ti_thin[TSPU_BAYES_TI_MAX];
 } brun;
 
 static int bc_push_sample(bchain *c, unsigned n, const double *v)
@@ -616,15 +627,16 @@ static int grow_ramps(bchain *ch, unsigned want, unsigned nk)
 }
 
 /* sampling program at lambda = 1 (hold first), streamed */
-static int sample_prog(sess *s, brun *m, bchain *ch, uint64_t hold, uint64_t ns, char *err, size_t len)
+static int sample_prog(sess *s, brun *m, bchain *ch, uint64_t hold, uint64_t ns, uint32_t lambda_acc,
+                       uint32_t thin, char *err, size_t len)
 {
     while (ns > 0) {
         uint32_t take = ns > 0xffffffffull ? 0xffffffffu : (uint32_t)ns;
         s->cfg.burnin = (uint32_t)(hold > 0xffffffffull ? 0xffffffffull : hold);
-        s->cfg.thin = m->thin;
+        s->cfg.thin = thin;
         s->cfg.n_samples = take;
         s->cfg.n_segments = 0;
-        s->cfg.lambda_init = TSPU_LAMBDA_ACC_ONE;
+        s->cfg.lambda_init = lambda_acc;
         s->cfg.sample_momentum = 0;
         int rc = tspu_configure(s->dev, &s->cfg, s->fifo_stall);
         if (!rc)
@@ -656,6 +668,59 @@ static int sample_prog(sess *s, brun *m, bchain *ch, uint64_t hold, uint64_t ns,
     return 0;
 }
 
+/* U_lik of the encoded problem at theta (problem lanes): Gaussian
+ * 1/2 sum l (y - x.theta)^2, logistic sum l [log(1 + e^z) - y z] */
+static double u_lik(const brun *m, const double *th)
+{
+    const tspu_data_mapping *dm = m->dm0;
+    const unsigned n = m->n, nd = m->nd;
+    double u = 0;
+    for (unsigned d = 0; d < dm->k; d++) {
+        double z = 0;
+        for (unsigned j = 0; j < n; j++)
+            z += dm->X_eff[(size_t)d * nd + j] * th[j];
+        if (m->p->likelihood == TSPU_DATA_GAUSS) {
+            double e = dm->y_eff[d] - z;
+            u += 0.5 * dm->ell_eff[d] * e * e;
+        } else {
+            double sp = z > 0 ? z + log1p(exp(-z)) : log1p(exp(z));
+            u += dm->ell_eff[d] * (sp - dm->y_eff[d] * z);
+        }
+    }
+    return u;
+}
+
+#define TI_KB 10 /* batches per chain and node */
+
+/* thermodynamic integration: samples at each node lambda_k (after a hold),
+ * batch means of U_lik per node */
+static int ti_chain(sess *s, brun *m, bchain *ch, char *err, size_t len)
+{
+    free(ch->ti);
+    ch->ti = calloc((size_t)m->ti_M * TI_KB, sizeof(double));
+    if (!ch->ti)
+        return aerr(err, len, TSPU_E_NOMEM, "out of memory");
+    for (unsigned k = 0; k < m->ti_M; k++) {
+        bchain tmp;
+        memset(&tmp, 0, sizeof tmp);
+        int rc = sample_prog(s, m, &tmp, m->ti_hold[k], m->ti_ns, tspu_lambda_to_acc(m->ti_lam[k]), m->ti_thin[k],
+                             err, len);
+        if (rc) {
+            free(tmp.x);
+            return rc;
+        }
+        const uint64_t L = tmp.ns / TI_KB;
+        for (unsigned q = 0; q < TI_KB && L; q++) {
+            double a = 0;
+            for (uint64_t t = q * L; t < (q + 1) * L; t++)
+                a += u_lik(m, tmp.x + t * m->n);
+            ch->ti[k * TI_KB + q] = a / (double)L;
+        }
+        free(tmp.x);
+    }
+    return 0;
+}
+
 /* chain c: the whole protocol, or (started: chain 0 after the pilot) more samples */
 static int b_chain(sess *s, unsigned c, void *ctx, char *err, size_t len)
 {
@@ -663,9 +728,13 @@ static int b_chain(sess *s, unsigned c, void *ctx, char *err, size_t len)
     bchain *ch = &m->ch[c];
     int rc;
     if (ch->started) {
-        if (ch->ns >= m->ns_chain)
-            return 0;
-        return sample_prog(s, m, ch, 0, m->ns_chain - ch->ns, err, len);
+        rc = ch->ns >= m->ns_chain ? 0
+                                    : sample_prog(s, m, ch, 0, m->ns_chain - ch->ns, TSPU_LAMBDA_ACC_ONE, m->thin, err, len);
+        if (rc == 0 && m->ti_M)
+            rc = ti_chain(s, m, ch, err, len);
+        if (rc == 1)
+            ch->saturated = 1;
+        return rc;
     }
     tspu_data_mapping *dm = malloc(sizeof *dm);
     if (!dm)
@@ -725,7 +794,9 @@ static int b_chain(sess *s, unsigned c, void *ctx, char *err, size_t len)
     free(rr);
     if (rc)
         goto out;
-    rc = sample_prog(s, m, ch, m->hold1, m->ns_chain, err, len);
+    rc = sample_prog(s, m, ch, m->hold1, m->ns_chain, TSPU_LAMBDA_ACC_ONE, m->thin, err, len);
+    if (rc == 0 && m->ti_M && c != 0)
+        rc = ti_chain(s, m, ch, err, len);
 out:
     free(dm);
     if (rc == 1)
@@ -831,7 +902,7 @@ int tspu_algo_bayes(tspu_dev *dev, const tspu_bayes_problem *p, const tspu_bayes
                     tspu_bayes_result *r, char *err, size_t len)
 {
     memset(r, 0, sizeof *r);
-    r->dF_jarzynski = r->dF_jarzynski_se = r->dF_bar = r->dF_bar_se = NAN;
+    r->dF_jarzynski = r->dF_jarzynski_se = r->dF_bar = r->dF_bar_se = r->dF_ti = r->dF_ti_se = NAN;
     r->work_mean = r->work_se = r->heat_mean = r->heat_se = NAN;
     tspu_bayes_opts bdef;
     if (!bo) {
@@ -980,6 +1051,31 @@ int tspu_algo_bayes(tspu_dev *dev, const tspu_bayes_problem *p, const tspu_bayes
         rc = aerr(err, len, TSPU_E_UNSUPPORTED, "the device has fewer than 2 schedule segments");
         goto out;
     }
+    if (bo->ti_points) {
+        if (bo->ti_points < 2 || bo->ti_points > TSPU_BAYES_TI_MAX) {
+            rc = aerr(err, len, TSPU_ALGO_E_INPUT, "thermodynamic integration: %u nodes, must be 2..%d",
+                      bo->ti_points, TSPU_BAYES_TI_MAX);
+            goto out;
+        }
+        gsl_integration_glfixed_table *gl = gsl_integration_glfixed_table_alloc(bo->ti_points);
+        if (!gl) {
+            rc = aerr(err, len, TSPU_E_NOMEM, "out of memory");
+            goto out;
+        }
+        m.ti_M = bo->ti_points;
+        for (unsigned k = 0; k < m.ti_M; k++) {
+            double u, w;
+            gsl_integration_glfixed_point(0.0, 1.0, k, &u, &w, gl);
+            m.ti_lam[k] = u * u;   /* lambda = u^2: nodes dense near 0, where <U_lik> falls fastest */
+            m.ti_w[k] = 2.0 * u * w; /* d lambda = 2 u du */
+            /* lambda_min(P + lambda D) is concave in lambda: above the chord */
+            double lm = (1 - m.ti_lam[k]) * lmin0 + m.ti_lam[k] * lmin1;
+            double tau = 1.0 / (m.h * lm);
+            m.ti_hold[k] = (uint64_t)ceil(5 * tau) + 20;
+            m.ti_thin[k] = (uint32_t)fmax(1.0, ceil(tau));
+        }
+        gsl_integration_glfixed_table_free(gl);
+    }
     const double z = tspu_algo_z(o->confidence);
     const unsigned Kc = o->batches ? o->batches : (unsigned)fmax(10.0, ceil(40.0 / C));
     /* samples: N_eff = 2 (z / tol)^2 for the covariance entries (se(S_ij) <=
@@ -1042,6 +1138,7 @@ int tspu_algo_bayes(tspu_dev *dev, const tspu_bayes_problem *p, const tspu_bayes
             alog(o, TSPU_ALGO_LOG_PLAN, "pilot (chain 0, %llu samples): max se/target %.3g at %u chain(s): %llu "
                  "samples per chain", (unsigned long long)ns_plan, ratio, C, (unsigned long long)m.ns_chain);
         }
+        m.ti_ns = m.ns_chain / 4 > 20 * TI_KB ? m.ns_chain / 4 : 20 * TI_KB;
         if (!sat) {
             rc = run_chains(&pool, 0, C, b_chain, &m, &m.stop, err, len);
             if (rc < 0)
@@ -1169,6 +1266,33 @@ int tspu_algo_bayes(tspu_dev *dev, const tspu_bayes_problem *p, const tspu_bayes
                 r->dF_bar_se = bar_bootstrap_se(nr, r->work, r->work_rev);
             }
         }
+        if (m.ti_M) {
+            const unsigned M = m.ti_M, KB = C * TI_KB;
+            double *v = malloc(sizeof(double) * KB * M);
+            r->ti_lambda = malloc(sizeof(double) * M);
+            r->ti_u = malloc(sizeof(double) * M);
+            r->ti_u_se = malloc(sizeof(double) * M);
+            if (!v || !r->ti_lambda || !r->ti_u || !r->ti_u_se) {
+                free(v);
+                rc = aerr(err, len, TSPU_E_NOMEM, "out of memory");
+                goto out;
+            }
+            for (unsigned c = 0; c < C; c++)
+                for (unsigned q = 0; q < TI_KB; q++)
+                    for (unsigned k = 0; k < M; k++)
+                        v[(size_t)(c * TI_KB + q) * M + k] = m.ch[c].ti ? m.ch[c].ti[k * TI_KB + q] : NAN;
+            batch_stats(KB, M, v, r->ti_u, r->ti_u_se);
+            free(v);
+            double f = 0, f2 = 0;
+            for (unsigned k = 0; k < M; k++) {
+                r->ti_lambda[k] = m.ti_lam[k];
+                f += m.ti_w[k] * r->ti_u[k];
+                f2 += m.ti_w[k] * m.ti_w[k] * r->ti_u_se[k] * r->ti_u_se[k];
+            }
+            r->n_ti = M;
+            r->dF_ti = f;
+            r->dF_ti_se = sqrt(f2);
+        }
         /* the encoded problem */
         r->n = n;
         r->k = k;
@@ -1252,6 +1376,7 @@ out:
             free(m.ch[c].tw);
             free(m.ch[c].tq);
             free(m.ch[c].xe);
+            free(m.ch[c].ti);
         }
     free(m.ch);
     free(m.A0);

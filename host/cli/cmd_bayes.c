@@ -32,6 +32,8 @@
     "  --reverse          a reverse ramp 1 -> 0 after each forward one (BAR free energy)\n"            \
     "  --trace            read W and the state at every schedule knot (--json trace)\n"                 \
     "  --hold N           steps at lambda = 1 before sampling\n"                                       \
+    "  --ti M             free energy by thermodynamic integration over M Gauss-Legendre\n"          \
+    "                     nodes (samples at each lambda; works for logreg too)\n"                      \
     "Output: mean, covariance and their batch-means standard errors on stdout (text),\n"              \
     "work W, heat Q = dU - W and the free energy estimates (kT units; Gaussian\n"                      \
     "likelihood only); --json: one object (mean, mean_stderr, cov, cov_stderr, work,\n"                \
@@ -58,7 +60,8 @@ const char cmd_logreg_help[] =
     "Bayesian logistic regression: P(y_d = 1) = sigma(x_d . theta), prior theta ~\n"
     "N(m, P^-1).  The unit evaluates sigma from a 513-entry link table (its\n"
     "interpolation error is reported as link_err); the work counter is not defined\n"
-    "for the logistic likelihood, so no work or free energy is reported.\n"
+    "for the logistic likelihood, so no work is reported; --ti M gives the free\n"                    \
+    "energy (minus the log evidence) by thermodynamic integration.\n"
     "\n"
     "  --features X       K x n design (add a column of ones for an intercept)\n"
     "  --labels y         K labels, each 0 or 1\n"
@@ -170,17 +173,6 @@ static void extra_json(cli_json *j, void *ctx)
             json_vec(j, "work_reverse", r->work_rev, r->n_ramps);
             json_vec(j, "heat_reverse", r->heat_rev, r->n_ramps);
         }
-        cli_json_key(j, "free_energy");
-        cli_json_open(j, '{');
-        cli_json_key(j, "jarzynski");
-        cli_json_num(j, r->dF_jarzynski);
-        cli_json_key(j, "jarzynski_stderr");
-        cli_json_num(j, r->dF_jarzynski_se);
-        cli_json_key(j, "bar");
-        cli_json_num(j, r->dF_bar);
-        cli_json_key(j, "bar_stderr");
-        cli_json_num(j, r->dF_bar_se);
-        cli_json_close(j, '}');
         if (r->n_knots) {
             cli_json_key(j, "trace");
             cli_json_open(j, '{');
@@ -195,6 +187,26 @@ static void extra_json(cli_json *j, void *ctx)
     }
     if (r->ramp_end)
         json_mat(j, "ramp_end", r->ramp_end, r->n_ramps, n);
+    cli_json_key(j, "free_energy");
+    cli_json_open(j, '{');
+    cli_json_key(j, "jarzynski");
+    cli_json_num(j, r->dF_jarzynski);
+    cli_json_key(j, "jarzynski_stderr");
+    cli_json_num(j, r->dF_jarzynski_se);
+    cli_json_key(j, "bar");
+    cli_json_num(j, r->dF_bar);
+    cli_json_key(j, "bar_stderr");
+    cli_json_num(j, r->dF_bar_se);
+    cli_json_key(j, "ti");
+    cli_json_num(j, r->dF_ti);
+    cli_json_key(j, "ti_stderr");
+    cli_json_num(j, r->dF_ti_se);
+    if (r->n_ti) {
+        json_vec(j, "ti_lambda", r->ti_lambda, r->n_ti);
+        json_vec(j, "ti_u_lik", r->ti_u, r->n_ti);
+        json_vec(j, "ti_u_lik_stderr", r->ti_u_se, r->n_ti);
+    }
+    cli_json_close(j, '}');
     cli_json_key(j, "iat_steps");
     cli_json_num(j, r->iat_steps);
     if (!e->gauss) {
@@ -285,13 +297,16 @@ static void print_text(const tspu_bayes_result *r)
             printf("; BAR = %.6g +- %.2g kT", r->dF_bar, r->dF_bar_se);
         printf("; dissipated <W> - dF = %.4g kT\n", r->work_mean - (isfinite(r->dF_bar) ? r->dF_bar : r->dF_jarzynski));
     }
+    if (r->n_ti)
+        printf("# free energy dF (thermodynamic integration, %u nodes) = %.6g +- %.2g kT\n", r->n_ti, r->dF_ti,
+               r->dF_ti_se);
     printf("# %llu samples, %llu steps, %.4g s of device time\n", (unsigned long long)r->n_samples,
            (unsigned long long)r->steps, r->device_seconds);
 }
 
 typedef struct {
     const char *tol, *conf, *samples, *burnin, *thin, *dt, *chains, *batches, *max, *ramps, *ramp_steps, *sched,
-        *reverse, *trace, *hold;
+        *reverse, *trace, *hold, *ti;
 } popts;
 
 static int parse_common(const popts *q, tspu_algo_opts *o, tspu_bayes_opts *b, mat_t *sched)
@@ -357,6 +372,13 @@ static int parse_common(const popts *q, tspu_algo_opts *o, tspu_bayes_opts *b, m
         if (u64_opt("--hold", q->hold, &v))
             return CLI_EXIT_USAGE;
         b->hold_steps = v;
+    }
+    if (q->ti) {
+        if (cli_parse_u32("--ti", q->ti, 2, &u))
+            return CLI_EXIT_USAGE;
+        if (u > TSPU_BAYES_TI_MAX)
+            return cli_error(CLI_EXIT_USAGE, "--ti: %u nodes, at most %d", u, TSPU_BAYES_TI_MAX);
+        b->ti_points = u;
     }
     b->reverse = q->reverse != NULL;
     b->trace = q->trace != NULL;
@@ -472,7 +494,8 @@ static int run_bayes(cli_ctx *c, const char *what, tspu_bayes_problem *p, tspu_b
         {"burnin", 0, 0, &q.burnin}, {"thin", 0, 0, &q.thin}, {"dt", 0, 0, &q.dt},                      \
         {"chains", 0, 0, &q.chains}, {"batches", 0, 0, &q.batches}, {"max-steps", 0, 0, &q.max},        \
         {"ramps", 0, 0, &q.ramps}, {"ramp-steps", 0, 0, &q.ramp_steps}, {"schedule", 0, 0, &q.sched},   \
-        {"reverse", 0, 1, &q.reverse}, {"trace", 0, 1, &q.trace}, {"hold", 0, 0, &q.hold}
+        {"reverse", 0, 1, &q.reverse}, {"trace", 0, 1, &q.trace}, {"hold", 0, 0, &q.hold},      \
+        {"ti", 0, 0, &q.ti}
 
 /* P as n x n from a number or a matrix file; checks the shape */
 static int prior_matrix(const char *opt, const char *arg, unsigned n, int inverse, double *P)
