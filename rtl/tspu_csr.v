@@ -26,8 +26,9 @@
 //   0x2000 + {set, lane}     bias read-back
 //   0x2080 + word            the one-lane seed shadow
 //   0x2100 + address[7:0]    SCRATCH, CONFIG, SCHEDULE, STEPS_HI, WORK_HI (< 0x100)
-// and a 16-bit one (a third tspu_spram) is the FIFO stage ring.  A hard reset
-// clears the whole shadow memory (8704 clocks), CTRL.RESET the registers
+//   0x2200 + index           the FIFO stage ring (low halves)
+// (so the link leaves one of the UP5K's four SPRAMs free).  A hard reset
+// clears the shadow memory below 0x2200 (8704 clocks), CTRL.RESET the registers
 // (256 clocks); a request waits meanwhile.  Core write data, lanes and
 // addresses come straight from the request (the bridge holds bus_addr and
 // bus_wdata until the acknowledge), so they need no registers of their own.
@@ -152,11 +153,11 @@ module tspu_csr #(
     localparam [31:0] N32 = N, DEPTH32 = DEPTH, NSEG32 = NSEG, P32 = P, CLK32 = CLOCK_HZ,
                       CPS32 = CYCLES_PER_STEP;
     // shadow memory word indices (header)
-    localparam [13:0] SM_BIAS = 14'h2000, SM_SEED = 14'h2080, SM_REGS = 14'h2100,
+    localparam [13:0] SM_BIAS = 14'h2000, SM_SEED = 14'h2080, SM_REGS = 14'h2100, SM_STAGE = 14'h2200,
                       SM_LAST = 14'h21FF, SM_INT = SM_REGS + TSPU_REG_INTEGRATOR,
                       SM_THIN = SM_REGS + TSPU_REG_THIN, SM_CFG = SM_REGS + TSPU_REG_INTEGRATOR,
                       SM_SCHED = SM_REGS + TSPU_WIN_SCHEDULE_BASE;
-    localparam SM_DEPTH = 14'h2200;
+    localparam SM_DEPTH = 14'h2400;
     localparam SCHED_END = TSPU_WIN_SCHEDULE_BASE + TSPU_WIN_SCHEDULE_SIZE;
     /* verilator lint_on WIDTH */
     // is the START configuration bad for these many sample words? (constants)
@@ -167,7 +168,7 @@ module tspu_csr #(
         if (N < 2 || N > 64) begin : g_bad_n
             tspu_param_error_n_out_of_range u_err ();
         end
-        if (SMAX != (1 << SAW)) begin : g_bad_stage
+        if (SMAX != (1 << SAW) || SMAX > 512) begin : g_bad_stage
             tspu_param_error_stage_not_pow2 u_err ();
         end
         if (NSEG != 16) begin : g_bad_seg
@@ -247,15 +248,10 @@ module tspu_csr #(
     wire [31:0] sm_q;
     reg  [31:0] sm_d;
     // stage ring
-    reg         sg_we, sg_re;
-    reg  [SAW-1:0] sg_a;
-    wire [15:0] sg_q;
     tspu_spram #(.DEPTH(SM_DEPTH), .AW(14)) u_sm_lo (
         .clk(clk), .we(sm_we), .re(sm_re), .addr(sm_a), .wdata(sm_d[15:0]), .rdata(sm_q[15:0]));
     tspu_spram #(.DEPTH(SM_DEPTH), .AW(14)) u_sm_hi (
         .clk(clk), .we(sm_we), .re(sm_re), .addr(sm_a), .wdata(sm_d[31:16]), .rdata(sm_q[31:16]));
-    tspu_spram #(.DEPTH(SMAX), .AW(SAW)) u_stage (
-        .clk(clk), .we(sg_we), .re(sg_re), .addr(sg_a), .wdata(bus_rdata[15:0]), .rdata(sg_q));
 
     // ---- registers ---------------------------------------------------------
     // configuration the core runs (taken at START)
@@ -468,7 +464,7 @@ module tspu_csr #(
         bus_ack <= 1'b0; seg_we <= 1'b0; cpl_we <= 1'b0; bias_we <= 1'b0; seed_we <= 1'b0;
         seed_re <= 1'b0; st_we <= 1'b0; st_re <= 1'b0; mom_re <= 1'b0; fifo_re <= 1'b0;
         cmd_start <= 1'b0; cmd_stop <= 1'b0; soft_rst <= 1'b0;
-        sm_we <= 1'b0; sm_re <= 1'b0; sg_we <= 1'b0; sg_re <= 1'b0;
+        sm_we <= 1'b0; sm_re <= 1'b0;
         if (r_all) begin
             // clear the shadow memory: all of it at power-up, the registers at CTRL.RESET
             cs <= CS_CLR; cnt <= rst ? 14'd0 : SM_REGS; clr_ack <= soft_rst && !rst;
@@ -479,7 +475,7 @@ module tspu_csr #(
             a_ko <= 16'd0; a_kosh <= 6'd0; a_burnin <= 32'd0; a_thin <= 32'd1; a_nsamp <= 32'd0;
             a_nseg <= 5'd0; a_linit <= 32'd0; a_sm <= 1'b0; a_stall <= 1'b0;
             rk <= RK_ST; ph <= 2'd0; pass2 <= 1'b0; bad <= 1'b0; fl_then <= 1'b0;
-            c_sm <= 1'b0; c_ud <= 1'b0; c_ns <= 1'b0; sg_a <= {SAW{1'b0}};
+            c_sm <= 1'b0; c_ud <= 1'b0; c_ns <= 1'b0;
             bus_rdata <= 32'd0;
         end else begin
             case (cs)
@@ -547,10 +543,11 @@ module tspu_csr #(
                         end
                         OP_PEEK: begin
                             if (peek_idx < {{(15 - SAW){1'b0}}, s_len}) begin
-                                sg_re <= 1'b1; sg_a <= s_head + peek_idx[SAW-1:0];
+                                sm_re <= 1'b1; sm_a <= SM_STAGE | {{(14 - SAW){1'b0}}, s_head + peek_idx[SAW-1:0]};
                                 rk <= RK_STG; cs <= CS_RW1;
                             end else begin // the next element from the core, staged at the end
-                                fifo_re <= 1'b1; sg_a <= s_head + s_len[SAW-1:0]; cs <= CS_POP1;
+                                fifo_re <= 1'b1; cs <= CS_POP1;
+                                sm_a <= SM_STAGE | {{(14 - SAW){1'b0}}, s_head + s_len[SAW-1:0]};
                             end
                         end
                         default: begin // OP_COMMIT (and unused codes)
@@ -578,7 +575,7 @@ module tspu_csr #(
                         RK_SEED: bus_rdata <= seed_w;
                         RK_MOM:  bus_rdata <= (in_ms ? o_ms[0] : o_mq[0]) ? mom_rdata[63:32] : mom_rdata[31:0];
                         RK_SM:   bus_rdata <= sm_q;
-                        default: bus_rdata <= {16'd0, sg_q};
+                        default: bus_rdata <= {16'd0, sm_q[15:0]};  // RK_STG
                     endcase
                     bus_ack <= 1'b1; cs <= CS_IDLE;
                 end
@@ -679,7 +676,7 @@ module tspu_csr #(
                 end
                 CS_POP1: cs <= CS_POP2;
                 CS_POP2: begin
-                    sg_we <= 1'b1; // bus_rdata into the stage (sg_a = head + len)
+                    sm_we <= 1'b1; sm_src <= SRC_RD; // bus_rdata into the stage (sm_a = head + len)
                     s_len <= s_len + 1'b1;
                     bus_rdata <= {16'd0, fifo_rdata};
                     bus_ack <= 1'b1; cs <= CS_IDLE;
