@@ -586,7 +586,7 @@ int cmd_posterior(cli_ctx *c, int argc, char **argv)
     tspu_bayes_opts b;
     tspu_bayes_opts_init(&b);
     mat_t sched = {0}, Y = {0}, H = {0}, L = {0};
-    double *P = NULL, *mu = NULL, *X = NULL, *y = NULL, *ell = NULL;
+    double *P = NULL, *mu = NULL, *X = NULL, *y = NULL, *ell = NULL, *R = NULL, *ldiag = NULL;
     if ((rc = parse_common(&q, &o, &b, &sched)))
         goto out;
     if ((rc = cli_read_matrix(o_data, &Y)))
@@ -636,11 +636,11 @@ int cmd_posterior(cli_ctx *c, int argc, char **argv)
     int lisn;
     if ((rc = read_num_or_mat("--lik-prec", o_lp, &L, &lnum, &lisn)))
         goto out;
-    double R[TSPU_N_MAX * TSPU_N_MAX]; /* lower Cholesky factor of a full L */
-    double ldiag[TSPU_N_MAX];
     int full = 0;
-    if (r_dim > TSPU_N_MAX) {
-        rc = cli_error(CLI_EXIT_USAGE, "--data: observations of %u entries: at most %d", r_dim, TSPU_N_MAX);
+    R = malloc(sizeof(double) * r_dim * (L.rows == r_dim && L.cols == r_dim && L.ndim == 2 ? r_dim : 1));
+    ldiag = malloc(sizeof(double) * r_dim);
+    if (!R || !ldiag) {
+        rc = cli_error(CLI_EXIT_RUNTIME, "out of memory");
         goto out;
     }
     if (lisn) {
@@ -721,6 +721,8 @@ out:
     free(X);
     free(y);
     free(ell);
+    free(R);
+    free(ldiag);
     return rc;
 }
 
