@@ -48,6 +48,8 @@ const char cmd_posterior_help[] =
     "L (--lik-prec) is a number (L = l I), a vector (diagonal) or an r x r SPD matrix;\n"
     "a full L is whitened on the host (L = R R^T, rows R^T H and targets R^T y), so the\n"
     "unit sees K r scalar observations.  The prior precision may be a number (p I).\n"
+    "Linear regression (a design row per scalar observation): --data a single row\n"
+    "y_1 ... y_K and --design the K x n rows, --lik-prec the noise precision.\n"
     "\n"
     "  --prior-mean m     prior mean (vector, default 0)\n"
     "  --prior-prec P     prior precision (n x n SPD, or a number)\n"
