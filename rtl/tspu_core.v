@@ -16,8 +16,11 @@ module tspu_core #(
     parameter N = 8,              // lanes, 2..64
     parameter P = 8,              // parallel multipliers, power of 2, 1..16
     parameter FIFO_AW = 9,        // sample FIFO of 2^FIFO_AW 16-bit words
-    parameter BREAK_ROUNDING = 0  // 1: operand rounding deliberately wrong
+    parameter BREAK_ROUNDING = 0, // 1: operand rounding deliberately wrong
                                   //    (only for the harness self-test)
+    parameter DATA_MAX_OBS = 0,   // data-driven drift: observations its memory
+                                  //    holds (tspu_data_pass KMAX); 0 = not built
+    parameter BREAK_DATA = 0      // 1: z truncated (data-path harness self-test)
 ) (
     input  wire        clk,
     input  wire        rst,
@@ -35,6 +38,21 @@ module tspu_core #(
     input  wire [4:0]  cfg_n_segments,   // 0..16
     input  wire [31:0] cfg_lambda_init,  // 0..2^31
     input  wire        cfg_sample_momentum,
+    // data-driven drift (read only when DATA_MAX_OBS > 0): data_mode 0 off,
+    // 1 Gaussian, 2 logistic; K = n_obs (1..DATA_MAX_OBS); Sr, Sg, Dd
+    input  wire [1:0]  cfg_data_mode,
+    input  wire [10:0] cfg_n_obs,
+    input  wire [5:0]  cfg_data_sr,
+    input  wire [5:0]  cfg_data_sg,
+    input  wire [5:0]  cfg_data_dd,
+    // data memories (idle only, like st_*): dat_sel 0 X (word d*N + j), 1 y,
+    // 2 l, 3 link table; words outside a window read 0, writes are ignored
+    input  wire        dat_we,
+    input  wire        dat_re,
+    input  wire [1:0]  dat_sel,
+    input  wire [13:0] dat_addr,
+    input  wire [15:0] dat_wdata,
+    output wire [15:0] dat_rdata,
     // segment table
     input  wire        seg_we,
     input  wire [3:0]  seg_addr,
@@ -188,7 +206,7 @@ module tspu_core #(
                      C_FAST = 4'd4, C_DRAIN = 4'd5, C_SLOW_ISS = 4'd6,
                      C_SLOW_WAIT = 4'd7, C_SLOW_WORK = 4'd8, C_SLOW_END = 4'd9,
                      C_GAP = 4'd10, C_NEXT = 4'd11, C_KEEP = 4'd12,
-                     C_KEEP_DRAIN = 4'd13, C_DONE = 4'd14;
+                     C_KEEP_DRAIN = 4'd13, C_DONE = 4'd14, C_DATA = 4'd15;
     reg [3:0] ctl;
     assign busy = ctl != C_IDLE && ctl != C_DONE;
     wire host_ok = !busy;
@@ -224,9 +242,14 @@ module tspu_core #(
     wire [15:0] b_l1  = la_c[31:16];
     wire [15:0] b_l0  = lambda_acc[31:16];
     wire signed [16:0] b_d16 = $signed({1'b0, b_l1}) - $signed({1'b0, b_l0});
-    wire b_need0 = !(b_l1 == 16'h8000 && b_d16 == 17'sd0);
-    wire b_need1 = !(b_l1 == 16'h0000 && b_d16 == 17'sd0);
-    wire b_fast  = !is_ud && !(b_need0 && b_need1);
+    // data mode: the prior (set 0) always, set 1 never; the data passes
+    // unless lambda is held at 0 (exactly where set 1 would be needed)
+    wire dmode   = DATA_MAX_OBS > 0 && cfg_data_mode != 2'd0;
+    wire b_lam   = !(b_l1 == 16'h0000 && b_d16 == 17'sd0);
+    wire b_need0 = dmode || !(b_l1 == 16'h8000 && b_d16 == 17'sd0);
+    wire b_need1 = !dmode && b_lam;
+    wire b_dpass = dmode && b_lam;
+    wire b_fast  = !is_ud && !(b_need0 && b_need1) && !b_dpass;
     wire b_set   = !b_need0;
 
     // la_c, b_l1 and b_d16 do not change between the begin of a step and its
@@ -235,6 +258,7 @@ module tspu_core #(
     // step uses them directly: lambda_acc <= la_c at the commit.
     wire signed [16:0] d16_reg = b_d16;
     reg need0, need1, fast_reg, set_reg, keep_reg, stop_req;
+    reg dpass, dp_p2, dp_start2;   // data step; pass 2 phase; pass 2 start pulse
 
     // ---- issue stage and MAC pipeline -------------------------------------
     reg [LW-1:0] cur_row;
@@ -392,7 +416,7 @@ module tspu_core #(
     // ---- integrate (EM / LM) and UD steps ---------------------------------
     // F of the lane: f0_r for fast rows and for slow steps of one set (its row
     // is kept in f0_r whatever the set), the blend fs_r when both sets are used
-    wire [31:0]  f_in   = (fast_reg || !(need0 && need1)) ? f0_r : fs_r;
+    wire [31:0]  f_in   = ((fast_reg || !(need0 && need1)) && !dpass) ? f0_r : fs_r;
     wire signed [12:0] xi_sum = is_lm ? ($signed({xi[11], xi}) +
                               (xip_ok[wb_lane] ? $signed({xipq[11], xipq}) : 13'sd0))
                               : $signed({xi[11], xi});
@@ -446,6 +470,51 @@ module tspu_core #(
     tspu_serial_mul #(.W(MW)) u_smul (.clk(clk), .rst(rst), .start(mul_start), .a(mul_a),
                             .b(mul_b), .done(mul_done), .p(mul_p));
     wire [63:0]        mul_p64 = {{(64 - MW){mul_p[MW-1]}}, mul_p};
+
+    // ---- data-driven drift (tspu_data_pass; docs/architecture.md) ----------
+    // Pass 1 runs at the begin of a data step (C_DATA), pass 2 of lane i
+    // before its MAC row; the lane FSM then forms
+    // F = sat32(F0 - round_shift(l1 Fd, 15)) on the serial multiplier, and the
+    // step's work (Gaussian) is d16 * S.  The engine borrows multiplier 0.
+    wire        dp_done, dp_sat, dp_mul_en;
+    wire [15:0] dp_mul_a, dp_mul_b;
+    wire [31:0] dp_fd;
+    wire [43:0] dp_s;
+    wire        dp_start1;   // a data step begins (assigned with do_next_slow)
+    generate
+        if (DATA_MAX_OBS > 0) begin : g_data
+            /* verilator lint_off UNUSEDSIGNAL */ // per-observation test outputs
+            wire        o_v, o_busy;
+            wire [15:0] o_z, o_s, o_e, o_g;
+            /* verilator lint_on UNUSEDSIGNAL */
+            tspu_data_pass #(.N(N), .KMAX(DATA_MAX_OBS), .BREAK_Z(BREAK_DATA)) u_data (
+                .clk(clk), .rst(rst), .cfg_mode(cfg_data_mode), .cfg_n_obs(cfg_n_obs),
+                .cfg_sr(cfg_data_sr), .cfg_sg(cfg_data_sg), .cfg_dd(cfg_data_dd),
+                .ops(opr[16*N-1:0]), .start1(dp_start1), .start2(dp_start2),
+                .lane({{(6 - LW){1'b0}}, lane_r}), .busy(o_busy), .done(dp_done), .fd(dp_fd),
+                .s_sum(dp_s), .sat(dp_sat), .mul_en(dp_mul_en), .mul_a(dp_mul_a),
+                .mul_b(dp_mul_b), .prod(prod0),
+                .h_we(dat_we && host_ok), .h_re(dat_re && host_ok), .h_sel(dat_sel),
+                .h_addr(dat_addr), .h_wdata(dat_wdata), .h_rdata(dat_rdata),
+                .obs_valid(o_v), .obs_z(o_z), .obs_s(o_s), .obs_e(o_e), .obs_g(o_g));
+        end else begin : g_nodata
+            /* verilator lint_off UNUSEDSIGNAL */ // no engine to start
+            wire unused_start = dp_start1 | dp_start2;
+            /* verilator lint_on UNUSEDSIGNAL */
+            assign dp_done = 1'b0; assign dp_sat = 1'b0;
+            assign dp_mul_en = 1'b0; assign dp_mul_a = 16'd0; assign dp_mul_b = 16'd0;
+            assign dp_fd = 32'd0; assign dp_s = 44'd0; assign dat_rdata = 16'd0;
+        end
+    endgenerate
+    // work (Gaussian data steps): W += d16 S; no work term for logistic data
+    wire          work_skip = dpass && cfg_data_mode == 2'd2;
+    wire [MW-1:0] dps_m = {{(MW - 44){dp_s[43]}}, dp_s};
+    wire [MW-1:0] dfd_m = {{(MW - 32){dp_fd[31]}}, dp_fd};
+    // F = sat32(F0 - round_shift(l1 Fd, 15)); |l1 Fd| <= 2^46
+    wire [33:0] fdat_w = {{2{f0_r[31]}}, f0_r} - ({mul_p[47], mul_p[47:15]} + {33'd0, mul_p[14]});
+    wire        fdat_sat = !(&fdat_w[33:31] || ~|fdat_w[33:31]);
+    wire [31:0] fdat = fdat_sat ? (fdat_w[33] ? 32'h80000000 : 32'h7FFFFFFF) : fdat_w[31:0];
+    wire        fdat_cnt = ls == LS_INT && mul_done && dpass && fdat_sat;
     // operands of the serial products, MW bits
     wire [MW-1:0] df_m  = {{(MW - 33){df_r[32]}}, df_r};
     wire [MW-1:0] e_m   = {{(MW - 34){e_r[33]}}, e_r};
@@ -570,7 +639,7 @@ module tspu_core #(
     // ---- saturation events of this cycle ---------------------------------
     reg        la_sat_now;
     reg [2:0]  ud_sat_now;
-    wire [3:0] sat_inc = {3'd0, la_sat_now} + {3'd0, f_sat} + {3'd0, wb_xsat} +
+    wire [3:0] sat_inc = {3'd0, dp_sat} + {3'd0, fdat_cnt} + {3'd0, la_sat_now} + {3'd0, f_sat} + {3'd0, wb_xsat} +
                          {3'd0, wb_opsat} + {3'd0, init_sat} + {1'b0, ud_sat_now};
     wire [32:0] sat_sum = {1'b0, sat_count} + {29'd0, sat_inc};
     wire [32:0] mom_inc  = {1'b0, mom_count} + 33'd1;
@@ -628,6 +697,7 @@ module tspu_core #(
     wire go_step   = at_decide && !next_keep && !seq_done && !stop_req && !hold;
     assign do_next_fast = go_step && b_fast;
     assign do_next_slow = go_step && !b_fast;
+    assign dp_start1    = do_next_slow && b_dpass;
     assign held = ctl == C_NEXT && hold && !next_keep;
 
     wire last_iss = iss_row == LAST_LANE && iss_chunk == LAST_CHUNK;
@@ -671,6 +741,9 @@ module tspu_core #(
             aux_en = 1'b1; aux_a = r_op; aux_b = cfg_ka;
             ud_sat_now = {2'd0, r_sat} + {2'd0, r_opsat};
         end
+        if (dp_mul_en) begin            // data passes
+            aux_en = 1'b1; aux_a = dp_mul_a; aux_b = dp_mul_b;
+        end
         if (k1_valid && !k1_mp) begin   // pair: op_i op_j; sum: op_i * 1
             aux_en = 1'b1; aux_a = k1_sum ? 16'd1 : opq; aux_b = k1_op;
         end
@@ -699,6 +772,7 @@ module tspu_core #(
     always @(posedge clk) begin
         mom_clr_we <= 1'b0;
         mul_start  <= 1'b0;
+        dp_start2  <= 1'b0;
         if (cmd_stop) stop_req <= 1'b1;
         if (rst) begin
             ctl <= C_IDLE;
@@ -706,6 +780,7 @@ module tspu_core #(
             lambda_acc <= 32'd0; work <= 64'd0; mom_count <= 32'd0;
             keep_reg <= 1'b0; stop_req <= 1'b0; fast_reg <= 1'b1; xip_ok <= {N{1'b0}};
             need0 <= 1'b1; need1 <= 1'b0; set_reg <= 1'b0; s_acc <= S_BIAS;
+            dpass <= 1'b0; dp_p2 <= 1'b0;
             cur_row <= {LW{1'b0}}; cur_chunk <= {CW{1'b0}}; lane_r <= {LW{1'b0}};
             slow_set <= 1'b0; first_iss <= 1'b0; ir <= {LW{1'b0}}; iq_valid <= 1'b0;
             kmode <= K_END; kdrain <= 2'd0; ls <= LS_IDLE; got0 <= 1'b0; got1 <= 1'b0;
@@ -724,6 +799,7 @@ module tspu_core #(
             // begin of a step (fast or slow)
             if (do_next_fast || do_next_slow) begin
                 need0 <= b_need0; need1 <= b_need1; fast_reg <= b_fast; set_reg <= b_set;
+                dpass <= b_dpass; dp_p2 <= 1'b0;
                 s_acc <= S_BIAS;
             end
 
@@ -774,24 +850,33 @@ module tspu_core #(
                         cur_chunk <= cur_chunk + 1'b1;
                     end
                 end
+                C_DATA: if (dp_done) begin  // pass 1 done: pass 2 of lane 0; pass 2 done: the row
+                    if (!dp_p2) begin
+                        dp_p2 <= 1'b1; dp_start2 <= 1'b1;
+                    end else begin
+                        cur_chunk <= {CW{1'b0}}; slow_set <= 1'b0; first_iss <= 1'b1;
+                        ctl <= C_SLOW_ISS;
+                    end
+                end
                 C_SLOW_WAIT: begin
                     if (wb_slow) begin
                         if (lane_r == LAST_LANE) begin
                             ctl <= C_SLOW_WORK;
-                            if (d16_reg != 17'sd0) begin
+                            if (d16_reg != 17'sd0 && !work_skip) begin
                                 mul_start <= 1'b1;
-                                mul_a <= s16_m;
+                                mul_a <= dpass ? dps_m : s16_m;
                                 mul_b <= {d16_reg[16], d16_reg};
                             end
                         end else begin
                             lane_r <= lane_r + 1'b1; cur_chunk <= {CW{1'b0}};
                             slow_set <= !need0; first_iss <= 1'b1;
                             ctl <= C_SLOW_ISS;
+                            if (dpass) begin ctl <= C_DATA; dp_start2 <= 1'b1; end
                         end
                     end
                 end
                 C_SLOW_WORK: begin
-                    if (d16_reg == 17'sd0) begin
+                    if (d16_reg == 17'sd0 || work_skip) begin
                         ctl <= C_SLOW_END;
                     end else if (mul_done) begin
                         // saturating 64-bit add (model: __builtin_add_overflow)
@@ -837,16 +922,16 @@ module tspu_core #(
                 LS_B0: ls <= LS_B1;   // (two cycles, kept for the lane timing)
                 LS_B1: ls <= LS_WY;
                 LS_WY: if ((got0 || !need0) && (got1 || !need1)) begin
-                    if (need0 && need1) begin
-                        mul_start <= 1'b1; mul_a <= df_m;
+                    if ((need0 && need1) || dpass) begin
+                        mul_start <= 1'b1; mul_a <= dpass ? dfd_m : df_m;
                         mul_b <= {2'b00, b_l1}; ls <= LS_INT;
                     end else begin
                         ls <= LS_INTEG;   // F is in f0_r
                     end
                 end
                 LS_INT: if (mul_done) begin
-                    fs_r <= interp;
-                    if (d16_reg != 17'sd0) begin
+                    fs_r <= dpass ? fdat : interp;
+                    if (d16_reg != 17'sd0 && !dpass) begin
                         mul_start <= 1'b1;
                         mul_a <= e_m;
                         mul_b <= {{2{xq_op[15]}}, xq_op};
@@ -892,7 +977,7 @@ module tspu_core #(
                 end else begin
                     lane_r <= {LW{1'b0}}; cur_chunk <= {CW{1'b0}};
                     slow_set <= !b_need0; first_iss <= 1'b1;
-                    ctl <= C_SLOW_ISS;
+                    ctl <= b_dpass ? C_DATA : C_SLOW_ISS;
                 end
             end
 

@@ -18,8 +18,9 @@
 // start2 (lane i): G = sum_d X[d][i] g_d, Fd = sat32(scale16(G, Dd)) on `fd`.
 // `done` pulses at the end of each; every clamp pulses `sat` once.
 // Shifts are serial: round_shift(v, s) = floor((v + 2^(s-1)) / 2^s) is the
-// accumulator started at the bias 2^(s-1) and shifted right one bit per
-// cycle (s capped where the result no longer changes: z 38, g 32, Fd 42);
+// accumulator started at the bias 2^(s-1) and shifted right 8 bits per cycle
+// while at least 8 are left, then one (s capped where the result no longer
+// changes: z 38, g 32, Fd 42);
 // scale16 with Dd <= 16 is G 2^(16 - Dd), shifted left until done or it no
 // longer fits 32 bits (then sat32 clamps it to the same side).
 // The memory's host port works while the engine is idle (the core gates it).
@@ -114,7 +115,9 @@ module tspu_data_pass #(
     reg [2:0] rtag;
     reg [1:0] ptag;
     reg       h_rv;        // the host read was in range
-    wire      pipe_idle = rtag == R_NONE && ptag == P_NONE;
+    // no memory data in flight: the last product (if any) lands at this
+    // edge, so the accumulators are final in the next cycle
+    wire      pipe_idle = rtag == R_NONE;
 
     assign busy  = st != S_IDLE;
     assign fd    = fd_r;
@@ -169,6 +172,11 @@ module tspu_data_pass #(
     wire [15:0] e_c = e_sat ? (e_w[16] ? 16'h8000 : 16'h7FFF) : e_w[15:0];
 
     wire [15:0] opj = ops[16 * jd +: 16];
+
+    // one step of a right shift: 8 bits while at least 8 are left, else 1
+    wire          sh8    = |cnt[5:3];
+    wire [AW-1:0] acc_sr = sh8 ? (acc >>> 8) : (acc >>> 1);
+    wire [5:0]    cnt_sr = cnt - (sh8 ? 6'd8 : 6'd1);
 
     // final cycles of the shift states
     wire shz_end = st == S_SHZ && cnt == 6'd0;
@@ -258,7 +266,7 @@ module tspu_data_pass #(
                 S_ROWW: if (pipe_idle) begin cnt <= sr_eff; st <= S_SHZ; end
                 S_SHZ: begin
                     if (cnt != 6'd0) begin
-                        acc <= acc >>> 1; cnt <= cnt - 6'd1;
+                        acc <= acc_sr; cnt <= cnt_sr;
                     end else begin
                         z_r <= acc16;
                         st <= logistic ? S_T0 : S_Y;
@@ -275,7 +283,7 @@ module tspu_data_pass #(
                 S_LW: if (pipe_idle) begin cnt <= sg_eff; st <= S_SHG; end
                 S_SHG: begin
                     if (cnt != 6'd0) begin
-                        acc <= acc >>> 1; cnt <= cnt - 6'd1;
+                        acc <= acc_sr; cnt <= cnt_sr;
                     end else begin  // g: written to GB + d, g e issued for S
                         d <= d + 11'd1; acc <= bias_z;
                         st <= last_d ? S_END1 : S_ROW;
@@ -298,7 +306,7 @@ module tspu_data_pass #(
                     if (shf_end) begin
                         fd_r <= acc32; done <= 1'b1; st <= S_IDLE;
                     end else begin
-                        acc <= left ? acc <<< 1 : acc >>> 1; cnt <= cnt - 6'd1;
+                        acc <= left ? acc <<< 1 : acc_sr; cnt <= left ? cnt - 6'd1 : cnt_sr;
                     end
                 end
                 default: st <= S_IDLE;

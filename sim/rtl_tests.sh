@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # rtl_tests.sh BUILD_DIR - per-module RTL tests and the lockstep cases.
-# Each program prints PASS:/FAIL: lines; 10^5 steps per lockstep case.
+# Each program prints PASS:/FAIL: lines; 10^5 steps per lockstep case
+# (10^4 or fewer for the data-drift cases, whose steps cost thousands of cycles).
 set -u
 B=$1
 S=${RTL_STEPS:-100000}
@@ -27,6 +28,27 @@ done
 for k in 0 9 33 60; do
   "$B/sim/ls8/lockstep" --int ud --kshift $k --dshift 20 --steps 5000 --seed $((k + 4))
 done
+# data-driven drift (the builds above have DATA_MAX_OBS = 1024 / 1024 / 832):
+# Gaussian and logistic, EM / LM / UD, ramps with work (--ramp: lambda 0 held
+# in the burn-in, i.e. passes skipped, then 0 -> 1 with clamps, hold, down to
+# 1/2), lambda 1 and 0.7 (seeds that are multiples of 3), saturation-heavy
+# data (--dsat), K from 1 to DATA_MAX_OBS; about 2 minutes
+D=${RTL_DATA_STEPS:-10000}
+"$B/sim/ls2/lockstep"  --int em --ramp --steps $D --seed 21 --data gauss --obs 1
+"$B/sim/ls2/lockstep"  --int lm --steps $D --seed 22 --data logistic --obs 24
+"$B/sim/ls2/lockstep"  --int ud --steps $((D / 5)) --seed 23 --data gauss --obs 200 --dsat
+"$B/sim/ls8/lockstep"  --int lm --ramp --steps $D --seed 31 --data gauss --obs 40
+"$B/sim/ls8/lockstep"  --int em --steps $((D * 3 / 20)) --seed 33 --data logistic --obs 200
+"$B/sim/ls8/lockstep"  --int ud --ramp --steps $D --seed 34 --data gauss --obs 20
+"$B/sim/ls8/lockstep"  --int lm --ramp --steps $D --seed 35 --data logistic --obs 16
+"$B/sim/ls8/lockstep"  --int lm --steps $((D / 2)) --seed 37 --data gauss --obs 50 --dsat
+"$B/sim/ls8/lockstep"  --int ud --steps $((D / 2)) --seed 38 --data logistic --obs 30 --dsat
+"$B/sim/ls16/lockstep" --int lm --ramp --steps $D --seed 41 --data gauss --obs 40
+"$B/sim/ls16/lockstep" --int ud --steps $((D * 3 / 100)) --seed 42 --data logistic --obs 832
+"$B/sim/ls16/lockstep" --int em --steps $((D * 3 / 10)) --seed 43 --data gauss --obs 64 --dsat
+# ... and a data path broken on purpose (z truncated: BREAK_DATA)
+"$B/sim/ls8dbrk/lockstep" --int lm --steps 2000 --data gauss --obs 20 --expect-fail \
+  --name "lockstep catches broken data rounding (z truncated)"
 # the harness must catch a deliberately broken RTL (flipped rounding bit)
 "$B/sim/ls8brk/lockstep" --int lm --steps 2000 --expect-fail --name "lockstep catches broken operand rounding"
 exit 0
