@@ -116,9 +116,13 @@ module tspu_top #(
     wire        obs_valid, obs_step_done;
     wire [5:0]  obs_lane;
     wire [31:0] obs_x, obs_p;
+    wire [15:0] dat_rdata;   // data-driven drift: not connected yet (DATA_MAX_OBS = 0)
     /* verilator lint_on UNUSEDSIGNAL */
     tspu_core #(.N(N), .P(P), .FIFO_AW(FIFO_AW)) u_core (
         .clk(clk), .rst(core_rst),
+        .cfg_data_mode(2'd0), .cfg_n_obs(11'd0), .cfg_data_sr(6'd0), .cfg_data_sg(6'd0),
+        .cfg_data_dd(6'd0), .dat_we(1'b0), .dat_re(1'b0), .dat_sel(2'd0), .dat_addr(14'd0),
+        .dat_wdata(16'd0), .dat_rdata(dat_rdata),
         .cfg_integrator(cfg_integrator), .cfg_drift_shift(cfg_drift_shift),
         .cfg_noise_shift(cfg_noise_shift), .cfg_ka(cfg_ka), .cfg_ka_shift(cfg_ka_shift),
         .cfg_ko(cfg_ko), .cfg_ko_shift(cfg_ko_shift), .cfg_burnin(cfg_burnin),
