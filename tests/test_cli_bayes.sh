@@ -198,6 +198,17 @@ expect_err "logreg: both prior options"     2 "at most one of --prior-prec"     
 expect_err "logreg: predict columns"        2 "predict: .* has 3 columns, the features have 2" "$T" $M logreg --features "$W/X3.txt" --labels "$W/y3.txt" --predict "$EX/logreg_Xnew.txt"
 expect_err "posterior: unwritable -o"       2 "cannot"                            "$T" $M -o "$W/no/such/x.npy" $POST --samples 100
 
+# ---- Ctrl-C: the unit stops, exit 130, one line, no half sample file -----------------
+"$T" -d model --seed 4 -o "$W/int.npy" $POST --samples 4000000000 >"$W/iout" 2>"$W/ierr" &
+pid=$!
+sleep 1
+kill -INT $pid
+wait $pid; r=$?
+if [ $r -eq 130 ] && [ "$(wc -l <"$W/ierr")" -eq 1 ] && grep -q "interrupted: stopped the unit" "$W/ierr" &&
+   [ ! -e "$W/int.npy" ]; then
+  pass "posterior: Ctrl-C stops the unit, exit 130, one line, no partial sample file"
+else fail "posterior: Ctrl-C stops the unit, exit 130, one line, no partial sample file" "rc $r: $(head -c 300 "$W/ierr")"; fi
+
 # ---- help -------------------------------------------------------------------------
 "$T" posterior --help >"$W/h1" 2>&1 && grep -q -- "--lik-prec" "$W/h1" && grep -q -- "--reverse" "$W/h1" &&
   pass "posterior --help" || fail "posterior --help" "$(head -c 200 "$W/h1")"
