@@ -140,11 +140,12 @@ RLINK_CXXFLAGS := -std=c++17 -O2 -g -Wall -Wextra -Werror -isystem $(VLT_INC) -i
 RLINK_VFLAGS := --cc --build -O3 -Wno-fatal -Wno-lint -Wno-style -Irtl -I$(CURDIR)/$(B)/gen \
                 -CFLAGS "-O2" -MAKEFLAGS "-s"
 
-# Verilated tspu_top for one N (prefix Vtspu_top_n<N>: several N link together)
+# Verilated tspu_top for one N (prefix Vtspu_top_n<N>: several N link together),
+# with the data-driven drift (DATA_MAX_OBS = dp_kmax of the RTL / sim section)
 $(B)/sim/top%/stamp: $(RLINK_RTL) $(wildcard rtl/*.v) rtl/tspu_fixed.vh $(B)/gen/tspu_regs.vh
 	@mkdir -p $(dir $@)
 	verilator $(RLINK_VFLAGS) --prefix Vtspu_top_n$* --top-module tspu_top -GN=$* -GP=8 \
-	  $(RLINK_TOPV) -Mdir $(dir $@) >/dev/null
+	  -GDATA_MAX_OBS=$(call dp_kmax,$*) $(RLINK_TOPV) -Mdir $(dir $@) >/dev/null
 	cd $(dir $@) && for f in verilated verilated_threads; do \
 	  $(CXX) -std=c++17 -O2 -w -I$(VLT_INC) -I$(VLT_INC)/vltstd -c $(VLT_INC)/$$f.cpp -o vlt_$$f.o || exit 1; done
 	@touch $@

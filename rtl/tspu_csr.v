@@ -39,7 +39,8 @@ module tspu_csr #(
     parameter FIFO_AW = 9,             // core FIFO of 2^FIFO_AW words
     parameter CLOCK_HZ = 12000000,     // reported clock of the unit
     parameter CYCLES_PER_STEP = 35,    // reported cycles per step
-    parameter UART_DIV_RESET = 0       // UART_DIV at reset (0: no UART)
+    parameter UART_DIV_RESET = 0,      // UART_DIV at reset (0: no UART)
+    parameter DATA_MAX_OBS = 0         // the core's data-drift memory (0: not built)
 ) (
     input  wire         clk,
     input  wire         rst,
@@ -117,7 +118,19 @@ module tspu_csr #(
     input  wire         busy,
     output reg          fifo_re,
     input  wire [15:0]  fifo_rdata,
-    input  wire [FIFO_AW:0] fifo_level
+    input  wire [FIFO_AW:0] fifo_level,
+    // data-driven drift (DATA block, DATA_* windows; DATA_MAX_OBS > 0)
+    output wire [1:0]   cfg_data_mode,
+    output wire [10:0]  cfg_n_obs,
+    output wire [5:0]   cfg_data_sr,
+    output wire [5:0]   cfg_data_sg,
+    output wire [5:0]   cfg_data_dd,
+    output reg          dat_we,
+    output reg          dat_re,
+    output wire [1:0]   dat_sel,
+    output wire [13:0]  dat_addr,
+    output wire [15:0]  dat_wdata,
+    input  wire [15:0]  dat_rdata
 );
     `include "tspu_regs.vh"
 
@@ -309,7 +322,31 @@ module tspu_csr #(
     wire in_mq = f_in(a, TSPU_WIN_MOM_SUMSQ_BASE, TSPU_WIN_MOM_SUMSQ_SIZE[15:0]);
     wire in_sc = f_in(a, TSPU_WIN_SCHEDULE_BASE, TSPU_WIN_SCHEDULE_SIZE[15:0]);
     wire in_cf = a >= TSPU_REG_INTEGRATOR && a <= TSPU_REG_FIFO_STALL;
-    wire in_regs = in_cf || in_sc || a == TSPU_REG_SCRATCH;   // shadowed registers
+    // DATA block (rw part): shadowed like CONFIG for the read-back; the
+    // checked values are kept in flip-flops (w_*) and taken at START (a_d*)
+    localparam HAVE_DATA = DATA_MAX_OBS > 0;
+    wire in_dreg = HAVE_DATA && a >= TSPU_REG_DATA_MODE && a <= TSPU_REG_DATA_DD;
+    wire in_regs = in_cf || in_sc || a == TSPU_REG_SCRATCH || in_dreg;   // shadowed registers
+    // data windows -> the core's dat_* port (sel 0 X, 1 y, 2 l, 3 link table)
+    wire in_dx = HAVE_DATA && f_in(a, TSPU_WIN_DATA_X_BASE, TSPU_WIN_DATA_X_SIZE[15:0]);
+    wire in_dy = HAVE_DATA && f_in(a, TSPU_WIN_DATA_Y_BASE, TSPU_WIN_DATA_Y_SIZE[15:0]);
+    wire in_dl = HAVE_DATA && f_in(a, TSPU_WIN_DATA_L_BASE, TSPU_WIN_DATA_L_SIZE[15:0]);
+    wire in_dt = HAVE_DATA && f_in(a, TSPU_WIN_LINK_TABLE_BASE, TSPU_WIN_LINK_TABLE_SIZE[15:0]);
+    wire in_dat = in_dx || in_dy || in_dl || in_dt;
+    assign dat_sel   = in_dt ? 2'd3 : in_dl ? 2'd2 : in_dy ? 2'd1 : 2'd0;
+    assign dat_addr  = in_dx ? a[13:0] : {4'd0, a[9:0]};
+    assign dat_wdata = bus_wdata[15:0];
+    // the DATA registers as written (checked as tspu_model_configure does)
+    /* verilator lint_off WIDTH */
+    localparam [31:0] DMO32 = DATA_MAX_OBS;
+    /* verilator lint_on WIDTH */
+    reg [1:0]  w_dm, a_dm;
+    reg [10:0] w_k, a_k;
+    reg [5:0]  w_sr, w_sg, w_dd, a_sr, a_sg, a_dd;
+    reg        w_bad_dm, w_bad_k, w_k0, w_bad_sr, w_bad_sg, w_bad_dd;
+    wire       data_bad = w_bad_dm || w_bad_k || w_bad_sr || w_bad_sg || w_bad_dd || (w_dm != 2'd0 && w_k0);
+    assign cfg_data_mode = a_dm; assign cfg_n_obs = a_k;
+    assign cfg_data_sr = a_sr; assign cfg_data_sg = a_sg; assign cfg_data_dd = a_dd;
     wire in_hi   = a == TSPU_REG_STEPS_HI || a == TSPU_REG_WORK_HI; // shadowed at the LO read
     wire        in_c  = in_c0 || in_c1;
     wire        in_b  = in_b0 || in_b1;
@@ -366,7 +403,7 @@ module tspu_csr #(
                      CS_CHK = 4'd4, CS_SEG = 4'd5, CS_CPY = 4'd6, CS_FILL = 4'd7,
                      CS_FLUSH = 4'd8, CS_POP1 = 4'd9, CS_POP2 = 4'd10;
     localparam [2:0] RK_ST = 3'd0, RK_SEED = 3'd1, RK_MOM = 3'd2, RK_SM = 3'd3, RK_STG = 3'd4,
-                     RK_LO = 3'd5;
+                     RK_LO = 3'd5, RK_DAT = 3'd6;
     reg [3:0]  cs;
     reg [2:0]  rk;        // what CS_RW2 captures
     reg [13:0] cnt;       // clear address / sequence index
@@ -416,7 +453,7 @@ module tspu_csr #(
         end
     endfunction
     reg c_sm, c_ud, c_ns;  // START check: SAMPLE_MOMENTUM set, INTEGRATOR UD, N_SAMPLES != 0
-    wire cfg_bad = bad || (c_sm && !c_ud) || (c_ns && (c_sm ? BAD_2N : BAD_N));
+    wire cfg_bad = bad || (c_sm && !c_ud) || (c_ns && (c_sm ? BAD_2N : BAD_N)) || data_bad;
 
     // plain registers (everything below 0x80 that is neither shadowed nor a core read)
     reg [31:0] rd_plain;
@@ -436,7 +473,9 @@ module tspu_csr #(
                     rd_plain = (32'd1 << TSPU_FEATURES_EM_LSB) | (32'd1 << TSPU_FEATURES_LM_LSB) |
                                (32'd1 << TSPU_FEATURES_UD_LSB) | (32'd1 << TSPU_FEATURES_SCHEDULE_LSB) |
                                (32'd1 << TSPU_FEATURES_WORK_LSB) | (32'd1 << TSPU_FEATURES_MOMENTS_LSB) |
-                               (32'd1 << TSPU_FEATURES_SAMPLE_MOMENTUM_LSB) | (32'd1 << TSPU_FEATURES_FIFO_STALL_LSB);
+                               (32'd1 << TSPU_FEATURES_SAMPLE_MOMENTUM_LSB) | (32'd1 << TSPU_FEATURES_FIFO_STALL_LSB) |
+                               ({31'd0, HAVE_DATA} << TSPU_FEATURES_DATA_LSB);
+                TSPU_REG_DATA_MAX_OBS[6:0]: rd_plain = DMO32;
                 TSPU_REG_CLOCK_HZ[6:0]: rd_plain = CLK32;
                 TSPU_REG_CYCLES_PER_STEP[6:0]: rd_plain = CPS32;
                 TSPU_REG_FIFO_DEPTH[6:0]: rd_plain = DEPTH32;
@@ -463,6 +502,7 @@ module tspu_csr #(
         // single-cycle strobes
         bus_ack <= 1'b0; seg_we <= 1'b0; cpl_we <= 1'b0; bias_we <= 1'b0; seed_we <= 1'b0;
         seed_re <= 1'b0; st_we <= 1'b0; st_re <= 1'b0; mom_re <= 1'b0; fifo_re <= 1'b0;
+        dat_we <= 1'b0; dat_re <= 1'b0;
         cmd_start <= 1'b0; cmd_stop <= 1'b0; soft_rst <= 1'b0;
         sm_we <= 1'b0; sm_re <= 1'b0;
         if (r_all) begin
@@ -474,6 +514,10 @@ module tspu_csr #(
             a_int <= 2'd1; a_drift <= 6'd0; a_noise <= 5'd0; a_ka <= 16'd0; a_kash <= 6'd0;
             a_ko <= 16'd0; a_kosh <= 6'd0; a_burnin <= 32'd0; a_thin <= 32'd1; a_nsamp <= 32'd0;
             a_nseg <= 5'd0; a_linit <= 32'd0; a_sm <= 1'b0; a_stall <= 1'b0;
+            w_dm <= 2'd0; w_k <= 11'd0; w_sr <= 6'd0; w_sg <= 6'd0; w_dd <= 6'd0;
+            a_dm <= 2'd0; a_k <= 11'd0; a_sr <= 6'd0; a_sg <= 6'd0; a_dd <= 6'd0;
+            w_bad_dm <= 1'b0; w_bad_k <= 1'b0; w_k0 <= 1'b1; w_bad_sr <= 1'b0; w_bad_sg <= 1'b0;
+            w_bad_dd <= 1'b0;
             rk <= RK_ST; ph <= 2'd0; pass2 <= 1'b0; bad <= 1'b0; fl_then <= 1'b0;
             c_sm <= 1'b0; c_ud <= 1'b0; c_ns <= 1'b0;
             bus_rdata <= 32'd0;
@@ -495,6 +539,9 @@ module tspu_csr #(
                             end
                             if (in_st && s_ok) begin
                                 st_re <= 1'b1; rk <= RK_ST; cs <= CS_RW1; bus_ack <= 1'b0;
+                            end
+                            if (in_dat) begin
+                                dat_re <= 1'b1; rk <= RK_DAT; cs <= CS_RW1; bus_ack <= 1'b0;
                             end
                             if (in_sd && sd_ok && !sd_hit) begin
                                 seed_re <= 1'b1; cnt <= {12'd0, o_sd[1:0]};
@@ -526,6 +573,20 @@ module tspu_csr #(
                             if (in_c && c_ok && !busy) begin sm_we <= 1'b1; cpl_we <= 1'b1; end
                             if (in_b && b_ok && !busy) begin sm_we <= 1'b1; bias_we <= 1'b1; end
                             if (in_st && s_ok) st_we <= 1'b1;
+                            if (in_dat) dat_we <= 1'b1;   // the core ignores it while running
+                            if (in_dreg) begin
+                                case (a)
+                                    TSPU_REG_DATA_MODE: begin
+                                        w_dm <= bus_wdata[1:0]; w_bad_dm <= |bus_wdata[31:2] || &bus_wdata[1:0];
+                                    end
+                                    TSPU_REG_N_OBS: begin
+                                        w_k <= bus_wdata[10:0]; w_bad_k <= bus_wdata > DMO32; w_k0 <= ~|bus_wdata;
+                                    end
+                                    TSPU_REG_DATA_SR: begin w_sr <= bus_wdata[5:0]; w_bad_sr <= bus_wdata > 32'd62; end
+                                    TSPU_REG_DATA_SG: begin w_sg <= bus_wdata[5:0]; w_bad_sg <= bus_wdata > 32'd62; end
+                                    default: begin w_dd <= bus_wdata[5:0]; w_bad_dd <= bus_wdata > 32'd62; end
+                                endcase
+                            end
                             if (in_sd && sd_ok) begin
                                 if (sd_hit) sm_we <= 1'b1;
                                 else begin
@@ -575,6 +636,7 @@ module tspu_csr #(
                         RK_SEED: bus_rdata <= seed_w;
                         RK_MOM:  bus_rdata <= (in_ms ? o_ms[0] : o_mq[0]) ? mom_rdata[63:32] : mom_rdata[31:0];
                         RK_SM:   bus_rdata <= sm_q;
+                        RK_DAT:  bus_rdata <= {{16{dat_rdata[15]}}, dat_rdata};
                         default: bus_rdata <= {16'd0, sm_q[15:0]};  // RK_STG
                     endcase
                     bus_ack <= 1'b1; cs <= CS_IDLE;
@@ -619,6 +681,7 @@ module tspu_csr #(
                             rejected <= 1'b0;
                             s_len <= {(SAW+1){1'b0}}; // the core clears its FIFO at start
                             cmd_start <= 1'b1;        // cfg_* hold the new values from the next cycle
+                            a_dm <= w_dm; a_k <= w_k; a_sr <= w_sr; a_sg <= w_sg; a_dd <= w_dd;
                             bus_ack <= 1'b1; cs <= CS_IDLE;
                         end
                     end

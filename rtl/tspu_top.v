@@ -10,7 +10,8 @@ module tspu_top #(
     parameter CYCLES_PER_STEP = (N * N + P - 1) / P + 3, // reported: the steady figure of
                                     // bench/results/rtl.json (N=8: 11, N=16: 35 at P=8)
     parameter RX_TIMEOUT = 4096,    // idle clocks that abandon a half-received frame
-    parameter UART_DIV_RESET = 0    // UART_DIV register at reset (0: no UART)
+    parameter UART_DIV_RESET = 0,   // UART_DIV register at reset (0: no UART)
+    parameter DATA_MAX_OBS = 0      // data-driven drift: observations (0: not built)
 ) (
     input  wire       clk,
     input  wire       rst,
@@ -89,8 +90,19 @@ module tspu_top #(
     assign core_busy  = busy;
     assign core_flags = flags;
 
+    // data-driven drift: DATA registers / windows to the core
+    wire [1:0]  cfg_data_mode, dat_sel;
+    wire [10:0] cfg_n_obs;
+    wire [5:0]  cfg_data_sr, cfg_data_sg, cfg_data_dd;
+    wire        dat_we, dat_re;
+    wire [13:0] dat_addr;
+    wire [15:0] dat_wdata, dat_rdata;
     tspu_csr #(.N(N), .P(P), .FIFO_AW(FIFO_AW), .CLOCK_HZ(CLOCK_HZ),
-               .CYCLES_PER_STEP(CYCLES_PER_STEP), .UART_DIV_RESET(UART_DIV_RESET)) u_csr (
+               .CYCLES_PER_STEP(CYCLES_PER_STEP), .UART_DIV_RESET(UART_DIV_RESET),
+               .DATA_MAX_OBS(DATA_MAX_OBS)) u_csr (
+        .cfg_data_mode(cfg_data_mode), .cfg_n_obs(cfg_n_obs), .cfg_data_sr(cfg_data_sr),
+        .cfg_data_sg(cfg_data_sg), .cfg_data_dd(cfg_data_dd), .dat_we(dat_we), .dat_re(dat_re),
+        .dat_sel(dat_sel), .dat_addr(dat_addr), .dat_wdata(dat_wdata), .dat_rdata(dat_rdata),
         .clk(clk), .rst(rst), .chk_addr(chk_addr), .chk_acc(chk_acc),
         .bus_req(bus_req), .bus_op(bus_op), .bus_addr(bus_addr), .bus_wdata(bus_wdata),
         .bus_ack(bus_ack), .bus_rdata(bus_rdata), .fifo_avail(fifo_avail), .run_free(run_free),
@@ -116,13 +128,12 @@ module tspu_top #(
     wire        obs_valid, obs_step_done;
     wire [5:0]  obs_lane;
     wire [31:0] obs_x, obs_p;
-    wire [15:0] dat_rdata;   // data-driven drift: not connected yet (DATA_MAX_OBS = 0)
     /* verilator lint_on UNUSEDSIGNAL */
-    tspu_core #(.N(N), .P(P), .FIFO_AW(FIFO_AW)) u_core (
+    tspu_core #(.N(N), .P(P), .FIFO_AW(FIFO_AW), .DATA_MAX_OBS(DATA_MAX_OBS)) u_core (
         .clk(clk), .rst(core_rst),
-        .cfg_data_mode(2'd0), .cfg_n_obs(11'd0), .cfg_data_sr(6'd0), .cfg_data_sg(6'd0),
-        .cfg_data_dd(6'd0), .dat_we(1'b0), .dat_re(1'b0), .dat_sel(2'd0), .dat_addr(14'd0),
-        .dat_wdata(16'd0), .dat_rdata(dat_rdata),
+        .cfg_data_mode(cfg_data_mode), .cfg_n_obs(cfg_n_obs), .cfg_data_sr(cfg_data_sr),
+        .cfg_data_sg(cfg_data_sg), .cfg_data_dd(cfg_data_dd), .dat_we(dat_we), .dat_re(dat_re),
+        .dat_sel(dat_sel), .dat_addr(dat_addr), .dat_wdata(dat_wdata), .dat_rdata(dat_rdata),
         .cfg_integrator(cfg_integrator), .cfg_drift_shift(cfg_drift_shift),
         .cfg_noise_shift(cfg_noise_shift), .cfg_ka(cfg_ka), .cfg_ka_shift(cfg_ka_shift),
         .cfg_ko(cfg_ko), .cfg_ko_shift(cfg_ko_shift), .cfg_burnin(cfg_burnin),
