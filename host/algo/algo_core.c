@@ -274,6 +274,9 @@ int tspu_algo_check_stable(unsigned n, const double *A, char *err, size_t len)
 /* ---- device session ---------------------------------------------------------------- */
 int dev_err(sess *s, int rc, char *err, size_t len, const char *what)
 {
+    if (s->o && s->o->n_more_devs && s->info.device[0]) /* several devices: say which one */
+        return aerr(err, len, rc, "%s on %s: %s (%s)", what, s->info.device, tspu_strerror(rc),
+                    tspu_last_error(s->dev));
     return aerr(err, len, rc, "%s: %s (%s)", what, tspu_strerror(rc), tspu_last_error(s->dev));
 }
 
