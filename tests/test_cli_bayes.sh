@@ -5,8 +5,9 @@
 #    against the closed form (numpy) within 5 s.e. (its twin: the prior mean
 #    is rejected), -o samples (.npy and text) read back, same seed = same
 #    answer, --reverse/--trace fields, logreg --predict
-#  - the default device ("sim"): the posterior when its gateware has the
-#    data-driven drift, else the one-line refusal naming FEATURES.DATA
+#  - the default device ("sim"): the posterior against the closed form and,
+#    bit for bit, against the model (posterior and logreg) when its gateware
+#    has the data-driven drift, else the one-line refusal naming FEATURES.DATA
 #  - every input error: one stderr line "tspu: ...", exit 2, nothing on stdout
 set -u
 T=${1:-build/bin/tspu}
@@ -132,7 +133,7 @@ print(("PASS: " if ok else "FAIL: ") + "logreg --predict --ti --json: probabilit
 EOF
 
 # ---- the default device --------------------------------------------------------------
-"$T" --seed 3 --json $POST --samples 2000 >"$W/d.json" 2>"$W/e"; rc=$?
+"$T" --seed 3 --json $POST --samples 4000 --ramps 2 >"$W/d.json" 2>"$W/e"; rc=$?
 if [ $rc -eq 0 ]; then
   "$PY" - "$W/d.json" "$EX" <<'EOF'
 import json, sys
@@ -146,6 +147,22 @@ z = max(np.max(np.abs(np.array(j["mean"]) - mu) / np.array(j["mean_stderr"])),
 ok = z < 5 and not j["flags"]["saturated"]
 print(("PASS: " if ok else "FAIL: ") + "posterior on the default device (%s, with the data drift) = closed form within 5 s.e." % j["device"]
       + ("" if ok else " -- device %s, max |z| %.2f" % (j["device"], z)))
+EOF
+  # the whole algorithm bit for bit: the Verilated RTL against the C model
+  # with the same lanes (ramps, works, samples, logistic link table)
+  if "$T" -d sim --json info | grep -q '"n":16'; then MS="model?n=16"; else MS="model?n=8"; fi
+  SMALL="--samples 800 --batches 10 --ramps 2"
+  "$T" -d sim --seed 5 --json $POST $SMALL >"$W/bs.json" 2>/dev/null
+  "$T" -d "$MS" --seed 5 --json $POST $SMALL >"$W/bm.json" 2>/dev/null
+  "$T" -d sim --seed 6 --json $LOGR $SMALL --predict $EX/logreg_Xnew.txt >"$W/ls.json" 2>/dev/null
+  "$T" -d "$MS" --seed 6 --json $LOGR $SMALL --predict $EX/logreg_Xnew.txt >"$W/lm.json" 2>/dev/null
+  "$PY" - "$W/bs.json" "$W/bm.json" "$W/ls.json" "$W/lm.json" <<'EOF'
+import json, sys
+a, b, c, d = (json.load(open(f)) for f in sys.argv[1:5])
+ok = all(a[k] == b[k] for k in ("mean", "cov", "work", "heat", "steps")) and a["device"] == "sim"
+print(("PASS: " if ok else "FAIL: ") + "posterior on sim = on the model, bit for bit (samples, works, heat)")
+ok = all(c[k] == d[k] for k in ("mean", "cov", "predict", "steps"))
+print(("PASS: " if ok else "FAIL: ") + "logreg on sim = on the model, bit for bit (link table, predictions)")
 EOF
 else
   expect_err "default device without the data drift: one line, FEATURES.DATA" 1 \
