@@ -135,13 +135,22 @@ module tspu_data_pass #(
     wire [5:0] dl     = 6'd16 - cfg_dd;                        // Dd <= 16: left shift
     wire       dd_left = cfg_dd <= 6'd16;
     // the rounding bias 2^(s-1) of a right shift by s (0 for s = 0)
+    // (a decoder, not a shifter)
     function [AW-1:0] bias;
         input [5:0] s;
+        integer q;
         begin
-            bias = (s == 6'd0) ? {AW{1'b0}} : ({{(AW - 1){1'b0}}, 1'b1} << (s - 6'd1));
+            for (q = 0; q < AW; q = q + 1)
+                bias[q] = {26'd0, s} == q + 1;
         end
     endfunction
-    wire [AW-1:0] bias_z = (BREAK_Z != 0) ? {AW{1'b0}} : bias(sr_eff);
+    // one decoder for the three loads of a bias: g (S_E), Fd (start2), z (else)
+    // and the 64 of the table interpolation (S_T0: 2^(7-1))
+    wire          b_g  = st == S_E;
+    wire          b_d  = st == S_IDLE && start2;
+    wire [5:0]    b_sh = b_g ? sg_eff : b_d ? (dd_left ? 6'd0 : dr_eff) : (st == S_T0) ? 6'd7 :
+                         (BREAK_Z != 0) ? 6'd0 : sr_eff;
+    wire [AW-1:0] bias_v = bias(b_sh);
 
     /* verilator lint_off UNUSEDSIGNAL */ // only the sign and the high bits decide
     function fits16;
@@ -171,7 +180,14 @@ module tspu_data_pass #(
     wire        e_sat = e_w[16] != e_w[15];
     wire [15:0] e_c = e_sat ? (e_w[16] ? 16'h8000 : 16'h7FFF) : e_w[15:0];
 
-    wire [15:0] opj = ops[16 * jd +: 16];
+    // operand of column jd: an N-way multiplexer (not a 16 N-bit shifter)
+    reg [15:0] opj;
+    integer oq;
+    always @(*) begin
+        opj = 16'd0;
+        for (oq = 0; oq < N; oq = oq + 1)
+            if ({{(32 - LW){1'b0}}, jd} == oq) opj = ops[16 * oq +: 16];
+    end
 
     // one step of a right shift: 8 bits while at least 8 are left, else 1
     wire          sh8    = |cnt[5:3];
@@ -230,6 +246,16 @@ module tspu_data_pass #(
 
     wire [AW-1:0] prod_x = {{(AW - 32){prod[31]}}, prod};
 
+    // the accumulator: load a bias, add a product, shift (exclusive)
+    wire acc_ld  = (st == S_IDLE && (start1 || start2)) || st == S_E || st == S_T0 || shg_end;
+    wire acc_add = ptag == P_ACC;
+    wire acc_sh  = ((st == S_SHZ || st == S_SHG) && cnt != 6'd0) || (st == S_SHF && !shf_end);
+    always @(posedge clk) begin
+        if (acc_ld) acc <= bias_v;
+        else if (acc_add) acc <= acc + prod_x;
+        else if (acc_sh) acc <= (st == S_SHF && left) ? acc <<< 1 : acc_sr;
+    end
+
     always @(posedge clk) begin
         done <= 1'b0;
         if (st == S_IDLE && h_re) h_rv <= h_ok;
@@ -239,8 +265,7 @@ module tspu_data_pass #(
         ptag <= mul_en ? ((shg_end) ? P_S : P_ACC) : P_NONE;
         if (rtag == R_Y) e_r <= e_c;
         if (rtag == R_X2) e_r <= m_q;
-        // product stage
-        if (ptag == P_ACC) acc <= acc + prod_x;
+        // product stage (S; acc is updated in its own block below)
         if (ptag == P_S) sacc <= sacc + prod_x;
         if (rst) begin
             st <= S_IDLE; rtag <= R_NONE; ptag <= P_NONE; h_rv <= 1'b0;
@@ -250,12 +275,11 @@ module tspu_data_pass #(
                 S_IDLE: begin
                     if (start1) begin
                         d <= 11'd0; xa <= 14'd0; j <= {LW{1'b0}};
-                        acc <= bias_z; sacc <= {AW{1'b0}};
+                        sacc <= {AW{1'b0}};
                         st <= (K == 11'd0) ? S_END1 : S_ROW;
                     end
                     if (start2) begin
                         d <= 11'd0; xa <= {8'd0, lane}; ph <= 1'b0;
-                        acc <= dd_left ? {AW{1'b0}} : bias(dr_eff);
                         st <= (K == 11'd0) ? S_P2W : S_P2;
                     end
                 end
@@ -266,26 +290,26 @@ module tspu_data_pass #(
                 S_ROWW: if (pipe_idle) begin cnt <= sr_eff; st <= S_SHZ; end
                 S_SHZ: begin
                     if (cnt != 6'd0) begin
-                        acc <= acc_sr; cnt <= cnt_sr;
+                        cnt <= cnt_sr;
                     end else begin
                         z_r <= acc16;
                         st <= logistic ? S_T0 : S_Y;
                     end
                 end
-                S_T0: begin rtag <= R_T0; acc <= {{(AW - 7){1'b0}}, 7'd64}; st <= S_T1; end
+                S_T0: begin rtag <= R_T0; st <= S_T1; end   // acc = 64 (bias of 7)
                 S_T1: begin rtag <= R_T1; st <= S_TW; end
                 S_TW: if (pipe_idle) st <= S_Y;
                 S_Y:  begin rtag <= R_Y; st <= S_E; end
                 S_E:  begin  // e from y (data stage); read l
-                    s_r <= s_sel; rtag <= R_L; acc <= bias(sg_eff); st <= S_L;
+                    s_r <= s_sel; rtag <= R_L; st <= S_L;
                 end
                 S_L:  st <= S_LW;   // l e issued (data stage)
                 S_LW: if (pipe_idle) begin cnt <= sg_eff; st <= S_SHG; end
                 S_SHG: begin
                     if (cnt != 6'd0) begin
-                        acc <= acc_sr; cnt <= cnt_sr;
+                        cnt <= cnt_sr;
                     end else begin  // g: written to GB + d, g e issued for S
-                        d <= d + 11'd1; acc <= bias_z;
+                        d <= d + 11'd1;
                         st <= last_d ? S_END1 : S_ROW;
                     end
                 end
@@ -306,7 +330,7 @@ module tspu_data_pass #(
                     if (shf_end) begin
                         fd_r <= acc32; done <= 1'b1; st <= S_IDLE;
                     end else begin
-                        acc <= left ? acc <<< 1 : acc_sr; cnt <= left ? cnt - 6'd1 : cnt_sr;
+                        cnt <= left ? cnt - 6'd1 : cnt_sr;
                     end
                 end
                 default: st <= S_IDLE;

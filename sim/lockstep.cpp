@@ -170,7 +170,8 @@ int main(int argc, char **argv) {
     if (!data.empty()) {
         c.data_mode = data == "logistic" ? TSPU_DATA_LOGISTIC : TSPU_DATA_GAUSS;
         c.n_obs = K;
-        if (!ramp && !bench) c.lambda_init = (seed % 3 == 0) ? 0x5A000000u : 0x80000000u;
+        if (bench) c.lambda_init = 0x80000000u; // the passes every step
+        else if (!ramp) c.lambda_init = (seed % 3 == 0) ? 0x5A000000u : 0x80000000u;
         dX.resize(K * N); dy.resize(K); dl.resize(K);
         double tr = 0; // trace of X^T L X: bounds the data curvature
         for (unsigned d = 0; d < K; d++) {
