@@ -474,7 +474,11 @@ $(B)/fpga/fit_tests: fpga/fit_test.sh $(B)/gen/tspu_regs.vh
 fit-test: $(B)/fpga/fit_tests
 	@$<
 
+# FIT_TEST=0 leaves it out (a quicker `make test` while iterating; CI keeps it)
+FIT_TEST ?= 1
+ifneq ($(FIT_TEST),0)
 TEST_PROGS += $(B)/fpga/fit_tests
+endif
 
 # the link side's register semantics (tspu_csr: SPRAM shadows, START check,
 # seed lane, STEPS/WORK latch, CTRL.RESET): sim?n=8, sim and vboard against
