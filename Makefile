@@ -302,6 +302,29 @@ ifneq ($(SYNTH_TEST),0)
 TEST_PROGS += $(B)/synth/fit_tests
 endif
 
+# post-synthesis lockstep of the data drift (not in `make test`: ~5 min):
+# tspu_core N = 2, DATA_MAX_OBS = 1024 through yosys synth_ice40 -dsp with
+# TSPU_ICE40 (the data memory an SB_SPRAM256KA), Verilated with cells_sim.v
+PSD_DIR := $(B)/fpga/psd2
+$(PSD_DIR)/netlist.v: $(RTL_SRC)
+	@mkdir -p $(dir $@)
+	yosys -q -l $(PSD_DIR)/synth.log -p "read_verilog -DTSPU_ICE40 -Irtl $(filter %.v,$(RTL_SRC)); \
+	  chparam -set N 2 -set P 8 -set DATA_MAX_OBS 1024 tspu_core; synth_ice40 -dsp -top tspu_core; \
+	  write_verilog -noattr $@.tmp" >/dev/null && mv $@.tmp $@
+$(PSD_DIR)/obj/lockstep: $(PSD_DIR)/netlist.v sim/lockstep.cpp $(B)/lib/libtspumodel.a
+	$(VERILATOR) --cc --exe --build -j 2 -Wno-fatal -Wno-lint -Wno-style -Wno-UNOPTFLAT \
+	  --trace-fst --trace-depth 1 --timescale 1ns/1ps -DNO_ICE40_DEFAULT_ASSIGNMENTS \
+	  --top-module tspu_core $< $(ICE40_DAT)/cells_sim.v $(CURDIR)/sim/lockstep.cpp \
+	  -CFLAGS "-I$(CURDIR)/host/model -DTSPU_N=2 -DRTL_DATA_MAX_OBS=1024" \
+	  -LDFLAGS "$(CURDIR)/$(B)/lib/libtspumodel.a" \
+	  -MAKEFLAGS "-s OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O0" -Mdir $(PSD_DIR)/obj -o lockstep \
+	  >$(PSD_DIR)/verilator.log 2>&1 || { tail -20 $(PSD_DIR)/verilator.log; exit 1; }
+.PHONY: postsynth-data-test
+postsynth-data-test: $(PSD_DIR)/obj/lockstep
+	@$< --int lm --steps 1000 --seed 22 --data logistic --obs 24 --name "post-synthesis lockstep N=2 data logistic K=24 lm 1000 steps"
+	@$< --int em --ramp --steps 1000 --seed 21 --data gauss --obs 8 --name "post-synthesis lockstep N=2 data gauss ramp K=8 em 1000 steps"
+	@$< --int ud --steps 500 --seed 23 --data gauss --obs 30 --dsat --name "post-synthesis lockstep N=2 data gauss dsat K=30 ud 500 steps"
+
 # bench/results/rtl.json and the rtl section of docs/benchmarks.md
 .PHONY: bench-rtl
 bench-rtl: $(LOCKSTEP_BIN)
