@@ -288,6 +288,11 @@ formal:
 synth:
 	@bash synth/run.sh $(B)/synth 8 $(RTL_P)
 	@bash synth/run.sh $(B)/synth 16 $(RTL_P)
+# the same with the data-driven drift (DATA_MAX_OBS 1024 / 832)
+.PHONY: synth-data
+synth-data:
+	@SYNTH_DATA=$(call dp_kmax,8) bash synth/run.sh $(B)/synth 8 $(RTL_P)
+	@SYNTH_DATA=$(call dp_kmax,16) bash synth/run.sh $(B)/synth 16 $(RTL_P)
 
 # issue 3's fit check in `make test`: tspu_core at N = 8 and 16 (P = 8) must
 # place and route on the UP5K within 8 DSPs and 30 BRAMs (synth/fit_tests.sh,

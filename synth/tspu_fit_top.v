@@ -12,7 +12,8 @@
 module tspu_fit_top #(
     parameter N = 16,
     parameter P = 8,
-    parameter FIFO_AW = 9
+    parameter FIFO_AW = 9,
+    parameter DATA_MAX_OBS = 0   // the core's data drift (synth/run.sh: SYNTH_DATA)
 ) (
     input  wire clk,
     input  wire rst,
@@ -40,7 +41,11 @@ module tspu_fit_top #(
     wire [31:0]  obs_x, obs_p;
     /* verilator lint_on UNUSEDSIGNAL */
 
-    tspu_core #(.N(N), .P(P), .FIFO_AW(FIFO_AW)) u_core (
+    wire [15:0] dat_rdata;
+    tspu_core #(.N(N), .P(P), .FIFO_AW(FIFO_AW), .DATA_MAX_OBS(DATA_MAX_OBS)) u_core (
+        .cfg_data_mode(a[1:0]), .cfg_n_obs(a[10:0]), .cfg_data_sr(d[5:0]), .cfg_data_sg(d[11:6]),
+        .cfg_data_dd(d[17:12]), .dat_we(c[5]), .dat_re(c[6]), .dat_sel(a[9:8]),
+        .dat_addr({c[1:0], a}), .dat_wdata(d[31:16]), .dat_rdata(dat_rdata),
         .clk(clk), .rst(rst),
         .cfg_integrator(d[1:0]), .cfg_drift_shift(d[7:2]), .cfg_noise_shift(d[12:8]),
         .cfg_ka(d[31:16]), .cfg_ka_shift(a[5:0]), .cfg_ko(d[15:0]), .cfg_ko_shift(a[11:6]),
@@ -67,7 +72,7 @@ module tspu_fit_top #(
                        fifo_dropped ^ samples ^ lambda_acc ^ mom_rdata[31:0] ^
                        mom_rdata[63:32] ^ work[31:0] ^ work[63:32] ^ steps[31:0] ^
                        steps[63:32] ^ {fifo_rdata, {(15 - FIFO_AW){1'b0}}, fifo_level} ^
-                       {22'd0, flags, phase, busy, held};
+                       {22'd0, flags, phase, busy, held} ^ {16'd0, dat_rdata};
     reg [31:0] fold_q;
     always @(posedge clk) begin
         fold_q <= fold;
