@@ -44,7 +44,7 @@ $(B)/lib/libtspuhost.a: $(HOSTLIB_OBJ)
 
 LIBS := $(B)/lib/libtspuhost.a $(B)/lib/libtspumodel.a
 
-$(B)/tests/%: tests/%.c tests/tt.h $(LIBS)
+$(B)/tests/%: tests/%.c tests/tt.h tests/tt_rng.h $(LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(CFLAGS) $(INC) -Itests $< $(LIBS) $(LIBS_REF) -o $@
 # the reference logistic-regression MCMC (tests/ref_logreg.c, GSL) is linked
@@ -351,7 +351,7 @@ $(TEST_BIN): $(ALGO_LIB)
 $(TEST_BIN): LIBS := $(ALGO_LIB) $(LIBS)
 # tests/test_bayes.c (tspu_algo_bayes, issue 7) judges logistic posteriors
 # against the GSL reference MCMC: it links tests/ref_logreg.c too
-$(B)/tests/test_bayes: tests/test_bayes.c $(REF_LOGREG) tests/tt.h $(ALGO_LIB) $(LIBS)
+$(B)/tests/test_bayes: tests/test_bayes.c $(REF_LOGREG) tests/tt.h tests/tt_rng.h $(ALGO_LIB) $(LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(CFLAGS) $(INC) -Itests $< tests/ref_logreg.c $(LIBS) $(LIBS_REF) -o $@
 # ==== end algo ================================================================

@@ -183,8 +183,9 @@ if [ $r -eq 0 ] && [ "$chk" = ok ] && [ ! -s "$W/je" ]; then pass "--json sample
 else fail "--json sample: parses, every key, estimate near A^-1 b" "rc $r: $chk $(head -c 200 "$W/je")"; fi
 "$T" $M --json info >"$W/info.json" 2>/dev/null && "$PY" -c '
 import json, sys; j = json.load(open(sys.argv[1]))
-assert all(k in j for k in ("device","gateware_version","n","p","widths","integrators","clock_hz","features","cycles_per_step","fifo_depth")), j
-assert j["n"] == 8 and "lm" in j["integrators"]' "$W/info.json" 2>"$W/pe"
+assert all(k in j for k in ("device","gateware_version","n","p","widths","integrators","clock_hz","features","cycles_per_step","fifo_depth","data_max_obs")), j
+assert j["n"] == 8 and "lm" in j["integrators"]
+assert "data" in j["features"] and j["data_max_obs"] == 1024, j  # the model: min(1024, 16384 / N)' "$W/info.json" 2>"$W/pe"
 if [ $? -eq 0 ]; then pass "--json info: parses, every key"; else fail "--json info: parses, every key" "$(tail -1 "$W/pe")"; fi
 "$T" --json devices >"$W/dev.json" 2>/dev/null && "$PY" -c '
 import json, sys; j = json.load(open(sys.argv[1])); assert any(d["name"] == "model" for d in j["devices"])' "$W/dev.json" 2>"$W/pe"
@@ -288,7 +289,8 @@ else fail "logdet --mitigate runs without a 'not implemented' warning" "rc $r: $
 [ $? -eq 0 ] && pass "--help lists the commands and exit codes" || fail "--help lists the commands and exit codes" "$(head -3 "$W/h")"
 "$T" sample --help >"$W/h" 2>&1 && grep -q -- "--integrator" "$W/h" && "$T" help info >"$W/h2" 2>&1 && grep -q "usage: tspu" "$W/h2"
 [ $? -eq 0 ] && pass "per-command --help and help COMMAND" || fail "per-command --help and help COMMAND" "$(head -3 "$W/h")"
-"$T" $M info >"$W/info" 2>&1 && grep -q "lanes N *8" "$W/info" && grep -q "cycles/step" "$W/info"
+"$T" $M info >"$W/info" 2>&1 && grep -q "lanes N *8" "$W/info" && grep -q "cycles/step" "$W/info" &&
+  grep -qE "^features .* data( |$)" "$W/info" && grep -qE "^data obs +1024 " "$W/info"
 [ $? -eq 0 ] && pass "info: text" || fail "info: text" "$(head -5 "$W/info")"
 
 # ---- Ctrl-C: the unit stops, partial results are written, exit 130 ------------------

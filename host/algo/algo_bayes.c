@@ -101,9 +101,7 @@ int tspu_bayes_device_check(tspu_dev *dev, unsigned k, char *err, size_t len)
     int rc = tspu_get_info(dev, &in);
     if (rc)
         return aerr(err, len, rc, "device info: %s (%s)", tspu_strerror(rc), tspu_last_error(dev));
-    uint32_t kmax = 0;
-    if ((in.features & TSPU_FEATURES_DATA) && (rc = tspu_reg_read(dev, TSPU_REG_DATA_MAX_OBS, &kmax)))
-        return aerr(err, len, rc, "device: %s (%s)", tspu_strerror(rc), tspu_last_error(dev));
+    const uint32_t kmax = in.data_max_obs;
     if (!(in.features & TSPU_FEATURES_DATA) || kmax == 0)
         return aerr(err, len, TSPU_E_UNSUPPORTED, "device '%s' gateware has no data-driven drift (FEATURES.DATA=0)",
                     in.device);
@@ -564,31 +562,7 @@ static int load_chain(sess *s, brun *m, unsigned c, tspu_data_mapping *dm, char 
     if ((rc = sess_load(s, o->seed + c, err, len)))
         return rc;
     /* data memories, link table, DATA registers (taken at START) */
-    const unsigned k = m->k, nd = m->nd;
-    uint32_t *w = malloc(sizeof(uint32_t) * ((size_t)k * nd + TSPU_LINK_TABLE_SIZE));
-    if (!w)
-        return aerr(err, len, TSPU_E_NOMEM, "out of memory");
-    for (size_t i = 0; i < (size_t)k * nd; i++)
-        w[i] = (uint32_t)(int32_t)dm->x[i];
-    rc = tspu_mem_write(s->dev, TSPU_WIN_DATA_X_BASE, w, (size_t)k * nd);
-    for (unsigned d = 0; !rc && d < k; d++)
-        w[d] = (uint32_t)(int32_t)dm->y[d];
-    if (!rc)
-        rc = tspu_mem_write(s->dev, TSPU_WIN_DATA_Y_BASE, w, k);
-    for (unsigned d = 0; !rc && d < k; d++)
-        w[d] = (uint32_t)(int32_t)dm->l[d];
-    if (!rc)
-        rc = tspu_mem_write(s->dev, TSPU_WIN_DATA_L_BASE, w, k);
-    if (!rc && m->p->likelihood == TSPU_DATA_LOGISTIC) {
-        for (unsigned t = 0; t < TSPU_LINK_TABLE_SIZE; t++)
-            w[t] = (uint32_t)(int32_t)dm->table[t];
-        rc = tspu_mem_write(s->dev, TSPU_WIN_LINK_TABLE_BASE, w, TSPU_LINK_TABLE_SIZE);
-    }
-    free(w);
-    if (!rc) {
-        uint32_t r[5] = {(uint32_t)s->cfg.data_mode, s->cfg.n_obs, s->cfg.data_sr, s->cfg.data_sg, s->cfg.data_dd};
-        rc = tspu_mem_write(s->dev, TSPU_REG_DATA_MODE, r, 5);
-    }
+    rc = tspu_load_data(s->dev, &s->cfg, dm->x, dm->y, dm->l, dm->table);
     /* start at the prior mean */
     int32_t x0[TSPU_N_MAX] = {0};
     for (unsigned i = 0; !rc && i < m->n; i++) {

@@ -9,7 +9,9 @@
 const char cmd_info_help[] =
     "Opens the device and prints its identity: gateware version, register-map hash,\n"
     "lanes N, MACs P, number formats, integrators, clock, features, cycles per step,\n"
-    "FIFO depth.  With --json, one object with the same fields.\n";
+    "FIFO depth, and the observations K the data-driven drift holds (\"data obs\",\n"
+    "DATA_MAX_OBS; 0 without the \"data\" feature).  With --json, one object with\n"
+    "the same fields.\n";
 
 const char cmd_devices_help[] =
     "Lists the device types this build knows and the serial ports present.  The\n"
@@ -27,6 +29,7 @@ static const struct {
     {TSPU_FEATURES_MOMENTS, "moments"},
     {TSPU_FEATURES_SAMPLE_MOMENTUM, "sample_momentum"},
     {TSPU_FEATURES_FIFO_STALL, "fifo_stall"},
+    {TSPU_FEATURES_DATA, "data"},
 };
 #define NFEAT (sizeof features / sizeof features[0])
 #define INTEGRATOR_BITS (TSPU_FEATURES_EM | TSPU_FEATURES_LM | TSPU_FEATURES_UD)
@@ -92,6 +95,8 @@ int cmd_info(cli_ctx *c, int argc, char **argv)
         cli_json_int(&j, in->fifo_depth);
         cli_json_key(&j, "max_segments");
         cli_json_int(&j, in->max_segments);
+        cli_json_key(&j, "data_max_obs");
+        cli_json_int(&j, in->data_max_obs);
         cli_json_end(&j);
     } else {
         printf("device           %s\n", in->device);
@@ -112,6 +117,10 @@ int cmd_info(cli_ctx *c, int argc, char **argv)
         printf("cycles/step      %u (%.4g steps/s)\n", in->cycles_per_step, steps_per_s);
         printf("FIFO depth       %u words\n", in->fifo_depth);
         printf("schedule         %u segments\n", in->max_segments);
+        if (in->data_max_obs)
+            printf("data obs         %u (max observations K of the data-driven drift)\n", in->data_max_obs);
+        else
+            printf("data obs         0 (no data-driven drift in this gateware)\n");
     }
     cli_close_device(c);
     return CLI_EXIT_OK;

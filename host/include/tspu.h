@@ -78,6 +78,8 @@ typedef struct {
     unsigned state_bits, operand_bits, coupling_bits, bias_bits;
     uint32_t features;       /* TSPU_FEATURES_* bits (tspu_regs.h)       */
     uint32_t clock_hz, cycles_per_step, fifo_depth, max_segments;
+    uint32_t data_max_obs;   /* DATA_MAX_OBS: observations K the data-driven
+                              * drift holds (0 without FEATURES.DATA)    */
     char device[64];         /* the device string it was opened with     */
 } tspu_info;
 int tspu_get_info(tspu_dev *dev, tspu_info *info);
@@ -94,6 +96,20 @@ int tspu_load_couplings(tspu_dev *dev, unsigned set, const int16_t *a, const int
 int tspu_read_couplings(tspu_dev *dev, unsigned set, int16_t *a, int32_t *b);
 /* both sets of a tspu_map_problem result (mp->n must equal the device N) */
 int tspu_load_mapping(tspu_dev *dev, const tspu_mapping *mp);
+/* Data-driven drift (FEATURES.DATA; docs/numerics.md, "Data-driven drift"):
+ * the DATA registers from the data fields of *cfg (data_mode, n_obs = K,
+ * data_sr, data_sg, data_dd; tspu_map_data fills them) and the data
+ * memories: x is K*N int16 row-major with N = the device's lane count
+ * (stride N), y and l are K int16, table is the TSPU_LINK_TABLE_SIZE-entry
+ * link table (needed for TSPU_DATA_LOGISTIC, else ignored and may be NULL).
+ * Taken at the next tspu_start, like tspu_configure.  data_mode
+ * TSPU_DATA_OFF writes the registers only (x, y, l, table may be NULL),
+ * switching the data drift off.  TSPU_E_INVAL (with tspu_last_error) when K
+ * is not 1..DATA_MAX_OBS (tspu_info.data_max_obs), K*N exceeds the X window,
+ * a shift is over 62 or an array is missing; TSPU_E_UNSUPPORTED when the
+ * gateware has no data-driven drift. */
+int tspu_load_data(tspu_dev *dev, const tspu_model_config *cfg, const int16_t *x, const int16_t *y,
+                   const int16_t *l, const int16_t *table);
 /* lane seeds derived from one 64-bit seed exactly as tspu_model_seed does */
 int tspu_seed(tspu_dev *dev, uint64_t seed);
 int tspu_set_lane_seed(tspu_dev *dev, unsigned lane, const uint32_t z[4]);

@@ -280,6 +280,10 @@ static int handshake(tspu_dev *d)
     in->fifo_depth = ID(FIFO_DEPTH);
     in->max_segments = ID(MAX_SEGMENTS);
 #undef ID
+    in->data_max_obs = 0; /* a gateware without the data drift reads 0 */
+    if ((in->features & TSPU_FEATURES_DATA) &&
+        (rc = tspu_link_read(&d->link, TSPU_REG_DATA_MAX_OBS, &in->data_max_obs, 1)))
+        return seterr(d, rc, "reading DATA_MAX_OBS: %s", tspu_strerror(rc));
     if (in->magic != TSPU_MAGIC)
         return seterr(d, TSPU_E_PROTOCOL, "not a tspu: magic 0x%08X, expected 0x%08X", in->magic, TSPU_MAGIC);
     const unsigned gw_major = (in->version & TSPU_VERSION_MAJOR_MASK) >> TSPU_VERSION_MAJOR_LSB;
@@ -427,6 +431,59 @@ int tspu_load_mapping(tspu_dev *d, const tspu_mapping *mp)
         return seterr(d, TSPU_E_INVAL, "problem has N = %u but the device has N = %u lanes", mp->n, d->info.n);
     int rc = tspu_load_couplings(d, 0, mp->a[0], mp->b[0]);
     return rc ? rc : tspu_load_couplings(d, 1, mp->a[1], mp->b[1]);
+}
+
+/* one int16 array into a window, sign-extended to words */
+static int write_i16(tspu_dev *d, uint16_t base, const int16_t *v, size_t count)
+{
+    uint32_t w[TSPU_LINK_MAX_BURST_WORDS];
+    while (count > 0) {
+        size_t k = count < TSPU_LINK_MAX_BURST_WORDS ? count : TSPU_LINK_MAX_BURST_WORDS;
+        for (size_t i = 0; i < k; i++)
+            w[i] = (uint32_t)(int32_t)v[i];
+        int rc = tspu_mem_write(d, base, w, k);
+        if (rc)
+            return rc;
+        base = (uint16_t)(base + k);
+        v += k;
+        count -= k;
+    }
+    return 0;
+}
+
+int tspu_load_data(tspu_dev *d, const tspu_model_config *c, const int16_t *x, const int16_t *y,
+                   const int16_t *l, const int16_t *table)
+{
+    const unsigned n = d->info.n, k = c->n_obs, kmax = d->info.data_max_obs;
+    const tspu_data_mode mode = c->data_mode;
+    if (mode != TSPU_DATA_OFF && mode != TSPU_DATA_GAUSS && mode != TSPU_DATA_LOGISTIC)
+        return seterr(d, TSPU_E_INVAL, "load_data: data mode %d is not off (0), Gaussian (1) or logistic (2)", (int)mode);
+    if (mode != TSPU_DATA_OFF) {
+        if (!(d->info.features & TSPU_FEATURES_DATA) || kmax == 0)
+            return seterr(d, TSPU_E_UNSUPPORTED, "load_data: this gateware has no data-driven drift (FEATURES.DATA = 0)");
+        if (k < 1 || k > kmax || (size_t)k * n > TSPU_WIN_DATA_X_SIZE || k > TSPU_WIN_DATA_Y_SIZE)
+            return seterr(d, TSPU_E_INVAL, "load_data: %u observations, the device holds 1..DATA_MAX_OBS = %u (N = %u lanes)",
+                          k, kmax, n);
+        if (c->data_sr > 62 || c->data_sg > 62 || c->data_dd > 62)
+            return seterr(d, TSPU_E_INVAL, "load_data: shifts Sr %u, Sg %u, Dd %u: each must be 0..62", c->data_sr,
+                          c->data_sg, c->data_dd);
+        if (!x || !y || !l || (mode == TSPU_DATA_LOGISTIC && !table))
+            return seterr(d, TSPU_E_INVAL, "load_data: X, y and l (and the link table for logistic) must be given");
+        int rc;
+        if ((rc = write_i16(d, TSPU_WIN_DATA_X_BASE, x, (size_t)k * n)) ||
+            (rc = write_i16(d, TSPU_WIN_DATA_Y_BASE, y, k)) || (rc = write_i16(d, TSPU_WIN_DATA_L_BASE, l, k)) ||
+            (mode == TSPU_DATA_LOGISTIC && (rc = write_i16(d, TSPU_WIN_LINK_TABLE_BASE, table, TSPU_LINK_TABLE_SIZE))))
+            return rc;
+    }
+    uint32_t r[TSPU_REG_DATA_DD - TSPU_REG_DATA_MODE + 1];
+#define R(name) r[TSPU_REG_##name - TSPU_REG_DATA_MODE]
+    R(DATA_MODE) = (uint32_t)mode;
+    R(N_OBS) = mode != TSPU_DATA_OFF ? k : 0;
+    R(DATA_SR) = mode != TSPU_DATA_OFF ? c->data_sr : 0;
+    R(DATA_SG) = mode != TSPU_DATA_OFF ? c->data_sg : 0;
+    R(DATA_DD) = mode != TSPU_DATA_OFF ? c->data_dd : 0;
+#undef R
+    return tspu_mem_write(d, TSPU_REG_DATA_MODE, r, sizeof r / sizeof r[0]);
 }
 
 int tspu_seed(tspu_dev *d, uint64_t seed)
