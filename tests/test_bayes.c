@@ -38,20 +38,8 @@
 #include "tspu_algo.h"
 #include "tt.h"
 
-static uint64_t rng_s = 0xBA7E5B0057ull;
-static double urand(void)
-{
-    uint64_t z = (rng_s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    return (double)(z >> 11) / 9007199254740992.0;
-}
-static double nrand(void)
-{
-    double u = urand(), v = urand();
-    return sqrt(-2.0 * log(1.0 - u)) * cos(6.283185307179586 * v);
-}
+#define TT_RNG_SEED 0xBA7E5B0057ull
+#include "tt_rng.h"
 
 #define NM 8
 #define KM 512
