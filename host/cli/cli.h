@@ -21,6 +21,7 @@
 
 #include "matio.h"
 #include "tspu.h"
+#include "tspu_algo.h"
 
 /* exit status (docs/tspu.1, EXIT STATUS) */
 enum {
@@ -89,6 +90,8 @@ int cli_global_opt(cli_ctx *c, int argc, char **argv, int *i);
 /* number parsing for option values: usage error with a message on failure */
 int cli_parse_u32(const char *opt, const char *s, uint32_t min, uint32_t *out);
 int cli_parse_pos_double(const char *opt, const char *s, double *out);
+/* a non-negative integer (1e6 style too) up to 1.8e19 */
+int cli_parse_u64(const char *opt, const char *s, uint64_t *out);
 
 /* ---- inputs ----------------------------------------------------------------------- */
 int cli_read_matrix(const char *path, mat_t *m);           /* CLI_EXIT_USAGE on error */
@@ -192,5 +195,27 @@ int cmd_logreg(cli_ctx *c, int argc, char **argv);
 extern const char cmd_posterior_help[], cmd_logreg_help[];
 extern const cli_command cli_commands[]; /* main.c; ends with a NULL name */
 const cli_command *cli_find_command(const char *name);
+
+/* ---- shared by the algorithm commands (cmd_algo.c, cmd_bayes.c) ----------------- */
+/* the planning options every algorithm command takes; CLI_ALGO_OPTS(q) is
+ * their rows of a cli_opt table (--beta is cmd_algo's own row) */
+typedef struct {
+    const char *tol, *conf, *samples, *burnin, *thin, *chains, *batches, *max, *beta, *dt;
+} cli_algo_args;
+#define CLI_ALGO_OPTS(q)                                                                                \
+    {"tol", 0, 0, &(q).tol}, {"confidence", 0, 0, &(q).conf}, {"samples", 0, 0, &(q).samples},         \
+        {"burnin", 0, 0, &(q).burnin}, {"thin", 0, 0, &(q).thin}, {"dt", 0, 0, &(q).dt},                \
+        {"chains", 0, 0, &(q).chains}, {"batches", 0, 0, &(q).batches}, {"max-steps", 0, 0, &(q).max}
+/* into *o (the fields given); --batches at least min_batches; 0 or
+ * CLI_EXIT_USAGE (message printed) */
+int cli_parse_algo_args(const cli_algo_args *q, uint32_t min_batches, tspu_algo_opts *o);
+/* a seed from /dev/urandom (the clock when that fails) */
+uint64_t cli_random_seed(void);
+/* after cli_open_device: the seed (random unless --seed), verbosity, log
+ * and Ctrl-C hooks, the further devices of -d */
+void cli_algo_hooks(cli_ctx *c, tspu_algo_opts *o);
+/* the exit status of a failed algorithm run (rc < 0), its message printed:
+ * Ctrl-C 130, bad input 2 ("WHAT: err"), else 1 ("DEVICE: err") */
+int cli_algo_error(cli_ctx *c, int rc, const char *what, const char *err);
 
 #endif

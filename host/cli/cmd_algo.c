@@ -44,15 +44,6 @@ const char cmd_expm_help[] = "Estimates exp(-A) from the lag autocovariance of t
 
 enum { K_SOLVE, K_INV, K_LOGDET, K_LYAP, K_EXPM };
 
-static void log_line(void *ctx, int level, const char *line)
-{
-    const cli_ctx *c = ctx;
-    if (level == TSPU_ALGO_LOG_WARN)
-        cli_warn("%s", line);
-    else if (c->verbose >= level)
-        fprintf(stderr, "tspu: %s\n", line);
-}
-
 typedef struct {
     const tspu_algo_result *r;
     int kind;
@@ -114,36 +105,14 @@ static void extra_json(cli_json *j, void *ctx)
     }
 }
 
-static int cancel_on_sigint(void *ctx)
-{
-    (void)ctx;
-    return cli_interrupted();
-}
-
-static int u64_opt(const char *name, const char *s, uint64_t *out)
-{
-    char *end;
-    if (*s == '-')
-        return cli_error(CLI_EXIT_USAGE, "%s: '%s' is negative", name, s);
-    double d = strtod(s, &end);
-    if (end == s || *end || !(d >= 0) || d != floor(d) || d > 1.8e19)
-        return cli_error(CLI_EXIT_USAGE, "%s: '%s' is not a non-negative integer", name, s);
-    *out = (uint64_t)d;
-    return 0;
-}
-
 static int run_algo(cli_ctx *c, int argc, char **argv, int kind)
 {
     static const char *const names[] = {"solve", "inv", "logdet", "lyap", "expm"};
-    const char *o_tol = NULL, *o_conf = NULL, *o_samples = NULL, *o_burnin = NULL, *o_thin = NULL,
-               *o_int = NULL, *o_beta = NULL, *o_dt = NULL, *o_chains = NULL, *o_mit = NULL, *o_batches = NULL,
-               *o_max = NULL, *o_ext = NULL;
+    cli_algo_args q = {0};
+    const char *o_int = NULL, *o_mit = NULL, *o_ext = NULL;
     const cli_opt opts[] = {
-        {"tol", 0, 0, &o_tol},         {"confidence", 0, 0, &o_conf}, {"samples", 0, 0, &o_samples},
-        {"burnin", 0, 0, &o_burnin},   {"thin", 0, 0, &o_thin},       {"integrator", 0, 0, &o_int},
-        {"beta", 0, 0, &o_beta},       {"dt", 0, 0, &o_dt},           {"chains", 0, 0, &o_chains},
-        {"mitigate", 0, 1, &o_mit},    {"batches", 0, 0, &o_batches}, {"max-steps", 0, 0, &o_max},
-        {"extrapolate", 0, 1, &o_ext}, {NULL, 0, 0, NULL},
+        CLI_ALGO_OPTS(q),           {"beta", 0, 0, &q.beta},       {"integrator", 0, 0, &o_int},
+        {"mitigate", 0, 1, &o_mit}, {"extrapolate", 0, 1, &o_ext}, {NULL, 0, 0, NULL},
     };
     const cli_command *self = cli_find_command(names[kind]);
     const int want = kind == K_SOLVE ? 2 : 1, maxpos = kind == K_LYAP ? 2 : want;
@@ -157,53 +126,7 @@ static int run_algo(cli_ctx *c, int argc, char **argv, int kind)
 
     tspu_algo_opts o;
     tspu_algo_opts_init(&o);
-    o.verbosity = c->verbose;
-    o.log = log_line;
-    o.log_ctx = c;
-    uint32_t u;
-    uint64_t v;
-    if (o_tol && cli_parse_pos_double("--tol", o_tol, &o.tol))
-        return CLI_EXIT_USAGE;
-    if (o_conf) {
-        if (cli_parse_pos_double("--confidence", o_conf, &o.confidence))
-            return CLI_EXIT_USAGE;
-        if (!(o.confidence < 1))
-            return cli_error(CLI_EXIT_USAGE, "--confidence: %s must be between 0 and 1", o_conf);
-    }
-    if (o_samples) {
-        if (u64_opt("--samples", o_samples, &v))
-            return CLI_EXIT_USAGE;
-        if (!v)
-            return cli_error(CLI_EXIT_USAGE, "--samples: must be at least 1");
-        o.samples = v;
-    }
-    if (o_burnin) {
-        if (u64_opt("--burnin", o_burnin, &o.burnin))
-            return CLI_EXIT_USAGE;
-        o.burnin_set = 1;
-    }
-    if (o_thin) {
-        if (cli_parse_u32("--thin", o_thin, 1, &u))
-            return CLI_EXIT_USAGE;
-        o.thin = u;
-    }
-    if (o_chains) {
-        if (cli_parse_u32("--chains", o_chains, 1, &u))
-            return CLI_EXIT_USAGE;
-        o.chains = u;
-    }
-    if (o_batches) {
-        if (cli_parse_u32("--batches", o_batches, 20, &u))
-            return CLI_EXIT_USAGE;
-        o.batches = u;
-    }
-    if (o_max) {
-        if (u64_opt("--max-steps", o_max, &v))
-            return CLI_EXIT_USAGE;
-        o.max_steps = v;
-    }
-    if ((o_beta && cli_parse_pos_double("--beta", o_beta, &o.beta)) ||
-        (o_dt && cli_parse_pos_double("--dt", o_dt, &o.dt)))
+    if (cli_parse_algo_args(&q, 20, &o))
         return CLI_EXIT_USAGE;
     if (o_int) {
         if (strcmp(o_int, "em") == 0)
@@ -244,19 +167,7 @@ static int run_algo(cli_ctx *c, int argc, char **argv, int kind)
     c->multi_ok = 1; /* -d more than once: chains over every device */
     if ((rc = cli_open_device(c)))
         goto out;
-    if (!c->seed_given) {
-        FILE *f = fopen("/dev/urandom", "rb");
-        if (!f || fread(&c->seed, sizeof c->seed, 1, f) != 1)
-            c->seed = (uint64_t)(cli_now() * 1e9);
-        if (f)
-            fclose(f);
-    }
-    o.seed = c->seed;
-    o.more_devs = c->more_dev;
-    o.n_more_devs = c->n_more;
-    /* Ctrl-C: the library polls the hook, stops the unit and returns CANCELLED */
-    o.cancel = cancel_on_sigint;
-    o.cancel_ctx = c;
+    cli_algo_hooks(c, &o);
     tspu_algo_result r;
     memset(&r, 0, sizeof r);
     switch (kind) {
@@ -266,12 +177,8 @@ static int run_algo(cli_ctx *c, int argc, char **argv, int kind)
     case K_LYAP: rc = tspu_algo_lyap(c->dev, n, A.v, B.v, &o, &r, err, sizeof err); break;
     default: rc = tspu_algo_expm(c->dev, n, A.v, &o, &r, err, sizeof err); break;
     }
-    if (rc == TSPU_ALGO_E_CANCELLED) {
-        rc = cli_error(CLI_EXIT_INTERRUPT, "interrupted: stopped the unit (%s)", c->info.device);
-    } else if (rc == TSPU_ALGO_E_INPUT) {
-        rc = cli_error(CLI_EXIT_USAGE, "%s: %s", pos[0], err);
-    } else if (rc < 0) {
-        rc = cli_error(CLI_EXIT_RUNTIME, "%s: %s", c->info.device, err[0] ? err : tspu_strerror(rc));
+    if (rc < 0) {
+        rc = cli_algo_error(c, rc, pos[0], err);
     } else {
         const int vec = r.cols == 1;
         mat_t em = {.rows = r.rows, .cols = r.cols, .ndim = vec ? 1 : 2, .v = r.estimate};

@@ -72,33 +72,6 @@ const char cmd_logreg_help[] =
     "  --prior-mean m     prior mean (default 0)\n"
     "  --predict Xnew     M x n rows: posterior mean of sigma(x . theta) and its s.e.\n\n" BAYES_OPTS_HELP;
 
-static void log_line(void *ctx, int level, const char *line)
-{
-    const cli_ctx *c = ctx;
-    if (level == TSPU_ALGO_LOG_WARN)
-        cli_warn("%s", line);
-    else if (c->verbose >= level)
-        fprintf(stderr, "tspu: %s\n", line);
-}
-
-static int cancel_on_sigint(void *ctx)
-{
-    (void)ctx;
-    return cli_interrupted();
-}
-
-static int u64_opt(const char *name, const char *s, uint64_t *out)
-{
-    char *end;
-    if (*s == '-')
-        return cli_error(CLI_EXIT_USAGE, "%s: '%s' is negative", name, s);
-    double d = strtod(s, &end);
-    if (end == s || *end || !(d >= 0) || d != floor(d) || d > 1.8e19)
-        return cli_error(CLI_EXIT_USAGE, "%s: '%s' is not a non-negative integer", name, s);
-    *out = (uint64_t)d;
-    return 0;
-}
-
 /* a number (when s parses whole as one and is not an existing file) or a matrix file */
 static int read_num_or_mat(const char *opt, const char *s, mat_t *m, double *num, int *is_num)
 {
@@ -307,8 +280,8 @@ static void print_text(const tspu_bayes_result *r)
 }
 
 typedef struct {
-    const char *tol, *conf, *samples, *burnin, *thin, *dt, *chains, *batches, *max, *ramps, *ramp_steps, *sched,
-        *reverse, *trace, *hold, *ti;
+    cli_algo_args a; /* --tol ... --max-steps (CLI_ALGO_OPTS) */
+    const char *ramps, *ramp_steps, *sched, *reverse, *trace, *hold, *ti;
 } popts;
 
 static int parse_common(const popts *q, tspu_algo_opts *o, tspu_bayes_opts *b, mat_t *sched)
@@ -316,47 +289,7 @@ static int parse_common(const popts *q, tspu_algo_opts *o, tspu_bayes_opts *b, m
     uint32_t u;
     uint64_t v;
     o->tol = 0.05;
-    if (q->tol && cli_parse_pos_double("--tol", q->tol, &o->tol))
-        return CLI_EXIT_USAGE;
-    if (q->conf) {
-        if (cli_parse_pos_double("--confidence", q->conf, &o->confidence))
-            return CLI_EXIT_USAGE;
-        if (!(o->confidence < 1))
-            return cli_error(CLI_EXIT_USAGE, "--confidence: %s must be between 0 and 1", q->conf);
-    }
-    if (q->samples) {
-        if (u64_opt("--samples", q->samples, &v))
-            return CLI_EXIT_USAGE;
-        if (!v)
-            return cli_error(CLI_EXIT_USAGE, "--samples: must be at least 1");
-        o->samples = v;
-    }
-    if (q->burnin) {
-        if (u64_opt("--burnin", q->burnin, &o->burnin))
-            return CLI_EXIT_USAGE;
-        o->burnin_set = 1;
-    }
-    if (q->thin) {
-        if (cli_parse_u32("--thin", q->thin, 1, &u))
-            return CLI_EXIT_USAGE;
-        o->thin = u;
-    }
-    if (q->chains) {
-        if (cli_parse_u32("--chains", q->chains, 1, &u))
-            return CLI_EXIT_USAGE;
-        o->chains = u;
-    }
-    if (q->batches) {
-        if (cli_parse_u32("--batches", q->batches, 10, &u))
-            return CLI_EXIT_USAGE;
-        o->batches = u;
-    }
-    if (q->max) {
-        if (u64_opt("--max-steps", q->max, &v))
-            return CLI_EXIT_USAGE;
-        o->max_steps = v;
-    }
-    if (q->dt && cli_parse_pos_double("--dt", q->dt, &o->dt))
+    if (cli_parse_algo_args(&q->a, 10, o))
         return CLI_EXIT_USAGE;
     if (q->ramps) {
         if (cli_parse_u32("--ramps", q->ramps, 1, &u))
@@ -364,14 +297,14 @@ static int parse_common(const popts *q, tspu_algo_opts *o, tspu_bayes_opts *b, m
         b->ramps = u;
     }
     if (q->ramp_steps) {
-        if (u64_opt("--ramp-steps", q->ramp_steps, &v))
+        if (cli_parse_u64("--ramp-steps", q->ramp_steps, &v))
             return CLI_EXIT_USAGE;
         if (!v)
             return cli_error(CLI_EXIT_USAGE, "--ramp-steps: must be at least 1");
         b->ramp_steps = v;
     }
     if (q->hold) {
-        if (u64_opt("--hold", q->hold, &v))
+        if (cli_parse_u64("--hold", q->hold, &v))
             return CLI_EXIT_USAGE;
         b->hold_steps = v;
     }
@@ -397,18 +330,6 @@ static int parse_common(const popts *q, tspu_algo_opts *o, tspu_bayes_opts *b, m
     return 0;
 }
 
-static uint64_t random_seed(void)
-{
-    uint64_t s = 0;
-    FILE *f = fopen("/dev/urandom", "rb");
-    if (f) {
-        if (fread(&s, sizeof s, 1, f) != 1)
-            s = 0;
-        fclose(f);
-    }
-    return s ? s : (uint64_t)(cli_now() * 1e9);
-}
-
 /* open the device, run, print; the problem is checked already */
 static int run_bayes(cli_ctx *c, const char *what, tspu_bayes_problem *p, tspu_bayes_opts *b, tspu_algo_opts *o)
 {
@@ -424,16 +345,7 @@ static int run_bayes(cli_ctx *c, const char *what, tspu_bayes_problem *p, tspu_b
         cli_close_device(c);
         return cli_error(dr == TSPU_ALGO_E_INPUT ? CLI_EXIT_USAGE : CLI_EXIT_RUNTIME, "%s", err);
     }
-    if (!c->seed_given)
-        c->seed = random_seed();
-    o->seed = c->seed;
-    o->verbosity = c->verbose;
-    o->log = log_line;
-    o->log_ctx = c;
-    o->cancel = cancel_on_sigint;
-    o->cancel_ctx = c;
-    o->more_devs = c->more_dev;
-    o->n_more_devs = c->n_more;
+    cli_algo_hooks(c, o);
     b->keep_samples = c->output != NULL;
     matio_writer *w = NULL;
     if (c->output) { /* before the run: a bad path costs nothing */
@@ -445,14 +357,10 @@ static int run_bayes(cli_ctx *c, const char *what, tspu_bayes_problem *p, tspu_b
     }
     tspu_bayes_result r;
     rc = tspu_algo_bayes(c->dev, p, b, o, &r, err, sizeof err);
-    if (rc == TSPU_ALGO_E_CANCELLED) {
-        rc = cli_error(CLI_EXIT_INTERRUPT, "interrupted: stopped the unit (%s)", c->info.device);
-    } else if (rc == TSPU_ALGO_E_INPUT) {
-        rc = cli_error(CLI_EXIT_USAGE, "%s: %s", what, err);
-    } else if (rc == TSPU_E_UNSUPPORTED) {
+    if (rc == TSPU_E_UNSUPPORTED) {
         rc = cli_error(CLI_EXIT_RUNTIME, "%s", err);
     } else if (rc < 0) {
-        rc = cli_error(CLI_EXIT_RUNTIME, "%s: %s", c->info.device, err[0] ? err : tspu_strerror(rc));
+        rc = cli_algo_error(c, rc, what, err);
     } else {
         rc = CLI_EXIT_OK;
         if (w) {
@@ -492,12 +400,9 @@ static int run_bayes(cli_ctx *c, const char *what, tspu_bayes_problem *p, tspu_b
 }
 
 #define COMMON_OPTS(q)                                                                                  \
-    {"tol", 0, 0, &q.tol}, {"confidence", 0, 0, &q.conf}, {"samples", 0, 0, &q.samples},              \
-        {"burnin", 0, 0, &q.burnin}, {"thin", 0, 0, &q.thin}, {"dt", 0, 0, &q.dt},                      \
-        {"chains", 0, 0, &q.chains}, {"batches", 0, 0, &q.batches}, {"max-steps", 0, 0, &q.max},        \
-        {"ramps", 0, 0, &q.ramps}, {"ramp-steps", 0, 0, &q.ramp_steps}, {"schedule", 0, 0, &q.sched},   \
-        {"reverse", 0, 1, &q.reverse}, {"trace", 0, 1, &q.trace}, {"hold", 0, 0, &q.hold},      \
-        {"ti", 0, 0, &q.ti}
+    CLI_ALGO_OPTS(q.a), {"ramps", 0, 0, &q.ramps}, {"ramp-steps", 0, 0, &q.ramp_steps},                 \
+        {"schedule", 0, 0, &q.sched}, {"reverse", 0, 1, &q.reverse}, {"trace", 0, 1, &q.trace},         \
+        {"hold", 0, 0, &q.hold}, {"ti", 0, 0, &q.ti}
 
 /* P as n x n from a number or a matrix file; checks the shape */
 static int prior_matrix(const char *opt, const char *arg, unsigned n, int inverse, double *P)

@@ -62,20 +62,6 @@ static int on_sample(void *ctx, const int16_t *op, unsigned words)
     return 0;
 }
 
-static uint64_t random_seed(void)
-{
-    uint64_t s = 0;
-    FILE *f = fopen("/dev/urandom", "rb");
-    if (f) {
-        if (fread(&s, sizeof s, 1, f) != 1)
-            s = 0;
-        fclose(f);
-    }
-    if (!s)
-        s = (uint64_t)(cli_now() * 1e9);
-    return s;
-}
-
 typedef struct {
     const char *integrator;
     double beta, dt, gamma, mass, x_range;
@@ -237,7 +223,7 @@ int cmd_sample(cli_ctx *c, int argc, char **argv)
     cfg.n_samples = n_samples;
     cfg.n_segments = 0;
     if (!c->seed_given)
-        c->seed = random_seed();
+        c->seed = cli_random_seed();
     cli_info(c, "%s, dt=%.4g, beta=%.4g, burn-in %u, thin %u, %u samples, x range %.4g, seed %llu", iname, dt,
              beta, burnin, thin, n_samples, x_range, (unsigned long long)c->seed);
 

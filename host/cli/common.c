@@ -798,3 +798,119 @@ int cli_emit_result(cli_ctx *c, const cli_result *r, void (*extra)(cli_json *, v
     cli_warn_flags(r);
     return CLI_EXIT_OK;
 }
+
+int cli_parse_u64(const char *opt, const char *s, uint64_t *out)
+{
+    char *end;
+    if (*s == '-')
+        return cli_error(CLI_EXIT_USAGE, "%s: '%s' is negative", opt, s);
+    double d = strtod(s, &end);
+    if (end == s || *end || !(d >= 0) || d != floor(d) || d > 1.8e19)
+        return cli_error(CLI_EXIT_USAGE, "%s: '%s' is not a non-negative integer", opt, s);
+    *out = (uint64_t)d;
+    return 0;
+}
+
+/* ---- algorithm commands ------------------------------------------------------------ */
+int cli_parse_algo_args(const cli_algo_args *q, uint32_t min_batches, tspu_algo_opts *o)
+{
+    uint32_t u;
+    uint64_t v;
+    if (q->tol && cli_parse_pos_double("--tol", q->tol, &o->tol))
+        return CLI_EXIT_USAGE;
+    if (q->conf) {
+        if (cli_parse_pos_double("--confidence", q->conf, &o->confidence))
+            return CLI_EXIT_USAGE;
+        if (!(o->confidence < 1))
+            return cli_error(CLI_EXIT_USAGE, "--confidence: %s must be between 0 and 1", q->conf);
+    }
+    if (q->samples) {
+        if (cli_parse_u64("--samples", q->samples, &v))
+            return CLI_EXIT_USAGE;
+        if (!v)
+            return cli_error(CLI_EXIT_USAGE, "--samples: must be at least 1");
+        o->samples = v;
+    }
+    if (q->burnin) {
+        if (cli_parse_u64("--burnin", q->burnin, &o->burnin))
+            return CLI_EXIT_USAGE;
+        o->burnin_set = 1;
+    }
+    if (q->thin) {
+        if (cli_parse_u32("--thin", q->thin, 1, &u))
+            return CLI_EXIT_USAGE;
+        o->thin = u;
+    }
+    if (q->chains) {
+        if (cli_parse_u32("--chains", q->chains, 1, &u))
+            return CLI_EXIT_USAGE;
+        o->chains = u;
+    }
+    if (q->batches) {
+        if (cli_parse_u32("--batches", q->batches, min_batches, &u))
+            return CLI_EXIT_USAGE;
+        o->batches = u;
+    }
+    if (q->max) {
+        if (cli_parse_u64("--max-steps", q->max, &v))
+            return CLI_EXIT_USAGE;
+        o->max_steps = v;
+    }
+    if ((q->beta && cli_parse_pos_double("--beta", q->beta, &o->beta)) ||
+        (q->dt && cli_parse_pos_double("--dt", q->dt, &o->dt)))
+        return CLI_EXIT_USAGE;
+    return 0;
+}
+
+uint64_t cli_random_seed(void)
+{
+    uint64_t s = 0;
+    FILE *f = fopen("/dev/urandom", "rb");
+    if (f) {
+        if (fread(&s, sizeof s, 1, f) != 1)
+            s = 0;
+        fclose(f);
+    }
+    if (!s)
+        s = (uint64_t)(cli_now() * 1e9);
+    return s;
+}
+
+static void algo_log(void *ctx, int level, const char *line)
+{
+    const cli_ctx *c = ctx;
+    if (level == TSPU_ALGO_LOG_WARN)
+        cli_warn("%s", line);
+    else if (c->verbose >= level)
+        fprintf(stderr, "tspu: %s\n", line);
+}
+
+static int algo_cancel(void *ctx)
+{
+    (void)ctx;
+    return cli_interrupted();
+}
+
+void cli_algo_hooks(cli_ctx *c, tspu_algo_opts *o)
+{
+    if (!c->seed_given)
+        c->seed = cli_random_seed();
+    o->seed = c->seed;
+    o->verbosity = c->verbose;
+    o->log = algo_log;
+    o->log_ctx = c;
+    /* Ctrl-C: the library polls the hook, stops the unit and returns CANCELLED */
+    o->cancel = algo_cancel;
+    o->cancel_ctx = c;
+    o->more_devs = c->more_dev;
+    o->n_more_devs = c->n_more;
+}
+
+int cli_algo_error(cli_ctx *c, int rc, const char *what, const char *err)
+{
+    if (rc == TSPU_ALGO_E_CANCELLED)
+        return cli_error(CLI_EXIT_INTERRUPT, "interrupted: stopped the unit (%s)", c->info.device);
+    if (rc == TSPU_ALGO_E_INPUT)
+        return cli_error(CLI_EXIT_USAGE, "%s: %s", what, err);
+    return cli_error(CLI_EXIT_RUNTIME, "%s: %s", c->info.device, err[0] ? err : tspu_strerror(rc));
+}
