@@ -16,29 +16,7 @@ W=$(mktemp -d /tmp/test_cli.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 cd "$(dirname "$0")/.." || exit 1
 EX=examples
-fails=0
-
-pass() { echo "PASS: $1"; }
-fail() { echo "FAIL: $1 -- $2"; fails=$((fails + 1)); }
-
-# expect_err NAME CODE PATTERN CMD...: exit CODE, one stderr line "tspu: ..." matching PATTERN, no stdout
-expect_err() {
-  local name=$1 code=$2 pat=$3; shift 3
-  "$@" >"$W/out" 2>"$W/err"
-  local rc=$? lines
-  lines=$(wc -l <"$W/err")
-  if [ "$rc" -ne "$code" ]; then
-    fail "$name" "exit $rc, expected $code; stderr: $(head -c 300 "$W/err")"
-  elif [ "$lines" -ne 1 ]; then
-    fail "$name" "$lines lines on stderr: $(head -c 300 "$W/err")"
-  elif ! grep -q '^tspu: ' "$W/err" || ! grep -qE -- "$pat" "$W/err"; then
-    fail "$name" "stderr '$(cat "$W/err")' does not match '$pat'"
-  elif [ -s "$W/out" ]; then
-    fail "$name" "unexpected stdout: $(head -c 200 "$W/out")"
-  else
-    pass "$name"
-  fi
-}
+. tests/cli_lib.sh
 
 # ---- inputs -----------------------------------------------------------------------
 printf '1 2\n3 4\n5\n' >"$W/ragged.txt"

@@ -18,26 +18,7 @@ trap 'rm -rf "$W"' EXIT
 cd "$(dirname "$0")/.." || exit 1
 EX=examples
 
-pass() { echo "PASS: $1"; }
-fail() { echo "FAIL: $1 -- $2"; }
-
-expect_err() {
-  local name=$1 code=$2 pat=$3; shift 3
-  "$@" >"$W/out" 2>"$W/err"
-  local rc=$? lines
-  lines=$(wc -l <"$W/err")
-  if [ "$rc" -ne "$code" ]; then
-    fail "$name" "exit $rc, expected $code; stderr: $(head -c 300 "$W/err")"
-  elif [ "$lines" -ne 1 ]; then
-    fail "$name" "$lines lines on stderr: $(head -c 300 "$W/err")"
-  elif ! grep -q '^tspu: ' "$W/err" || ! grep -qE -- "$pat" "$W/err"; then
-    fail "$name" "stderr '$(cat "$W/err")' does not match '$pat'"
-  elif [ -s "$W/out" ]; then
-    fail "$name" "unexpected stdout: $(head -c 200 "$W/out")"
-  else
-    pass "$name"
-  fi
-}
+. tests/cli_lib.sh
 
 POST="posterior --prior-cov $EX/bayes_prior_cov.txt --prior-mean $EX/bayes_prior_mean.txt --lik-prec $EX/bayes_lik_prec.txt --data $EX/bayes_data.txt"
 LOGR="logreg --features $EX/logreg_X.txt --labels $EX/logreg_y.txt --prior-var 4"
