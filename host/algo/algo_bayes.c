@@ -145,26 +145,6 @@ static double dot(unsigned n, const double *a, const double *b)
     return s;
 }
 
-static double hop_lmax(const hop *h)
-{
-    double v[TSPU_N_MAX], w[TSPU_N_MAX], rq = 0;
-    for (unsigned i = 0; i < h->n; i++)
-        v[i] = 1.0 + 0.37 * sin(1.3 * i + 0.2) + 0.01 * i;
-    double s = sqrt(dot(h->n, v, v));
-    for (unsigned i = 0; i < h->n; i++)
-        v[i] /= s;
-    for (int it = 0; it < 80; it++) {
-        hop_apply(h, v, w);
-        rq = dot(h->n, v, w);
-        s = sqrt(dot(h->n, w, w));
-        if (s == 0)
-            return 0;
-        for (unsigned i = 0; i < h->n; i++)
-            v[i] = w[i] / s;
-    }
-    return rq;
-}
-
 /* conjugate gradients for H x = b (H SPD, n <= 64: at most a few n iterations) */
 static void hop_solve(const hop *h, const double *b, double *x)
 {
@@ -189,8 +169,9 @@ static void hop_solve(const hop *h, const double *b, double *x)
     }
 }
 
-/* smallest eigenvalue by inverse iteration with CG solves (from above) */
-static double hop_lmin(const hop *h)
+/* the Rayleigh quotient of power iteration on H (inverse = 0) or H^-1 by CG
+ * solves (inverse = 1), from a fixed start vector; 0 when H v vanishes */
+static double hop_power(const hop *h, int inverse, int iters)
 {
     double v[TSPU_N_MAX], w[TSPU_N_MAX], rq = 0;
     for (unsigned i = 0; i < h->n; i++)
@@ -198,49 +179,31 @@ static double hop_lmin(const hop *h)
     double s = sqrt(dot(h->n, v, v));
     for (unsigned i = 0; i < h->n; i++)
         v[i] /= s;
-    for (int it = 0; it < 40; it++) {
-        hop_solve(h, v, w);
+    for (int it = 0; it < iters; it++) {
+        if (inverse)
+            hop_solve(h, v, w);
+        else
+            hop_apply(h, v, w);
         rq = dot(h->n, v, w);
         s = sqrt(dot(h->n, w, w));
-        if (!(s > 0))
+        if (inverse ? !(s > 0) : s == 0)
             return 0;
         for (unsigned i = 0; i < h->n; i++)
             v[i] = w[i] / s;
     }
+    return rq;
+}
+
+static double hop_lmax(const hop *h) { return hop_power(h, 0, 80); }
+
+/* smallest eigenvalue by inverse iteration with CG solves (from above) */
+static double hop_lmin(const hop *h)
+{
+    const double rq = hop_power(h, 1, 40);
     return rq > 0 ? 1.0 / rq : 0;
 }
 
 /* ---- free-energy estimators ---------------------------------------------------------- */
-static double fermi(double x) { return x > 0 ? exp(-x) / (1.0 + exp(-x)) : 1.0 / (1.0 + exp(x)); }
-
-static double bar(unsigned nf, const double *wf, unsigned nr, const double *wr)
-{
-    const double M = log((double)nf / nr);
-    double lo = INFINITY, hi = -INFINITY;
-    for (unsigned i = 0; i < nf; i++) {
-        lo = fmin(lo, wf[i]);
-        hi = fmax(hi, wf[i]);
-    }
-    for (unsigned i = 0; i < nr; i++) {
-        lo = fmin(lo, -wr[i]);
-        hi = fmax(hi, -wr[i]);
-    }
-    lo -= 50;
-    hi += 50;
-    for (int it = 0; it < 64; it++) {
-        double mid = 0.5 * (lo + hi), g = 0;
-        for (unsigned i = 0; i < nf; i++)
-            g += fermi(wf[i] - mid + M);
-        for (unsigned i = 0; i < nr; i++)
-            g -= fermi(wr[i] + mid - M);
-        if (g > 0)
-            hi = mid;
-        else
-            lo = mid;
-    }
-    return 0.5 * (lo + hi);
-}
-
 /* Jarzynski -ln <exp(-w)> and its delta-method standard error */
 static void jarzynski(unsigned n, const double *w, double *est, double *se)
 {
@@ -268,14 +231,6 @@ static void mean_se(unsigned n, const double *w, double *mu, double *se)
     *se = n > 1 ? sqrt(ss / ((double)n * (n - 1))) : INFINITY;
 }
 
-static uint64_t rng_next(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 static double bar_bootstrap_se(unsigned n, const double *wf, const double *wr)
 {
     enum { B = 200 };
@@ -288,10 +243,10 @@ static double bar_bootstrap_se(unsigned n, const double *wf, const double *wr)
     }
     for (int b = 0; b < B; b++) {
         for (unsigned i = 0; i < n; i++) {
-            f[i] = wf[rng_next(&st) % n];
-            r[i] = wr[rng_next(&st) % n];
+            f[i] = wf[algo_rng_next(&st) % n];
+            r[i] = wr[algo_rng_next(&st) % n];
         }
-        double d = bar(n, f, n, r);
+        double d = algo_bar(n, f, n, r);
         s += d;
         s2 += d * d;
     }
@@ -1113,13 +1068,8 @@ int tspu_algo_bayes(tspu_dev *dev, const tspu_bayes_problem *p, const tspu_bayes
                  "samples per chain", (unsigned long long)ns_plan, ratio, C, (unsigned long long)m.ns_chain);
         }
         m.ti_ns = m.ns_chain / 4 > 20 * TI_KB ? m.ns_chain / 4 : 20 * TI_KB;
-        if (!sat) {
-            rc = run_chains(&pool, 0, C, b_chain, &m, &m.stop, err, len);
-            if (rc < 0)
-                goto out;
-            sat = rc == 1;
-            rc = 0;
-        }
+        if ((rc = run_attempt(&pool, C, b_chain, &m, &m.stop, &sat, err, len)) < 0)
+            goto out;
         if (!sat)
             break;
         if (attempt >= o->max_retries) {
@@ -1127,10 +1077,7 @@ int tspu_algo_bayes(tspu_dev *dev, const tspu_bayes_problem *p, const tspu_bayes
                       m.range, attempt);
             goto out;
         }
-        r->flags |= TSPU_ALGO_FLAG_RETRIED;
-        alog(o, TSPU_ALGO_LOG_WARN, "the unit saturated at theta range %.4g: retrying with %.4g", m.range,
-             2 * m.range);
-        m.range *= 2;
+        note_retry(o, &r->flags, "theta range", &m.range);
         attempt++;
         for (unsigned c = 0; c < C; c++)
             free(m.ch[c].x), m.ch[c].x = NULL, m.ch[c].cap = 0;
@@ -1236,7 +1183,7 @@ int tspu_algo_bayes(tspu_dev *dev, const tspu_bayes_problem *p, const tspu_bayes
             mean_se(nr, r->heat, &r->heat_mean, &r->heat_se);
             jarzynski(nr, r->work, &r->dF_jarzynski, &r->dF_jarzynski_se);
             if (nrr && nrr == nr) {
-                r->dF_bar = bar(nr, r->work, nrr, r->work_rev);
+                r->dF_bar = algo_bar(nr, r->work, nrr, r->work_rev);
                 r->dF_bar_se = bar_bootstrap_se(nr, r->work, r->work_rev);
             }
         }

@@ -468,6 +468,24 @@ int run_chains(spool *p, unsigned c0, unsigned C, chain_fn fn, void *ctx, int *s
     return rc;
 }
 
+int run_attempt(spool *p, unsigned C, chain_fn fn, void *ctx, int *stop, int *sat, char *err, size_t len)
+{
+    if (*sat)
+        return 0;
+    int rc = run_chains(p, 0, C, fn, ctx, stop, err, len);
+    if (rc < 0)
+        return rc;
+    *sat = rc == 1;
+    return 0;
+}
+
+void note_retry(const tspu_algo_opts *o, unsigned *flags, const char *what, double *range)
+{
+    *flags |= TSPU_ALGO_FLAG_RETRIED;
+    alog(o, TSPU_ALGO_LOG_WARN, "the unit saturated at %s %.4g: retrying with %.4g", what, *range, 2 * *range);
+    *range *= 2;
+}
+
 static double urand(uint64_t *st)
 {
     /* splitmix64 -> [0, 1) */

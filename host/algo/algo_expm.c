@@ -470,13 +470,8 @@ static int expm_run(tspu_dev *dev, unsigned n, const double *A, const tspu_algo_
                 m.total = (uint64_t)kc * Lb;
             }
         }
-        if (!sat) {
-            rc = run_chains(&pool, 0, C, e_chain, &m, &m.stop, err, len);
-            if (rc < 0)
-                goto out;
-            sat = rc == 1;
-            rc = 0;
-        }
+        if ((rc = run_attempt(&pool, C, e_chain, &m, &m.stop, &sat, err, len)) < 0)
+            goto out;
         if (!sat)
             break;
         if (attempt >= o->max_retries) {
@@ -484,9 +479,7 @@ static int expm_run(tspu_dev *dev, unsigned n, const double *A, const tspu_algo_
             alog(o, TSPU_ALGO_LOG_WARN, "expm: the unit still saturates after %u retries (flag saturated)", attempt);
             break;
         }
-        r->flags |= TSPU_ALGO_FLAG_RETRIED;
-        alog(o, TSPU_ALGO_LOG_WARN, "the unit saturated at x_range %.4g: retrying with %.4g", range, 2 * range);
-        range *= 2;
+        note_retry(o, &r->flags, "x_range", &range);
         attempt++;
     }
     /* pool: every chain's whole batches, in chain order */

@@ -98,6 +98,21 @@ int richardson(algo_run_fn fn, void *ctx, const tspu_algo_opts *o, tspu_algo_res
  * standard error of the mean (batch means) */
 void batch_stats(unsigned K, unsigned m, const double *vals, double *mean, double *se);
 
+/* ---- free energies (algo_logdet.c; also algo_bayes.c) ---------------------- */
+/* Bennett's acceptance ratio: Delta f (kT units) from nf forward works wf and
+ * nr reverse works wr, by bisection */
+double algo_bar(unsigned nf, const double *wf, unsigned nr, const double *wr);
+/* SplitMix64 step (bootstrap resampling with a fixed seed) */
+uint64_t algo_rng_next(uint64_t *s);
+
+/* ---- saturation retries (solve/inv/lyap, expm, logdet, bayes) ---------------- */
+/* one attempt's chains 0..C-1 unless the pilot saturated already (*sat);
+ * *sat = 1 when a chain saturated; 0 or a negative error */
+int run_attempt(spool *p, unsigned C, chain_fn fn, void *ctx, int *stop, int *sat, char *err, size_t len);
+/* after a saturated attempt: RETRIED into *flags (the result's), warn, double *range ("x_range",
+ * "theta range": what) */
+void note_retry(const tspu_algo_opts *o, unsigned *flags, const char *what, double *range);
+
 /* common planning helpers */
 double plan_h_spd(const tspu_algo_opts *o, double lmax);
 void fill_result_common(tspu_algo_result *r, sess *s, unsigned rows, unsigned cols);

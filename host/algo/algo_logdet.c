@@ -19,7 +19,7 @@ static double fermi(double x) { return x > 0 ? exp(-x) / (1.0 + exp(-x)) : 1.0 /
 
 /* Delta f solving sum_F fermi(wF - df + M) = sum_R fermi(wR + df - M),
  * M = ln(nF / nR) (Bennett 1976; Shirts et al. 2003) */
-static double bar(unsigned nf, const double *wf, unsigned nr, const double *wr)
+double algo_bar(unsigned nf, const double *wf, unsigned nr, const double *wr)
 {
     const double M = log((double)nf / nr);
     double lo = INFINITY, hi = -INFINITY;
@@ -58,7 +58,7 @@ static double jarz(unsigned n, const double *w)
     return m - log(s / n);
 }
 
-static uint64_t rng_next(uint64_t *s)
+uint64_t algo_rng_next(uint64_t *s)
 {
     uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -81,10 +81,10 @@ static void bootstrap(unsigned n, const double *wf, const double *wr, double *se
     }
     for (int b = 0; b < B; b++) {
         for (unsigned i = 0; i < n; i++) {
-            f[i] = wf[rng_next(&st) % n];
-            r[i] = wr[rng_next(&st) % n];
+            f[i] = wf[algo_rng_next(&st) % n];
+            r[i] = wr[algo_rng_next(&st) % n];
         }
-        double d = bar(n, f, n, r), j = jarz(n, f);
+        double d = algo_bar(n, f, n, r), j = jarz(n, f);
         sb += d;
         sb2 += d * d;
         sj += j;
@@ -395,13 +395,8 @@ int tspu_algo_logdet(tspu_dev *dev, unsigned n, const double *A, const tspu_algo
                 break;
             }
         }
-        if (!sat) {
-            rc = run_chains(&pool, 0, C, l_chain, &m, &m.stop, err, len);
-            if (rc < 0)
-                goto out;
-            sat = rc == 1;
-            rc = 0;
-        }
+        if ((rc = run_attempt(&pool, C, l_chain, &m, &m.stop, &sat, err, len)) < 0)
+            goto out;
         if (!sat)
             break;
         if (attempt >= o->max_retries) {
@@ -409,9 +404,7 @@ int tspu_algo_logdet(tspu_dev *dev, unsigned n, const double *A, const tspu_algo
             alog(o, TSPU_ALGO_LOG_WARN, "logdet: the unit still saturates after %u retries (flag saturated)", attempt);
             break;
         }
-        r->flags |= TSPU_ALGO_FLAG_RETRIED;
-        alog(o, TSPU_ALGO_LOG_WARN, "the unit saturated at x_range %.4g: retrying with %.4g", range, 2 * range);
-        range *= 2;
+        note_retry(o, &r->flags, "x_range", &range);
         attempt++;
     }
     {
@@ -444,7 +437,7 @@ int tspu_algo_logdet(tspu_dev *dev, unsigned n, const double *A, const tspu_algo
             /* one A_eff for every chain: the works are draws of the same two
              * distributions, so BAR on all of them (its maximum-likelihood
              * form) is the efficient pool; bootstrap error bars */
-            double df = bar(np, wf, np, wr), dj = jarz(np, wf), sb, sj;
+            double df = algo_bar(np, wf, np, wr), dj = jarz(np, wf), sb, sj;
             bootstrap(np, wf, wr, &sb, &sj);
             r->estimate[0] = n * log(aq) + 2 * df;
             r->std_err[0] = 2 * sb;
@@ -475,7 +468,7 @@ int tspu_algo_logdet(tspu_dev *dev, unsigned n, const double *A, const tspu_algo
                 double sb, sj;
                 bootstrap(ch[c].np, wf + k, wr + k, &sb, &sj);
                 {
-                    e[0][used] = n * log(ch[c].aq) + 2 * bar(ch[c].np, wf + k, ch[c].np, wr + k);
+                    e[0][used] = n * log(ch[c].aq) + 2 * algo_bar(ch[c].np, wf + k, ch[c].np, wr + k);
                     e[1][used] = n * log(ch[c].aq) + 2 * jarz(ch[c].np, wf + k);
                     sum[0] += e[0][used];
                     sum[1] += e[1][used];

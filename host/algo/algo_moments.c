@@ -345,13 +345,8 @@ static int run_moments(sess *s, const mjob *j, tspu_algo_result *r, char *err, s
             if (!sat && (rc = plan_from_pilot(o, j, &m, C, K0, z, r, err, len)))
                 goto out;
         }
-        if (!sat) {
-            rc = run_chains(&pool, 0, C, m_chain, &m, &m.stop, err, len);
-            if (rc < 0)
-                goto out;
-            sat = rc == 1;
-            rc = 0;
-        }
+        if ((rc = run_attempt(&pool, C, m_chain, &m, &m.stop, &sat, err, len)) < 0)
+            goto out;
         if (!sat)
             break;
         if (attempt >= o->max_retries) {
@@ -361,9 +356,7 @@ static int run_moments(sess *s, const mjob *j, tspu_algo_result *r, char *err, s
             /* finish the run at this range so that there is an answer */
             break;
         }
-        r->flags |= TSPU_ALGO_FLAG_RETRIED;
-        alog(o, TSPU_ALGO_LOG_WARN, "the unit saturated at x_range %.4g: retrying with %.4g", range, 2 * range);
-        range *= 2;
+        note_retry(o, &r->flags, "x_range", &range);
     }
     const uint32_t L = m.L;
     /* pool the chains in chain order (as one device would run them) */
