@@ -217,5 +217,10 @@ void cli_algo_hooks(cli_ctx *c, tspu_algo_opts *o);
 /* the exit status of a failed algorithm run (rc < 0), its message printed:
  * Ctrl-C 130, bad input 2 ("WHAT: err"), else 1 ("DEVICE: err") */
 int cli_algo_error(cli_ctx *c, int rc, const char *what, const char *err);
+/* --json "plan" fields the algorithm commands share, in their order:
+ * lambda_min ... batches; then x_range, retries, note, the plan's closing
+ * brace and "truncated" (TSPU_ALGO_FLAG_TRUNCATED of flags) */
+void cli_json_plan_run(cli_json *j, const tspu_algo_plan *p);
+void cli_json_plan_end(cli_json *j, const tspu_algo_plan *p, unsigned flags);
 
 #endif

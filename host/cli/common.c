@@ -914,3 +914,32 @@ int cli_algo_error(cli_ctx *c, int rc, const char *what, const char *err)
         return cli_error(CLI_EXIT_USAGE, "%s: %s", what, err);
     return cli_error(CLI_EXIT_RUNTIME, "%s: %s", c->info.device, err[0] ? err : tspu_strerror(rc));
 }
+
+void cli_json_plan_run(cli_json *j, const tspu_algo_plan *p)
+{
+    cli_json_key(j, "lambda_min");
+    cli_json_num(j, p->lambda_min);
+    cli_json_key(j, "lambda_max");
+    cli_json_num(j, p->lambda_max);
+    cli_json_key(j, "burnin");
+    cli_json_int(j, (long long)p->burnin);
+    cli_json_key(j, "thin");
+    cli_json_int(j, p->thin);
+    cli_json_key(j, "chains");
+    cli_json_int(j, p->chains);
+    cli_json_key(j, "batches");
+    cli_json_int(j, p->batches);
+}
+
+void cli_json_plan_end(cli_json *j, const tspu_algo_plan *p, unsigned flags)
+{
+    cli_json_key(j, "x_range");
+    cli_json_num(j, p->x_range);
+    cli_json_key(j, "retries");
+    cli_json_int(j, p->retries);
+    cli_json_key(j, "note");
+    cli_json_str(j, p->note);
+    cli_json_close(j, '}');
+    cli_json_key(j, "truncated");
+    cli_json_bool(j, (flags & TSPU_ALGO_FLAG_TRUNCATED) != 0);
+}
