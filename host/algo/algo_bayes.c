@@ -578,19 +578,8 @@ static int sample_prog(sess *s, brun *m, bchain *ch, uint64_t hold, uint64_t ns,
             return aerr(err, len, TSPU_E_NOMEM, "out of memory");
         if (sc.cancelled)
             return aerr(err, len, TSPU_ALGO_E_CANCELLED, "interrupted: the unit was stopped");
-        if (rc == TSPU_E_FIFO_OVERFLOW) {
-            s->flags |= TSPU_ALGO_FLAG_FIFO_OVERFLOW;
-            rc = 0;
-        }
-        if (rc)
-            return dev_err(s, rc, err, len, "streaming samples");
-        tspu_status st;
-        if ((rc = tspu_read_status(s->dev, &st, NULL)))
-            return dev_err(s, rc, err, len, "status");
-        s->steps += st.steps;
-        s->last_flags = st.flags;
-        if (st.flags & TSPU_FLAG_SATURATED)
-            return 1;
+        if ((rc = sess_stream_end(s, rc, NULL, err, len)))
+            return rc; /* saturated (1) or an error */
         ns -= take;
         hold = 0;
     }

@@ -468,6 +468,24 @@ int run_chains(spool *p, unsigned c0, unsigned C, chain_fn fn, void *ctx, int *s
     return rc;
 }
 
+int sess_stream_end(sess *s, int rc, const char *overflow_warning, char *err, size_t len)
+{
+    if (rc == TSPU_E_FIFO_OVERFLOW) {
+        s->flags |= TSPU_ALGO_FLAG_FIFO_OVERFLOW;
+        if (overflow_warning)
+            alog(s->o, TSPU_ALGO_LOG_WARN, "%s", overflow_warning);
+        rc = 0;
+    }
+    if (rc)
+        return dev_err(s, rc, err, len, "streaming samples");
+    tspu_status st;
+    if ((rc = tspu_read_status(s->dev, &st, NULL)))
+        return dev_err(s, rc, err, len, "status");
+    s->steps += st.steps;
+    s->last_flags = st.flags;
+    return (st.flags & TSPU_FLAG_SATURATED) ? 1 : 0;
+}
+
 int run_attempt(spool *p, unsigned C, chain_fn fn, void *ctx, int *stop, int *sat, char *err, size_t len)
 {
     if (*sat)

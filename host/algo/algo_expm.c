@@ -116,20 +116,10 @@ static int stream_program(sess *s, acc_t *a, uint64_t burnin, uint32_t thin, uin
         return aerr(err, len, TSPU_E_NOMEM, "out of memory");
     if (a->cancelled)
         return aerr(err, len, TSPU_ALGO_E_CANCELLED, "interrupted: the unit was stopped");
-    if (rc == TSPU_E_FIFO_OVERFLOW) {
-        s->flags |= TSPU_ALGO_FLAG_FIFO_OVERFLOW;
-        alog(s->o, TSPU_ALGO_LOG_WARN, "the unit dropped samples (FIFO full; no FIFO stall on this device): lag "
-                                       "pairs across a gap are wrong (flag fifo_overflow)");
-        rc = 0;
-    }
-    if (rc)
-        return dev_err(s, rc, err, len, "streaming samples");
-    tspu_status st;
-    if ((rc = tspu_read_status(s->dev, &st, NULL)))
-        return dev_err(s, rc, err, len, "status");
-    s->steps += st.steps;
-    s->last_flags = st.flags;
-    return (st.flags & TSPU_FLAG_SATURATED) ? 1 : 0;
+    return sess_stream_end(s, rc,
+                           "the unit dropped samples (FIFO full; no FIFO stall on this device): lag "
+                           "pairs across a gap are wrong (flag fifo_overflow)",
+                           err, len);
 }
 
 /* estimate E = C S^-1 and per-batch influence values Z_b (K x n*n) */

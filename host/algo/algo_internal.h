@@ -68,6 +68,10 @@ int sess_load(sess *s, uint64_t seed, char *err, size_t len);
 int sess_run(sess *s, char *err, size_t len);
 /* devices errors -> err */
 int dev_err(sess *s, int rc, char *err, size_t len, const char *what);
+/* after tspu_stream returned rc: a FIFO overflow is flagged (and
+ * overflow_warning, if not NULL, logged), another error reported; the run's
+ * steps and flags go into *s.  1 if the unit saturated, 0, or an error. */
+int sess_stream_end(sess *s, int rc, const char *overflow_warning, char *err, size_t len);
 
 /* ---- several devices: one session per device, chains round-robin ----------- */
 typedef struct {
