@@ -84,6 +84,23 @@ static int closed_form(const tspu_bayes_result *r, double w, gpost *g)
     return 0;
 }
 
+/* the closed-form free energy beta dF = -ln Z1/Z0 of the encoded problem,
+ * ln Z = n/2 ln 2pi - 1/2 ln det A + 1/2 b'A^-1 b - c; q[w] = b'A^-1 b at
+ * weight w = 0, 1 and *c1 = c at w = 1 (for the equilibrium energies) */
+static double closed_dF(const tspu_bayes_result *r, double q[2], double *c1)
+{
+    gpost g0, g1;
+    closed_form(r, 0.0, &g0);
+    closed_form(r, 1.0, &g1);
+    q[0] = q[1] = 0;
+    for (unsigned i = 0; i < r->n; i++) {
+        q[0] += g0.b[i] * g0.mean[i];
+        q[1] += g1.b[i] * g1.mean[i];
+    }
+    *c1 = g1.c;
+    return 0.5 * (g1.logdet - g0.logdet) - 0.5 * (q[1] - q[0]) + g1.c;
+}
+
 /* max |z| of the estimated mean and covariance against g */
 static double moments_z(const tspu_bayes_result *r, const gpost *g)
 {
@@ -377,18 +394,10 @@ static void test_free_energy(void)
     if (!tt_check(rc == 0 && r.work && r.work_rev, "free energy: forward and reverse ramps on the model", "rc %d: %s",
                   rc, err))
         return;
-    gpost g0, g1;
-    closed_form(&r, 0.0, &g0);
-    closed_form(&r, 1.0, &g1);
-    double q0 = 0, q1 = 0;
-    for (unsigned i = 0; i < n; i++) {
-        q0 += g0.b[i] * g0.mean[i];
-        q1 += g1.b[i] * g1.mean[i];
-    }
-    /* beta dF = -ln Z1/Z0, ln Z = n/2 ln 2pi - 1/2 ln det A + 1/2 b'A^-1 b - c */
-    const double dF = 0.5 * (g1.logdet - g0.logdet) - 0.5 * (q1 - q0) + g1.c;
+    double q[2], c1;
+    const double dF = closed_dF(&r, q, &c1);
     /* equilibrium energies: <U>_A = n/2 + U(mean) = n/2 - 1/2 b'A^-1 b + c */
-    const double E0 = 0.5 * n - 0.5 * q0, E1 = 0.5 * n - 0.5 * q1 + g1.c;
+    const double E0 = 0.5 * n - 0.5 * q[0], E1 = 0.5 * n - 0.5 * q[1] + c1;
     double mdu = 0, vdu = 0;
     for (unsigned i = 0; i < r.n_ramps; i++)
         mdu += r.du[i] / r.n_ramps;
@@ -455,15 +464,8 @@ static void test_ti(void)
                              .X = X, .y = y, .ell = ell};
     int rc = ti_run(&pg, 41, &r, err, sizeof err);
     if (tt_check(rc == 0 && isfinite(r.dF_ti), "thermodynamic integration (Gaussian) runs", "rc %d: %s", rc, err)) {
-        gpost g0, g1;
-        closed_form(&r, 0.0, &g0);
-        closed_form(&r, 1.0, &g1);
-        double q0 = 0, q1 = 0;
-        for (unsigned i = 0; i < n; i++) {
-            q0 += g0.b[i] * g0.mean[i];
-            q1 += g1.b[i] * g1.mean[i];
-        }
-        const double dF = 0.5 * (g1.logdet - g0.logdet) - 0.5 * (q1 - q0) + g1.c;
+        double q[2], c1;
+        const double dF = closed_dF(&r, q, &c1);
         /* the exact integrand at the nodes, <U_lik>_lam = 1/2 sum l ((y - x.m)^2 + x'C x),
          * through the same quadrature: separates the quadrature error from the sampling */
         double quad = 0, zn = 0;
