@@ -11,6 +11,7 @@
  *    mode), and a refused call leaves the device's DATA registers as they were.
  */
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,6 +115,41 @@ static void run(unsigned n)
         snprintf(name, sizeof name, "N=%u: refused (TSPU_E_INVAL, registers unchanged): %s", n, bad[b].what);
         tt_check(ok, name, "rc %d, '%s'", rc, tspu_last_error(d));
     }
+
+    /* a later program configured without the data drift must not inherit
+     * it: tspu_configure writes the DATA registers from its configuration */
+    tspu_model_config plain = tspu_model_default_config();
+    rc = tspu_load_data(d, &c, x, y, l, table);
+    ok = rc == 0 && read_regs(d, r) == 0 && r[0] == TSPU_DATA_LOGISTIC; /* twin: still on before */
+    snprintf(name, sizeof name, "N=%u twin: the data drift is on before the plain configure", n);
+    tt_check(ok, name, "rc %d, mode %u", rc, r[0]);
+    rc = tspu_configure(d, &plain, 0);
+    ok = rc == 0 && read_regs(d, r) == 0 && !r[0] && !r[1];
+    snprintf(name, sizeof name, "N=%u: tspu_configure with data_mode OFF switches the drift off", n);
+    tt_check(ok, name, "rc %d: %s; mode %u K %u", rc, tspu_last_error(d), r[0], r[1]);
+    rc = tspu_configure(d, &c, 0);
+    ok = rc == 0 && read_regs(d, r) == 0 && r[0] == TSPU_DATA_LOGISTIC && r[1] == k && r[2] == 7 && r[3] == 62 &&
+         r[4] == 13;
+    snprintf(name, sizeof name, "N=%u: tspu_configure with the data fields writes them", n);
+    tt_check(ok, name, "rc %d: %s; %u %u %u %u %u", rc, tspu_last_error(d), r[0], r[1], r[2], r[3], r[4]);
+
+    /* device time: a data step costs the RTL's cost model, more than the
+     * plain step, and grows with K (measured figures: docs/architecture.md,
+     * N = 8, K = 128, Gaussian, Sr 10, Sg 9: 4942 cycles; the model within 3 %) */
+    tspu_model_config g = c;
+    g.data_mode = TSPU_DATA_GAUSS;
+    g.integrator = TSPU_INT_LM;
+    g.n_obs = 128;
+    g.data_sr = 10;
+    g.data_sg = 9;
+    tspu_info gi = in;
+    gi.n = 8;
+    double cyc = tspu_step_cycles(&gi, &g);
+    snprintf(name, sizeof name, "N=%u: tspu_step_cycles (N=8, K=128) within 3 %% of the measured 4942", n);
+    tt_check(fabs(cyc - 4942) <= 0.03 * 4942, name, "%.0f", cyc);
+    ok = tspu_step_cycles(&in, &plain) == in.cycles_per_step;
+    snprintf(name, sizeof name, "N=%u: tspu_step_cycles without data = CYCLES_PER_STEP", n);
+    tt_check(ok, name, "%.0f vs %u", tspu_step_cycles(&in, &plain), in.cycles_per_step);
 
     /* data mode off: registers only, no arrays */
     tspu_model_config off;

@@ -1259,10 +1259,7 @@ int tspu_algo_bayes(tspu_dev *dev, const tspu_bayes_problem *p, const tspu_bayes
             if (m.ch[c].saturated)
                 r->flags |= TSPU_ALGO_FLAG_SATURATED;
         r->steps = s.steps + s.more_steps;
-        {
-            double sec = (double)s.steps * s.info.cycles_per_step / (double)(s.info.clock_hz ? s.info.clock_hz : 1);
-            r->device_seconds = fmax(sec, s.more_seconds);
-        }
+        r->device_seconds = fmax(sess_seconds(&s), s.more_seconds);
         r->wall_seconds = now_s() - s.t0;
         r->flags |= s.flags;
         r->n_devices = 1 + s.more_n;

@@ -367,9 +367,22 @@ int pool_open(spool *p, sess *s0, char *err, size_t len)
     return 0;
 }
 
-static double sess_seconds(const sess *s)
+/* A program's burn-in at lambda 0 is an ordinary step even in data mode (the
+ * passes do not run while lambda is held at 0); everything else of a data
+ * program costs tspu_step_cycles. */
+void sess_count_steps(sess *s, uint64_t steps)
 {
-    return (double)s->steps * s->info.cycles_per_step / (double)(s->info.clock_hz ? s->info.clock_hz : 1);
+    uint64_t plain = 0;
+    if (s->cfg.data_mode != TSPU_DATA_OFF && s->cfg.lambda_init == 0)
+        plain = steps < s->cfg.burnin ? steps : s->cfg.burnin;
+    s->steps += steps;
+    s->cycles += (double)plain * s->info.cycles_per_step +
+                 (double)(steps - plain) * tspu_step_cycles(&s->info, &s->cfg);
+}
+
+double sess_seconds(const sess *s)
+{
+    return s->cycles / (double)(s->info.clock_hz ? s->info.clock_hz : 1);
 }
 
 void pool_close(spool *p)
@@ -481,7 +494,7 @@ int sess_stream_end(sess *s, int rc, const char *overflow_warning, char *err, si
     tspu_status st;
     if ((rc = tspu_read_status(s->dev, &st, NULL)))
         return dev_err(s, rc, err, len, "status");
-    s->steps += st.steps;
+    sess_count_steps(s, st.steps);
     s->last_flags = st.flags;
     return (st.flags & TSPU_FLAG_SATURATED) ? 1 : 0;
 }
@@ -634,7 +647,7 @@ int sess_run(sess *s, char *err, size_t len)
             }
         }
     }
-    s->steps += st.steps;
+    sess_count_steps(s, st.steps);
     s->last_flags = st.flags;
     if (st.flags & TSPU_FLAG_WORK_OVERFLOW)
         s->flags |= TSPU_ALGO_FLAG_WORK_OVERFLOW;

@@ -42,6 +42,7 @@ typedef struct {
     tspu_model_config cfg;
     int fifo_stall;       /* the gateware can stall on a full FIFO */
     uint64_t steps;       /* all programs */
+    double cycles;        /* their clock cycles (sess_count_steps) */
     unsigned flags;       /* TSPU_ALGO_FLAG_* accumulated */
     uint32_t last_flags;  /* unit flags of the last program */
     double t0;
@@ -53,6 +54,11 @@ typedef struct {
     char more_names[200]; /* ",dev1,dev2" */
     unsigned more_n;
 } sess;
+
+/* adds a finished program's steps (and their cycles) to s */
+void sess_count_steps(sess *s, uint64_t steps);
+/* device time of s's programs: cycles / clock */
+double sess_seconds(const sess *s);
 
 int sess_open(sess *s, tspu_dev *dev, const tspu_algo_opts *o, unsigned n, char *err, size_t len);
 /* the stochastic-rounding stream of chain c (chain 0: the session's first) */

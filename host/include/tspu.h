@@ -118,6 +118,15 @@ int tspu_set_state(tspu_dev *dev, const int32_t *x, const int32_t *p);
 int tspu_get_state(tspu_dev *dev, int32_t *x, int32_t *p);
 
 /* program, start, stop */
+/* Clock cycles one step of configuration c takes on this gateware: the ID
+ * block's CYCLES_PER_STEP, or, for a step that runs the data passes
+ * (c->data_mode != OFF and lambda not held at 0), the RTL's cost model of
+ * docs/architecture.md ("Data-driven drift"): K (3N + 6 + sh(Sr) + sh(Sg)
+ * [+ 5 logistic]) + 27 N [+ 10 N underdamped], sh(s) = s/8 + s%8 + 1 with
+ * s capped at 38 (Sr) / 32 (Sg) — within ~3 % of the lockstep-measured
+ * cycles (bench/results/rtl.json data_rows).  For device_seconds. */
+double tspu_step_cycles(const tspu_info *info, const tspu_model_config *c);
+
 int tspu_configure(tspu_dev *dev, const tspu_model_config *cfg, int fifo_stall);
 int tspu_start(tspu_dev *dev); /* TSPU_E_REJECTED if the unit refused the config */
 int tspu_stop(tspu_dev *dev);

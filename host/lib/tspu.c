@@ -562,8 +562,40 @@ int tspu_configure(tspu_dev *d, const tspu_model_config *c, int fifo_stall)
     unsigned nseg = d->info.max_segments < TSPU_MAX_SEGMENTS ? d->info.max_segments : TSPU_MAX_SEGMENTS;
     if ((rc = tspu_mem_write(d, TSPU_WIN_SCHEDULE_BASE, s, 2 * (size_t)nseg)))
         return rc;
+    /* the data drift belongs to the configuration: a program configured
+     * without it (data_mode OFF) must not inherit a previous posterior's */
+    if (d->info.features & TSPU_FEATURES_DATA) {
+        uint32_t dr[TSPU_REG_DATA_DD - TSPU_REG_DATA_MODE + 1];
+        int on = c->data_mode != TSPU_DATA_OFF;
+        dr[TSPU_REG_DATA_MODE - TSPU_REG_DATA_MODE] = (uint32_t)c->data_mode;
+        dr[TSPU_REG_N_OBS - TSPU_REG_DATA_MODE] = on ? c->n_obs : 0;
+        dr[TSPU_REG_DATA_SR - TSPU_REG_DATA_MODE] = on ? c->data_sr : 0;
+        dr[TSPU_REG_DATA_SG - TSPU_REG_DATA_MODE] = on ? c->data_sg : 0;
+        dr[TSPU_REG_DATA_DD - TSPU_REG_DATA_MODE] = on ? c->data_dd : 0;
+        if ((rc = tspu_mem_write(d, TSPU_REG_DATA_MODE, dr, sizeof dr / sizeof dr[0])))
+            return rc;
+    } else if (c->data_mode != TSPU_DATA_OFF) {
+        return seterr(d, TSPU_E_UNSUPPORTED, "this gateware has no data-driven drift (FEATURES.DATA = 0)");
+    }
     d->words_per_sample = d->info.n * (c->sample_momentum ? 2u : 1u);
     return 0;
+}
+
+static unsigned serial_shift_cycles(unsigned s, unsigned cap)
+{
+    if (s > cap)
+        s = cap;
+    return s / 8 + s % 8 + 1;
+}
+
+double tspu_step_cycles(const tspu_info *info, const tspu_model_config *c)
+{
+    if (c->data_mode == TSPU_DATA_OFF || c->n_obs == 0)
+        return info->cycles_per_step;
+    double n = info->n, k = c->n_obs;
+    double per_obs = 3 * n + 6 + serial_shift_cycles(c->data_sr, 38) + serial_shift_cycles(c->data_sg, 32) +
+                     (c->data_mode == TSPU_DATA_LOGISTIC ? 5 : 0);
+    return k * per_obs + 27 * n + (c->integrator == TSPU_INT_UD ? 10 * n : 0);
 }
 
 int tspu_start(tspu_dev *d)
