@@ -149,7 +149,7 @@ static double dot(unsigned n, const double *a, const double *b)
 static void hop_solve(const hop *h, const double *b, double *x)
 {
     const unsigned n = h->n;
-    double r[TSPU_N_MAX], p[TSPU_N_MAX], q[TSPU_N_MAX];
+    double r[TSPU_N_MAX] = {0}, p[TSPU_N_MAX] = {0}, q[TSPU_N_MAX] = {0}; /* zeroed: quiets -O1 maybe-uninitialized */
     for (unsigned i = 0; i < n; i++) {
         x[i] = 0;
         r[i] = p[i] = b[i];
