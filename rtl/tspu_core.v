@@ -641,7 +641,11 @@ module tspu_core #(
     reg [2:0]  ud_sat_now;
     wire [3:0] sat_inc = {3'd0, dp_sat} + {3'd0, fdat_cnt} + {3'd0, la_sat_now} + {3'd0, f_sat} + {3'd0, wb_xsat} +
                          {3'd0, wb_opsat} + {3'd0, init_sat} + {1'b0, ud_sat_now};
-    wire [32:0] sat_sum = {1'b0, sat_count} + {29'd0, sat_inc};
+    // registered: the count is added a cycle after the events (Fmax: the
+    // write-back's sat32 no longer feeds the 32-bit saturating add)
+    reg  [3:0]  sat_inc_q;
+    always @(posedge clk) sat_inc_q <= rst ? 4'd0 : sat_inc;
+    wire [32:0] sat_sum = {1'b0, sat_count} + {29'd0, sat_inc_q};
     wire [32:0] mom_inc  = {1'b0, mom_count} + 33'd1;
     wire [32:0] drop_inc = {1'b0, fifo_dropped} + 33'd1;
 
@@ -786,7 +790,7 @@ module tspu_core #(
             kmode <= K_END; kdrain <= 2'd0; ls <= LS_IDLE; got0 <= 1'b0; got1 <= 1'b0;
         end else begin
             // saturation counter (saturating) and sticky flag
-            if (sat_inc != 4'd0) begin
+            if (sat_inc_q != 4'd0) begin
                 flags[0] <= 1'b1;
                 sat_count <= sat_sum[32] ? 32'hFFFFFFFF : sat_sum[31:0];
             end
