@@ -29,6 +29,7 @@
 #include "tspu_model.h"
 #include "tspu_modeldev.h"
 #include "tspu_regs.h"
+#include "ref_work.h"
 #include "tt.h"
 
 #define NMAX TSPU_N_MAX
@@ -214,16 +215,7 @@ static void ref_step(ref_t *r)
         for (unsigned i = 0; i < n; i++)
             f[i] = clampc(f[i] - rnd(lf * fd[i], 15), 32, &sat);
         if (d != 0 && c->data_mode == TSPU_DATA_GAUSS) {
-            int64_t dw = d * S;
-            if (dw > 0 && r->work > INT64_MAX - dw) {
-                r->work = INT64_MAX;
-                r->flags |= TSPU_FLAG_WORK_OVERFLOW;
-            } else if (dw < 0 && r->work < INT64_MIN - dw) {
-                r->work = INT64_MIN;
-                r->flags |= TSPU_FLAG_WORK_OVERFLOW;
-            } else {
-                r->work += dw;
-            }
+            ref_work_add(&r->work, &r->flags, d * S);
         }
     }
     int64_t xi[NMAX];

@@ -27,6 +27,7 @@
 #include "tspu_fixmap.h"
 #include "tspu_model.h"
 #include "tspu_noise.h"
+#include "ref_work.h"
 #include "tt.h"
 
 #define NMAX TSPU_N_MAX
@@ -314,17 +315,7 @@ static void ref_step(ref_t *r)
         int64_t s = 0;
         for (unsigned i = 0; i < n; i++)
             s += xo[i] * ((F[1][i] - F[0][i]) - (r->b[1][i] - r->b[0][i]));
-        int64_t dw = d * ref_round(s, ref_mut == MUT_WORK_SHIFT15 ? 15 : 16);
-        /* saturating 64-bit add, done in long double-free form */
-        if (dw > 0 && r->work > INT64_MAX - dw) {
-            r->work = INT64_MAX;
-            r->flags |= TSPU_FLAG_WORK_OVERFLOW;
-        } else if (dw < 0 && r->work < INT64_MIN - dw) {
-            r->work = INT64_MIN;
-            r->flags |= TSPU_FLAG_WORK_OVERFLOW;
-        } else {
-            r->work += dw;
-        }
+        ref_work_add(&r->work, &r->flags, d * ref_round(s, ref_mut == MUT_WORK_SHIFT15 ? 15 : 16));
     }
 
     /* 4. noise */
