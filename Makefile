@@ -387,6 +387,7 @@ $(B)/tests/cli_tests: tests/test_cli.sh $(B)/bin/tspu
 	@chmod +x $@
 
 TEST_PROGS += $(B)/tests/cli_tests
+$(B)/tests/cli_tests: | $(B)/bin/tspu-vboard
 
 # tests/test_cli_bayes.sh: tspu posterior / logreg end to end (issue 7)
 $(B)/tests/cli_bayes_tests: tests/test_cli_bayes.sh $(B)/bin/tspu

@@ -6,6 +6,10 @@
 // changes it at run time, and this side follows it, as a host would switch
 // its own baud rate after the write).  The pty is read and written in batches
 // (one read and at most one write per batch of clocks), never per clock.
+// +clock_hz=N: the simulated clock runs at N Hz and the line at the host's
+// own baud rate (the pty's termios speed): N / baud clocks per bit on both
+// wires, whatever the board's UART_DIV says, so a host at the wrong rate
+// garbles the line as on a real board (a 6 MHz board answers at 1.5 Mbaud).
 // Simulated time runs while anything happens (bits on a wire, a frame in the
 // link, the unit stepping); when all is quiet it waits for the host without
 // advancing, so host turnaround costs no simulated time.
@@ -136,11 +140,21 @@ struct Stats { // READ_FIFO answers seen on the board's tx line
 
 int main(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++)
+    unsigned long clock_hz = 0; // 0: the line follows the board's UART_DIV
+    for (int i = 1; i < argc; i++) {
         if (argv[i][0] != '+') {
-            fprintf(stderr, "usage: tspu-vboard\n");
+            fprintf(stderr, "usage: tspu-vboard [+clock_hz=N]\n");
             return 2;
         }
+        if (strncmp(argv[i], "+clock_hz=", 10) == 0) {
+            char *end;
+            clock_hz = strtoul(argv[i] + 10, &end, 10);
+            if (*end || clock_hz < 1000000) {
+                fprintf(stderr, "tspu-vboard: +clock_hz=N needs N >= 1000000\n");
+                return 2;
+            }
+        }
+    }
     int m = posix_openpt(O_RDWR | O_NOCTTY);
     if (m < 0 || grantpt(m) || unlockpt(m)) {
         perror("tspu-vboard: posix_openpt");
@@ -171,9 +185,27 @@ int main(int argc, char **argv)
     Stats stats;
     std::vector<uint8_t> out;
     bool just_answered = false;
-    unsigned div = 4;
+    unsigned div = 4, host_div = 0;
+    // clocks per bit of the host's rate on the line (+clock_hz mode)
+    auto termios_div = [&]() -> unsigned {
+        struct termios t;
+        if (tcgetattr(s, &t))
+            return 4;
+        static const struct { speed_t sp; unsigned long b; } tab[] = {
+            {B9600, 9600}, {B19200, 19200}, {B38400, 38400}, {B57600, 57600}, {B115200, 115200},
+            {B230400, 230400}, {B460800, 460800}, {B500000, 500000}, {B921600, 921600},
+            {B1000000, 1000000}, {B1500000, 1500000}, {B2000000, 2000000}, {B3000000, 3000000},
+            {B4000000, 4000000}};
+        speed_t sp = cfgetospeed(&t);
+        for (const auto &e : tab)
+            if (e.sp == sp) {
+                const unsigned d = (unsigned)((clock_hz + e.b / 2) / e.b);
+                return d ? d : 1;
+            }
+        return 4;
+    };
     auto tick = [&]() -> bool { // true when a byte reached the host side
-        div = top.div_now >= 4 ? top.div_now : 4;
+        div = host_div ? host_div : top.div_now >= 4 ? top.div_now : 4;
         top.uart_rx = to.pin(div);
         top.clk = 0;
         top.eval();
@@ -220,6 +252,8 @@ int main(int argc, char **argv)
                 to.q.insert(to.q.end(), buf, buf + k);
         }
         just_answered = false;
+        if (clock_hz)
+            host_div = termios_div();
         if (quiet && to.q.empty())
             continue; // nothing to simulate
         for (int i = 0; i < BATCH; i++)

@@ -104,6 +104,26 @@ if [ $r3 -eq 0 ] && ! cmp -s "$W/s1.txt" "$W/s3.txt"; then pass "sample: another
 else fail "sample: another seed, different" "rc $r3 or outputs equal"; fi
 if [ $r4 -eq 0 ] && cmp -s "$W/s1.txt" "$W/s4.txt"; then pass "sample: default device = -d model, bit for bit"
 else fail "sample: default device = -d model, bit for bit" "rc $r4 or outputs differ"; fi
+# ---- a board at 6 MHz (the iCEBreaker default: 1.5 Mbaud at power-on) ------------------
+# vboard?clock=HZ puts the host's own baud rate on the simulated line, so a wrong
+# rate garbles it as on a board; with no ?baud= the UART devices try 3 Mbaud, then
+# 1.5 Mbaud.  Twin: the same board with 3 Mbaud named must not answer.
+if [ -x "$(dirname "$T")/tspu-vboard" ]; then
+  for c in 6000000:1500000 12000000:; do
+    hz=${c%%:*}; want="vboard?clock=$hz${c#*:}"; [ -n "${c#*:}" ] && want="vboard?clock=$hz&baud=${c#*:}"
+    "$T" -d "vboard?clock=$hz" --json info >"$W/vb.json" 2>"$W/vbe"; r=$?
+    got=$("$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); print(j["device"], j["n"])' "$W/vb.json" 2>&1)
+    if [ $r -eq 0 ] && [ "$got" = "$want 16" ]; then pass "a ${hz%000000} MHz board is found at its rate: $got"
+    else fail "a ${hz%000000} MHz board is found at its rate" "rc $r: $got $(head -c 200 "$W/vbe")"; fi
+  done
+  "$T" -d "vboard?clock=6000000" --seed 11 $S >"$W/s6.txt" 2>"$W/s6e"
+  [ $? -eq 0 ] && cmp -s "$W/s1.txt" "$W/s6.txt" && pass "sample on the 6 MHz board at 1.5 Mbaud = -d model, bit for bit" ||
+    fail "sample on the 6 MHz board at 1.5 Mbaud = -d model, bit for bit" "$(head -c 200 "$W/s6e")"
+  expect_err "6 MHz board with 3 Mbaud named: no answer (twin)" 1 "no answer" "$T" -d "vboard?clock=6000000&baud=3000000" info
+  expect_err "bad vboard option"       2 "expected vboard"                        "$T" -d "vboard?clock=5" info
+else
+  fail "6 MHz board checks" "$(dirname "$T")/tspu-vboard not built"
+fi
 if "$T" -d sim info >/dev/null 2>&1; then
   "$T" -d sim --seed 11 $S >"$W/s5.txt" 2>/dev/null
   [ $? -eq 0 ] && cmp -s "$W/s1.txt" "$W/s5.txt" && pass "sample: -d sim = -d model, bit for bit" ||

@@ -21,7 +21,7 @@ void tspu_register_sim(unsigned n, tspu_sim_factory f);
 
 /* the "vboard" device: spawn the Verilated board (tspu-vboard), wait for its
  * readiness line, open its pty with the serial transport (host/lib/vboard.c) */
-int tspu_transport_vboard(struct tspu_transport *tr, char *err, size_t errlen);
+int tspu_transport_vboard(struct tspu_transport *tr, unsigned clock_hz, unsigned baud, char *err, size_t errlen);
 
 /* the byte transport of a device string without the handshake (tests put a
  * fault-injecting channel between it and tspu_open_transport) */

@@ -170,8 +170,19 @@ void tspu_register_sim(unsigned n, tspu_sim_factory f)
     }
 }
 
-static int open_transport(const char *spec, tspu_transport *tr)
+/* Baud rates the UART devices try when the spec names none: the board's
+ * power-on rate is 4 clocks per bit, 3 Mbaud at 12 MHz and 1.5 Mbaud at the
+ * iCEBreaker's default 6 MHz (docs/boards.md); the first that answers wins. */
+static const unsigned auto_bauds[] = {3000000, 1500000};
+#define AUTO_BAUDS (sizeof auto_bauds / sizeof auto_bauds[0])
+/* tries of the LINK_RESET probe at a rate that may be wrong (200 ms each) */
+#define PROBE_TRIES 5
+
+/* Opens the transport of spec.  For serial, ftdi and vboard without ?baud=,
+ * *auto_baud is set to 1 and the rate is auto_bauds[baud_idx]. */
+static int open_transport(const char *spec, tspu_transport *tr, unsigned baud_idx, int *auto_baud)
 {
+    *auto_baud = 0;
     if (strncmp(spec, "model", 5) == 0 && (spec[5] == 0 || spec[5] == '?')) {
         const char *q = spec[5] ? spec + 6 : "";
         static const char *const keys[] = {"n", "fifo", "p", "clock", "cps", "version", "hash", "spf", NULL};
@@ -198,10 +209,12 @@ static int open_transport(const char *spec, tspu_transport *tr)
             return seterr(NULL, TSPU_E_INVAL, "%s: expected serial:PATH[?baud=N]", spec);
         memcpy(path, spec + 7, pl);
         path[pl] = 0;
-        unsigned long long baud = 3000000;
+        unsigned long long baud = auto_bauds[baud_idx];
         static const char *const keys[] = {"baud", NULL};
-        if (q && (!known_keys(q + 1, keys) || query_num(q + 1, "baud", &baud) < 0))
+        int given = q ? query_num(q + 1, "baud", &baud) : 0;
+        if (q && (!known_keys(q + 1, keys) || given < 0))
             return seterr(NULL, TSPU_E_INVAL, "%s: expected serial:PATH[?baud=N]", spec);
+        *auto_baud = !given;
         return tspu_transport_serial(tr, path, (unsigned)baud, open_err, sizeof open_err);
     }
     if (strncmp(spec, "sim", 3) == 0 && (spec[3] == 0 || spec[3] == '?')) {
@@ -218,8 +231,18 @@ static int open_transport(const char *spec, tspu_transport *tr)
                           "sim: not available in this build (no Verilated RTL linked: build with Verilator, or use -d model)");
         return seterr(NULL, TSPU_E_UNSUPPORTED, "%s: no simulation of N = %llu lanes in this build", spec, n);
     }
-    if (strcmp(spec, "vboard") == 0)
-        return tspu_transport_vboard(tr, open_err, sizeof open_err);
+    if (strncmp(spec, "vboard", 6) == 0 && (spec[6] == 0 || spec[6] == '?')) {
+        /* vboard[?clock=HZ][&baud=N]: clock puts the simulated line at HZ
+         * with the host's own baud rate on it (sim/vboard.cpp) */
+        const char *q = spec[6] ? spec + 7 : "";
+        static const char *const keys[] = {"clock", "baud", NULL};
+        unsigned long long clock = 0, baud = auto_bauds[baud_idx];
+        int cgiven = query_num(q, "clock", &clock), given = query_num(q, "baud", &baud);
+        if (!known_keys(q, keys) || cgiven < 0 || given < 0 || (cgiven && (clock < 1000000 || clock > 200000000)))
+            return seterr(NULL, TSPU_E_INVAL, "%s: expected vboard[?clock=HZ (1e6..2e8)][&baud=N]", spec);
+        *auto_baud = !given;
+        return tspu_transport_vboard(tr, (unsigned)clock, (unsigned)baud, open_err, sizeof open_err);
+    }
     if (strncmp(spec, "ftdi", 4) == 0 && (spec[4] == 0 || spec[4] == ':' || spec[4] == '?')) {
         /* ftdi[:serial=S][?baud=N] */
         char serial[64];
@@ -233,31 +256,39 @@ static int open_transport(const char *spec, tspu_transport *tr)
             serial[pl - 7] = 0;
             has_serial = 1;
         }
-        unsigned long long baud = 3000000;
+        unsigned long long baud = auto_bauds[baud_idx];
         static const char *const keys[] = {"baud", NULL};
-        if (q && (!q[1] || !known_keys(q + 1, keys) || query_num(q + 1, "baud", &baud) < 0))
+        int given = q ? query_num(q + 1, "baud", &baud) : 0;
+        if (q && (!q[1] || !known_keys(q + 1, keys) || given < 0))
             return seterr(NULL, TSPU_E_INVAL, "%s: expected ftdi[:serial=S][?baud=N]", spec);
+        *auto_baud = !given;
         if (baud < 300 || baud > 3000000) /* the board's UART: 4 clocks per bit at least */
             return seterr(NULL, TSPU_E_INVAL, "%s: baud rate %llu out of range (300..3000000)", spec, baud);
         return tspu_transport_ftdi(tr, has_serial ? serial : NULL, (unsigned)baud, open_err, sizeof open_err);
     }
     return seterr(NULL, TSPU_E_NOT_FOUND,
-                  "%s: unknown device (expected model, sim, vboard, serial:PATH[?baud=N], ftdi[:serial=S][?baud=N])", spec);
+                  "%s: unknown device (expected model, sim, vboard[?clock=HZ], serial:PATH[?baud=N], ftdi[:serial=S][?baud=N])", spec);
 }
 
 int tspu_transport_open(tspu_transport *tr, const char *spec, char *err, size_t errlen)
 {
     open_err[0] = 0;
-    int rc = open_transport(spec, tr);
+    int auto_baud;
+    int rc = open_transport(spec, tr, 0, &auto_baud);
     if (rc && err && errlen)
         snprintf(err, errlen, "%s", open_err);
     return rc;
 }
 
-static int handshake(tspu_dev *d)
+/* probe_tries > 0: the rate may be wrong, give LINK_RESET only that many tries */
+static int handshake(tspu_dev *d, int probe_tries)
 {
     uint32_t id[TSPU_REG_MAX_SEGMENTS - TSPU_REG_MAGIC + 1];
+    const int tries = d->link.max_tries;
+    if (probe_tries > 0)
+        d->link.max_tries = probe_tries;
     int rc = tspu_link_reset(&d->link);
+    d->link.max_tries = tries;
     if (rc)
         return seterr(d, rc, "no answer from the device: %s", tspu_strerror(rc));
     rc = tspu_link_read(&d->link, TSPU_REG_MAGIC, id, sizeof id / sizeof id[0]);
@@ -303,7 +334,7 @@ static int handshake(tspu_dev *d)
     return 0;
 }
 
-int tspu_open_transport(tspu_dev **devp, const tspu_transport *tr, const char *spec)
+static int open_dev(tspu_dev **devp, const tspu_transport *tr, const char *spec, int probe_tries)
 {
     *devp = NULL;
     tspu_dev *d = calloc(1, sizeof *d);
@@ -313,7 +344,7 @@ int tspu_open_transport(tspu_dev **devp, const tspu_transport *tr, const char *s
     }
     tspu_link_init(&d->link, *tr);
     snprintf(d->info.device, sizeof d->info.device, "%s", spec);
-    int rc = handshake(d);
+    int rc = handshake(d, probe_tries);
     if (rc) {
         seterr(NULL, rc, "%s: %s", spec, d->err);
         tspu_close(d);
@@ -323,6 +354,11 @@ int tspu_open_transport(tspu_dev **devp, const tspu_transport *tr, const char *s
     return 0;
 }
 
+int tspu_open_transport(tspu_dev **devp, const tspu_transport *tr, const char *spec)
+{
+    return open_dev(devp, tr, spec, 0);
+}
+
 int tspu_open(tspu_dev **devp, const char *spec)
 {
     *devp = NULL;
@@ -330,8 +366,25 @@ int tspu_open(tspu_dev **devp, const char *spec)
     if (!spec || !*spec)
         spec = TSPU_DEFAULT_DEVICE;
     tspu_transport tr;
-    int rc = open_transport(spec, &tr);
-    return rc ? rc : tspu_open_transport(devp, &tr, spec);
+    int auto_baud;
+    int rc = open_transport(spec, &tr, 0, &auto_baud);
+    if (rc || !auto_baud) /* a named rate: a silent line fails in 2 s, not 20 */
+        return rc ? rc : open_dev(devp, &tr, spec, strncmp(spec, "ftdi", 4) == 0 || strncmp(spec, "serial:", 7) == 0 ||
+                                                   strncmp(spec, "vboard", 6) == 0 ? 2 * PROBE_TRIES : 0);
+    /* no rate named: try each power-on rate; only silence moves on */
+    for (unsigned i = 0; i < AUTO_BAUDS; i++) {
+        if (i && (rc = open_transport(spec, &tr, i, &auto_baud)))
+            return rc;
+        rc = open_dev(devp, &tr, spec, PROBE_TRIES);
+        if (rc != TSPU_E_TIMEOUT) {
+            if (!rc && i) /* name the rate that answered */
+                snprintf((*devp)->info.device, sizeof (*devp)->info.device, "%s%cbaud=%u", spec,
+                         strchr(spec, '?') ? '&' : '?', auto_bauds[i]);
+            return rc;
+        }
+    }
+    return seterr(NULL, TSPU_E_TIMEOUT, "%s: no answer at %u or %u baud (a board at another rate: add ?baud=N)",
+                  spec, auto_bauds[0], auto_bauds[1]);
 }
 
 void tspu_close(tspu_dev *d)
@@ -351,7 +404,7 @@ int tspu_list_devices(char *buf, size_t len)
                      n_sims ? "sim: the Verilated RTL in-process (sim?n=N)\n"
                             : "sim: the Verilated RTL in-process (not available in this build)\n");
     w += snprintf((size_t)w < len ? buf + w : NULL, (size_t)w < len ? len - (size_t)w : 0,
-                     "vboard: the Verilated board on a pty, 3 Mbaud UART (runs tspu-vboard)\n");
+                     "vboard[?clock=HZ]: the Verilated board on a pty, 3 Mbaud UART (runs tspu-vboard; clock: a board at HZ, the line at the host rate)\n");
     {
         size_t used = w < 0 ? 0 : (size_t)w;
         w += tspu_ftdi_list(used < len ? buf + used : NULL, used < len ? len - used : 0);

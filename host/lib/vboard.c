@@ -1,7 +1,11 @@
 /* vboard.c - the "vboard" device: spawn the Verilated board (tspu-vboard,
  * sim/vboard.cpp), wait for its readiness line "tspu-vboard: ready on PATH"
  * with a deadline, then talk to it through the serial transport on that pty
- * (3 Mbaud 8N1 on the simulated line).  Closing the device stops the board.
+ * (8N1 at the given baud rate).  The simulated line follows the board's
+ * UART_DIV, or, with clock_hz != 0, runs at clock_hz with the host's own baud
+ * rate on it (the pty's termios), so a wrong rate garbles the line as it
+ * would on a board (tspu-vboard +clock_hz=N).  Closing the device stops the
+ * board.
  * The board program is $TSPU_VBOARD, else tspu-vboard next to the running
  * program (or in ../bin from it), else tspu-vboard on the PATH. */
 #define _GNU_SOURCE /* prctl, pipe2 */
@@ -107,8 +111,10 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-int tspu_transport_vboard(tspu_transport *tr, char *err, size_t errlen)
+int tspu_transport_vboard(tspu_transport *tr, unsigned clock_hz, unsigned baud, char *err, size_t errlen)
 {
+    char clock_arg[40];
+    snprintf(clock_arg, sizeof clock_arg, "+clock_hz=%u", clock_hz);
     char prog[PATH_MAX];
     find_board(prog, sizeof prog);
     int pfd[2];
@@ -126,7 +132,7 @@ int tspu_transport_vboard(tspu_transport *tr, char *err, size_t errlen)
         if (getppid() != parent)
             _exit(1);
         dup2(pfd[1], STDOUT_FILENO);
-        char *const argv[] = {prog, NULL};
+        char *const argv[] = {prog, clock_hz ? clock_arg : NULL, NULL};
         execvp(prog, argv);
         dprintf(STDOUT_FILENO, "tspu-vboard: cannot run %s: %s\n", prog, strerror(errno));
         _exit(127);
@@ -183,7 +189,7 @@ int tspu_transport_vboard(tspu_transport *tr, char *err, size_t errlen)
         return fail(err, errlen, TSPU_E_NOMEM, "vboard: out of memory");
     }
     t->pid = pid;
-    rc = tspu_transport_serial(&t->ser, path, 3000000, err, errlen);
+    rc = tspu_transport_serial(&t->ser, path, baud, err, errlen);
     if (rc) {
         stop_child(pid);
         free(t);
