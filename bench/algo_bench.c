@@ -60,46 +60,9 @@ static double now(void)
 }
 
 /* ---- problem and LAPACK references ------------------------------------------------ */
-static void make_spd(gsl_rng *g, unsigned n, double kappa, double *A)
-{
-    double Q[NMAX * NMAX], tau[NMAX];
-    for (unsigned i = 0; i < n * n; i++)
-        Q[i] = gsl_ran_gaussian(g, 1.0);
-    LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, (int)n, (int)n, Q, (int)n, tau);
-    LAPACKE_dorgqr(LAPACK_ROW_MAJOR, (int)n, (int)n, (int)n, Q, (int)n, tau);
-    for (unsigned i = 0; i < n; i++)
-        for (unsigned j = 0; j <= i; j++) {
-            double s = 0;
-            for (unsigned k = 0; k < n; k++)
-                s += Q[i * n + k] * pow(kappa, (double)k / (n - 1)) * Q[j * n + k];
-            A[i * n + j] = A[j * n + i] = s;
-        }
-}
-
-static int lapack_solve(unsigned n, const double *A, const double *b, double *x)
-{
-    double W[NMAX * NMAX];
-    memcpy(W, A, sizeof(double) * n * n);
-    memcpy(x, b, sizeof(double) * n);
-    return LAPACKE_dposv(LAPACK_ROW_MAJOR, 'U', (int)n, 1, W, (int)n, x, 1);
-}
-
-/* upper triangle only (what dpotri returns) */
-static int lapack_inv_upper(unsigned n, const double *A, double *X)
-{
-    memcpy(X, A, sizeof(double) * n * n);
-    int rc = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'U', (int)n, X, (int)n);
-    return rc ? rc : LAPACKE_dpotri(LAPACK_ROW_MAJOR, 'U', (int)n, X, (int)n);
-}
-
-static int lapack_inv(unsigned n, const double *A, double *X)
-{
-    int rc = lapack_inv_upper(n, A, X);
-    for (unsigned i = 0; i < n; i++)
-        for (unsigned j = 0; j < i; j++)
-            X[i * n + j] = X[j * n + i];
-    return rc;
-}
+/* the problems and LAPACK calls of the tests (tests/ref_spd.h) */
+#define REF_SPD_NMAX NMAX
+#include "../tests/ref_spd.h"
 
 /* best-of-BEST_OF seconds per call of dposv (op 0) or dpotrf + dpotri (op 1),
  * copies of the inputs included (LAPACK overwrites them) */
@@ -111,7 +74,7 @@ static double time_lapack(int op, unsigned n, const double *A, const double *b)
     for (;;) { /* calibrate: reps for >= 5 ms */
         double t0 = now();
         for (long r = 0; r < reps; r++)
-            op ? lapack_inv_upper(n, A, X) : lapack_solve(n, A, b, x);
+            op ? ref_spd_inverse_upper(n, A, X) : ref_spd_solve(n, A, b, x);
         if (now() - t0 >= 0.005)
             break;
         reps *= 2;
@@ -120,7 +83,7 @@ static double time_lapack(int op, unsigned n, const double *A, const double *b)
     for (int k = 0; k < BEST_OF; k++) {
         double t0 = now();
         for (long r = 0; r < reps; r++) {
-            op ? lapack_inv_upper(n, A, X) : lapack_solve(n, A, b, x);
+            op ? ref_spd_inverse_upper(n, A, X) : ref_spd_solve(n, A, b, x);
             sink += op ? X[0] : x[0];
         }
         double t = (now() - t0) / (double)reps;
@@ -183,11 +146,11 @@ static int bench_n(unsigned n, int *first_row)
     gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(g, 4200 + n);
     double A[NMAX * NMAX], b[NMAX], ref_x[NMAX], ref_inv[NMAX * NMAX];
-    make_spd(g, n, KAPPA, A);
+    ref_make_spd(g, n, KAPPA, A);
     for (unsigned i = 0; i < n; i++)
         b[i] = gsl_ran_gaussian(g, 1.0);
     gsl_rng_free(g);
-    if (lapack_solve(n, A, b, ref_x) || lapack_inv(n, A, ref_inv)) {
+    if (ref_spd_solve(n, A, b, ref_x) || ref_spd_inverse(n, A, ref_inv)) {
         fprintf(stderr, "algo_bench: LAPACK failed on the N=%u problem\n", n);
         tspu_close(d);
         return 1;
@@ -219,7 +182,7 @@ static int bench_n(unsigned n, int *first_row)
                     break;
                 }
                 double ref_q[NMAX * NMAX];
-                if (op ? lapack_inv(n, r.A_eff, ref_q) : lapack_solve(n, r.A_eff, r.b_eff, ref_q)) {
+                if (op ? ref_spd_inverse(n, r.A_eff, ref_q) : ref_spd_solve(n, r.A_eff, r.b_eff, ref_q)) {
                     fprintf(stderr, "algo_bench: LAPACK failed on the quantised problem\n");
                     rc = 1;
                     tspu_algo_result_free(&r);

@@ -97,55 +97,9 @@ static double zscan(size_t k, const double *est, const double *se, const double 
 }
 
 /* ---- problems --------------------------------------------------------------------- */
-static void rand_orth(gsl_rng *g, unsigned n, double *Q)
-{
-    double tau[NMAX];
-    for (unsigned i = 0; i < n * n; i++)
-        Q[i] = gsl_ran_gaussian(g, 1.0);
-    LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, (int)n, (int)n, Q, (int)n, tau);
-    LAPACKE_dorgqr(LAPACK_ROW_MAJOR, (int)n, (int)n, (int)n, Q, (int)n, tau);
-}
-
-static void make_spd(gsl_rng *g, unsigned n, double kappa, double *A)
-{
-    double Q[NMAX * NMAX];
-    rand_orth(g, n, Q);
-    for (unsigned i = 0; i < n; i++)
-        for (unsigned j = 0; j <= i; j++) {
-            double s = 0;
-            for (unsigned k = 0; k < n; k++)
-                s += Q[i * n + k] * pow(kappa, (double)k / (n - 1)) * Q[j * n + k];
-            A[i * n + j] = A[j * n + i] = s;
-        }
-}
-
-static void spd_inverse(unsigned n, const double *A, double *X)
-{
-    memcpy(X, A, sizeof(double) * n * n);
-    LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'U', (int)n, X, (int)n);
-    LAPACKE_dpotri(LAPACK_ROW_MAJOR, 'U', (int)n, X, (int)n);
-    for (unsigned i = 0; i < n; i++)
-        for (unsigned j = 0; j < i; j++)
-            X[i * n + j] = X[j * n + i];
-}
-
-static double spd_logdet(unsigned n, const double *A)
-{
-    double L[NMAX * NMAX], s = 0;
-    memcpy(L, A, sizeof L[0] * n * n);
-    LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (int)n, L, (int)n);
-    for (unsigned i = 0; i < n; i++)
-        s += 2 * log(L[i * n + i]);
-    return s;
-}
-
-static void spd_solve(unsigned n, const double *A, const double *b, double *x)
-{
-    double L[NMAX * NMAX];
-    memcpy(L, A, sizeof(double) * n * n);
-    memcpy(x, b, sizeof(double) * n);
-    LAPACKE_dposv(LAPACK_ROW_MAJOR, 'U', (int)n, 1, L, (int)n, x, 1);
-}
+/* make_spd and the LAPACK references: tests/ref_spd.h (shared with bench/algo_bench.c) */
+#define REF_SPD_NMAX NMAX
+#include "ref_spd.h"
 
 static double la_maxabs_test(size_t k, const double *v)
 {
@@ -210,7 +164,7 @@ static void spd_suite(void)
             const double kappa = kappas[c];
             gsl_rng_set(g, 1000 + 10 * n + c);
             double A[NMAX * NMAX], b[NMAX], ref[NMAX * NMAX], ref0[NMAX * NMAX], refw[NMAX * NMAX];
-            make_spd(g, n, kappa, A);
+            ref_make_spd(g, n, kappa, A);
             for (unsigned i = 0; i < n; i++)
                 b[i] = gsl_ran_gaussian(g, 1.0) * sqrt(kappa);
             char name[128], err[256];
@@ -224,8 +178,8 @@ static void spd_suite(void)
             if (tspu_algo_solve(d, n, A, b, &o, &r, err, sizeof err)) {
                 tt_check(0, name, "%s", err);
             } else {
-                spd_solve(n, r.A_eff, r.b_eff, ref);
-                spd_solve(n, A, b, ref0);
+                ref_spd_solve(n, r.A_eff, r.b_eff, ref);
+                ref_spd_solve(n, A, b, ref0);
                 double zmax = zscan(n, r.estimate, r.std_err, ref, 1, 1);
                 double qpred = 0;
                 for (unsigned i = 0; i < n; i++)
@@ -254,8 +208,8 @@ static void spd_suite(void)
             if (tspu_algo_inv(d, n, A, &o, &r, err, sizeof err)) {
                 tt_check(0, name, "%s", err);
             } else {
-                spd_inverse(n, r.A_eff, ref);
-                spd_inverse(n, A, ref0);
+                ref_spd_inverse(n, r.A_eff, ref);
+                ref_spd_inverse(n, A, ref0);
                 double zmax = zscan((size_t)n * n, r.estimate, r.std_err, ref, 1, 0);
                 for (unsigned i = 0; i < n; i++) /* calibration: the upper triangle */
                     for (unsigned j = i; j < n; j++)
@@ -283,7 +237,7 @@ static void spd_suite(void)
             if (tspu_algo_logdet(d, n, A, &o, &r, err, sizeof err)) {
                 tt_check(0, name, "%s", err);
             } else {
-                double lq = spd_logdet(n, r.A_eff), l0 = spd_logdet(n, A);
+                double lq = ref_spd_logdet(n, r.A_eff), l0 = ref_spd_logdet(n, A);
                 double z = (r.estimate[0] - lq) / r.std_err[0];
                 zpush(z);
                 tt_check(fabs(z) < 4 && !(r.flags & TSPU_ALGO_FLAG_SATURATED), name,
@@ -428,7 +382,7 @@ static void lyap_case(const char *label, unsigned n, const double *A, const doub
 
 static void make_stable(gsl_rng *g, unsigned n, double kappa, double skew, double *A)
 {
-    make_spd(g, n, kappa, A);
+    ref_make_spd(g, n, kappa, A);
     for (unsigned i = 0; i < n; i++)
         for (unsigned j = 0; j < i; j++) {
             double s = gsl_ran_gaussian(g, skew);
@@ -446,7 +400,7 @@ static void lyap_suite(void)
     lyap_case("D=2I", 4, A, NULL, 0.03, 11, 0);
     gsl_rng_set(g, 502);
     make_stable(g, 8, 10, 1.0, A);
-    make_spd(g, 8, 5, D);
+    ref_make_spd(g, 8, 5, D);
     lyap_case("general D", 8, A, D, 0.03, 12, 0);
     /* strongly non-normal: symmetric part indefinite, the first range guess is
      * far too small (stationary variance ~ 600) */
@@ -517,7 +471,7 @@ static void expm_suite(void)
     gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
     double A[NMAX * NMAX];
     gsl_rng_set(g, 601);
-    make_spd(g, 4, 10, A);
+    ref_make_spd(g, 4, 10, A);
     for (unsigned i = 0; i < 16; i++)
         A[i] *= 0.3; /* spectrum 0.3 .. 3 */
     expm_case("symmetric", 4, A, 0.03, 21);
@@ -622,7 +576,7 @@ static void input_checks(void)
     gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(g, 9);
     double K[16];
-    make_spd(g, 4, 1e7, K);
+    ref_make_spd(g, 4, 1e7, K);
     expect_err("input: kappa 1e7 is not representable in 16-bit couplings",
                tspu_algo_inv(d, 4, K, &o, &r, err, sizeof err), err, "cannot be represented");
     gsl_rng_free(g);
@@ -658,8 +612,8 @@ static void mitigation(void)
     gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(g, 1000 + 10 * n + 2); /* the kappa = 1000 problem of the suite */
     double A[NMAX * NMAX], ref0[NMAX * NMAX], refq[NMAX * NMAX];
-    make_spd(g, n, 1000, A);
-    spd_inverse(n, A, ref0);
+    ref_make_spd(g, n, 1000, A);
+    ref_spd_inverse(n, A, ref0);
     char err[256];
     tspu_algo_result r;
     tspu_algo_opts o = opts(0.01, 4242);
@@ -668,7 +622,7 @@ static void mitigation(void)
     if (tspu_algo_inv(d, n, A, &o, &r, err, sizeof err)) {
         tt_check(0, "mitigate: inv kappa=1000", "%s", err);
     } else {
-        spd_inverse(n, r.A_eff, refq);
+        ref_spd_inverse(n, r.A_eff, refq);
         double zmax = zscan((size_t)n * n, r.estimate, r.std_err, ref0, 1, 0);
         tt_check(zmax < 4, "mitigate: pooled stochastically rounded chains vs the UNquantised A^-1",
                  "max |z| = %.2f", zmax);
@@ -820,7 +774,7 @@ static void underdamped(void)
     gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(g, 1000 + 10 * n + 2); /* the kappa = 1000 problem of the suite */
     double A[NMAX * NMAX], b[NMAX], ref[NMAX * NMAX];
-    make_spd(g, n, 1000, A);
+    ref_make_spd(g, n, 1000, A);
     for (unsigned i = 0; i < n; i++)
         b[i] = gsl_ran_gaussian(g, 1.0) * sqrt(1000.0);
     char err[256];
@@ -831,7 +785,7 @@ static void underdamped(void)
     if (tspu_algo_solve(d, n, A, b, &o, &r, err, sizeof err)) {
         tt_check(0, "UD: solve kappa=1000", "%s", err);
     } else {
-        spd_solve(n, r.A_eff, r.b_eff, ref);
+        ref_spd_solve(n, r.A_eff, r.b_eff, ref);
         double zmax = zscan(n, r.estimate, r.std_err, ref, 1, 1);
         tt_check(zmax < 4, "UD: solve N=8 kappa=1000", "max |z| = %.2f", zmax);
         tt_note("UD solve N=8 kappa=1000: max|z| %.2f, rel. stat. error %.2g, %llu steps (h %.4g, friction %.3g)", zmax,
@@ -845,7 +799,7 @@ static void underdamped(void)
     if (tspu_algo_inv(d, n, A, &o, &r, err, sizeof err)) {
         tt_check(0, "UD: inv kappa=1000", "%s", err);
     } else {
-        spd_inverse(n, r.A_eff, ref);
+        ref_spd_inverse(n, r.A_eff, ref);
         double zmax = zscan((size_t)n * n, r.estimate, r.std_err, ref, 1, 0);
         for (unsigned i = 0; i < n; i++)
             for (unsigned j = i; j < n; j++)
@@ -889,7 +843,7 @@ static void multi_device(void)
     gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(g, 4711);
     double A[NMAX * NMAX], S[NMAX * NMAX];
-    make_spd(g, n, 10, A);
+    ref_make_spd(g, n, 10, A);
     /* a stable non-symmetric A for expm: SPD part + a skew part */
     memcpy(S, A, sizeof S);
     for (unsigned i = 0; i < n; i++)
@@ -945,10 +899,10 @@ static void multi_device(void)
         double ref[NMAX * NMAX], zmax;
         const size_t k = (size_t)r2.rows * r2.cols;
         if (t <= 1) {
-            spd_inverse(n, t == 1 ? A : r2.A_eff, ref); /* mitigated: vs the unquantised A^-1 */
+            ref_spd_inverse(n, t == 1 ? A : r2.A_eff, ref); /* mitigated: vs the unquantised A^-1 */
             zmax = zscan(k, r2.estimate, r2.std_err, ref, 1, 0);
         } else if (t == 2) {
-            ref[0] = spd_logdet(n, r2.A_eff);
+            ref[0] = ref_spd_logdet(n, r2.A_eff);
             zmax = zscan(1, r2.estimate, r2.std_err, ref, 1, 0);
         } else {
             gsl_matrix_view av = gsl_matrix_view_array(r2.A_eff, n, n);
