@@ -19,11 +19,8 @@ usage: doc_section.py NAME [FILE] [--by SCRIPT] [--doc PATH]
   --doc   the document (default docs/benchmarks.md, relative to the cwd)
 
 From Python: sys.path.insert(0, "bench"); from doc_section import write_section.
-Used by bench/run.sh (model), link_bench.sh, algo_bench.sh, bayes_bench.sh and
-fpga_bench.py.  bench/rtl_bench.sh still has its own writer (it was being
-changed by other work); it can become
-    printf '%s\n' "$body" | python3 bench/doc_section.py rtl
-with $body the text between its markers (the same text where the section exists).
+Used by bench/run.sh (model), rtl_bench.sh, link_bench.sh, algo_bench.sh,
+bayes_bench.sh and fpga_bench.py.
 """
 import argparse
 import re
