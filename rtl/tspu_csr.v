@@ -496,7 +496,15 @@ module tspu_csr #(
         end
     end
 
-    wire [15:0] peek_idx = bus_addr;
+    // the stage ring: one adder for the peek address (head + index, or the
+    // end: head + len) and the commit (head + min(count, len))
+    wire [15:0]    peek_idx = bus_addr;
+    wire           in_ring  = peek_idx < {{(15 - SAW){1'b0}}, s_len};     // PEEK: a staged element
+    wire [SAW+1:0] c_sub    = {1'b0, s_len} - {1'b0, bus_wdata[SAW:0]};    // COMMIT: len - count
+    wire           c_all    = c_sub[SAW+1] || c_sub[SAW:0] == {(SAW+1){1'b0}}; // count >= len
+    wire [SAW-1:0] r_off    = (bus_op == OP_PEEK && in_ring) ? peek_idx[SAW-1:0] :
+                              (bus_op == OP_PEEK || c_all) ? s_len[SAW-1:0] : bus_wdata[SAW-1:0];
+    wire [SAW-1:0] r_pos    = s_head + r_off;
 
     always @(posedge clk) begin
         // single-cycle strobes
@@ -603,22 +611,16 @@ module tspu_csr #(
                             end else bus_ack <= 1'b1;
                         end
                         OP_PEEK: begin
-                            if (peek_idx < {{(15 - SAW){1'b0}}, s_len}) begin
-                                sm_re <= 1'b1; sm_a <= SM_STAGE | {{(14 - SAW){1'b0}}, s_head + peek_idx[SAW-1:0]};
-                                rk <= RK_STG; cs <= CS_RW1;
+                            sm_a <= SM_STAGE | {{(14 - SAW){1'b0}}, r_pos};
+                            if (in_ring) begin
+                                sm_re <= 1'b1; rk <= RK_STG; cs <= CS_RW1;
                             end else begin // the next element from the core, staged at the end
                                 fifo_re <= 1'b1; cs <= CS_POP1;
-                                sm_a <= SM_STAGE | {{(14 - SAW){1'b0}}, s_head + s_len[SAW-1:0]};
                             end
                         end
-                        default: begin // OP_COMMIT (and unused codes)
-                            if (bus_wdata[SAW:0] >= s_len) begin
-                                s_head <= s_head + s_len[SAW-1:0];
-                                s_len <= {(SAW+1){1'b0}};
-                            end else begin
-                                s_head <= s_head + bus_wdata[SAW-1:0];
-                                s_len <= s_len - bus_wdata[SAW:0];
-                            end
+                        default: begin // OP_COMMIT (and unused codes): min(count, s_len) elements
+                            s_head <= r_pos;
+                            s_len <= c_all ? {(SAW+1){1'b0}} : c_sub[SAW:0];
                             bus_ack <= 1'b1;
                         end
                     endcase
