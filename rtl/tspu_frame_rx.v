@@ -3,8 +3,8 @@
 // host/lib/link_frame.c tspu_rx_byte with link_dev.c dev_hdr_ok): hunt for
 // SYNC, take CMD SEQ LEN, accept only headers that can be a request (else the
 // SYNC was data: the four header bytes are scanned again, one a clock, from
-// a replay buffer), take LEN payload bytes into the bridge's buffer and the
-// CRC.  A complete frame (good or bad CRC) is held until the bridge takes it
+// the header registers), take LEN payload bytes into the bridge's buffer and
+// the CRC (summed with the frame: a good one leaves the CRC register 0).  A complete frame (good or bad CRC) is held until the bridge takes it
 // (in_ready is low meanwhile).  A frame that stalls for TIMEOUT clocks is
 // abandoned (a dropped byte must not swallow the next request).
 module tspu_frame_rx #(
@@ -25,7 +25,7 @@ module tspu_frame_rx #(
     output reg         frm_crc_ok,
     output wire [7:0]  frm_cmd,
     output wire [7:0]  frm_seq,
-    output reg  [10:0] frm_len,
+    output wire [10:0] frm_len,
     input  wire        frm_take,
     output wire        busy       // inside a frame (not hunting, not holding)
 );
@@ -40,12 +40,11 @@ module tspu_frame_rx #(
     localparam [2:0] S_HUNT = 3'd0, S_HDR = 3'd1, S_PAY = 3'd2, S_CRC1 = 3'd3,
                      S_CRC2 = 3'd4, S_FULL = 3'd5;
     reg [2:0]  state;
-    reg [7:0]  h0, h1, h2;     // CMD, SEQ, LEN_LO (LEN_HI is the 4th byte)
+    reg [7:0]  h0, h1, h2, h3; // CMD, SEQ, LEN_LO, LEN_HI (held with the frame)
     reg [1:0]  hn;             // header bytes taken
     reg [10:0] got;            // payload bytes taken
-    reg [7:0]  c1;             // CRC_HI
-    reg [31:0] rp;             // replay buffer, first byte in [7:0]
-    reg [2:0]  rp_n;           // replay bytes left
+    reg        from_rp;        // replaying the header bytes h0..h3 (a SYNC that was data)
+    reg [1:0]  ri;             // the header byte replayed now
     reg [$clog2(TIMEOUT+1)-1:0] idle;
 
     // request headers the device accepts (link_dev.c dev_hdr_ok)
@@ -62,23 +61,27 @@ module tspu_frame_rx #(
         end
     endfunction
 
-    wire       from_rp = rp_n != 3'd0;
-    wire [7:0] b     = from_rp ? rp[7:0] : in_data;
+    // A replayed byte is never overwritten before it is read: a SYNC found
+    // at replay byte j starts a header whose byte k is written to h<k> from
+    // replay byte j + 1 + k, after h<k> (k < j + 1 + k) has been read.
+    wire [7:0] rp_b  = ri == 2'd0 ? h0 : ri == 2'd1 ? h1 : ri == 2'd2 ? h2 : h3;
+    wire [7:0] b     = from_rp ? rp_b : in_data;
     assign in_ready  = state != S_FULL && !from_rp;
     wire       take  = from_rp || (in_valid && in_ready);
 
-    wire [15:0] len16  = {b, h2};
+    wire [15:0] len16  = {b, h2};  // the LEN of a header whose LEN_HI is b
     wire        hdr_ok = f_hdr_ok(h0, len16);
 
     wire [15:0] crc, crc_next;
     wire crc_init = take && state == S_HUNT && b == TSPU_LINK_SYNC;
-    wire crc_en   = take && (state == S_HDR || state == S_PAY);
+    wire crc_en   = take && state != S_HUNT && state != S_FULL; // the CRC bytes too
     tspu_crc16 #(.POLY(TSPU_LINK_CRC_POLY), .INIT(TSPU_LINK_CRC_INIT)) u_crc (
         .clk(clk), .rst(rst), .init(crc_init), .en(crc_en), .din(b),
         .crc(crc), .crc_next(crc_next));
-    /* verilator lint_off UNUSEDSIGNAL */ // crc_next: the CRC bytes are not summed
-    wire unused_crc_next = ^crc_next;
+    /* verilator lint_off UNUSEDSIGNAL */ // the check is of crc_next (CRC_LO summed)
+    wire unused_crc = ^crc;
     /* verilator lint_on UNUSEDSIGNAL */
+    assign frm_len = {h3[2:0], h2};  // LEN, known <= MAX_PAYLOAD
 
     assign pay_we    = take && state == S_PAY;
     assign pay_addr  = got;
@@ -90,13 +93,13 @@ module tspu_frame_rx #(
 
     always @(posedge clk) begin
         if (rst) begin
-            state <= S_HUNT; hn <= 2'd0; got <= 11'd0; rp_n <= 3'd0; rp <= 32'd0;
-            idle <= 0; frm_crc_ok <= 1'b0; frm_len <= 11'd0;
-            h0 <= 8'd0; h1 <= 8'd0; h2 <= 8'd0; c1 <= 8'd0;
+            state <= S_HUNT; hn <= 2'd0; got <= 11'd0; from_rp <= 1'b0; ri <= 2'd0;
+            idle <= 0; frm_crc_ok <= 1'b0;
+            h0 <= 8'd0; h1 <= 8'd0; h2 <= 8'd0; h3 <= 8'd0;
         end else begin
             if (from_rp) begin
-                rp <= {8'd0, rp[31:8]};
-                rp_n <= rp_n - 3'd1;
+                ri <= ri + 2'd1;
+                if (ri == 2'd3) from_rp <= 1'b0;
             end
             if (take || !busy) idle <= 0;
             else if (idle != TIMEOUT[$clog2(TIMEOUT+1)-1:0]) idle <= idle + 1'b1;
@@ -113,14 +116,13 @@ module tspu_frame_rx #(
                             2'd1: h1 <= b;
                             2'd2: h2 <= b;
                             default: begin
+                                h3 <= b;
                                 if (hdr_ok) begin
-                                    frm_len <= len16[10:0];
                                     got <= 11'd0;
                                     state <= (len16 == 16'd0) ? S_CRC1 : S_PAY;
                                 end else begin
                                     // the SYNC was data: scan the header bytes again
-                                    rp <= {b, h2, h1, h0};
-                                    rp_n <= 3'd4;
+                                    from_rp <= 1'b1; ri <= 2'd0;
                                     state <= S_HUNT;
                                 end
                             end
@@ -130,9 +132,9 @@ module tspu_frame_rx #(
                         got <= got + 11'd1;
                         if (got + 11'd1 == frm_len) state <= S_CRC1;
                     end
-                    S_CRC1: begin c1 <= b; state <= S_CRC2; end
+                    S_CRC1: state <= S_CRC2;
                     S_CRC2: begin
-                        frm_crc_ok <= {c1, b} == crc;
+                        frm_crc_ok <= crc_next == 16'd0;
                         state <= S_FULL;
                     end
                     default: ;
