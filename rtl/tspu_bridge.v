@@ -14,8 +14,13 @@
 // it is written): a tspu_spram (SB_SPRAM256KA on the iCE40UP) of 16-bit words,
 // filled a byte pair at a time (every request payload has an even length);
 // ADDR and COUNT (words 0 and 1) are read from it first, a WRITE's data word
-// i is words 2i+1 (low half) and 2i+2.  Answers are streamed through
-// tspu_frame_tx.
+// i is words 2i+1 (low half) and 2i+2 (read last: the RAM output is the
+// high half of bus_wdata during the bus write).  The request's CMD is read
+// from tspu_frame_rx, which holds the frame until it is taken.  Answers are
+// streamed through tspu_frame_tx, which reads tx_typ, tx_seq and tx_len
+// while it sends: a new frame is taken up only once it is idle.  An answer
+// word is sent byte by byte from bus_rdata, which holds it until the next
+// request (the next word is fetched once the last byte is handed over).
 module tspu_bridge (
     input  wire        clk,
     input  wire        rst,
@@ -34,7 +39,7 @@ module tspu_bridge (
     // to tspu_frame_tx
     output wire        tx_start,
     output reg  [7:0]  tx_typ,
-    output reg  [7:0]  tx_seq,
+    output wire [7:0]  tx_seq,
     output reg  [10:0] tx_len,
     output wire        tx_pay_valid,
     output wire [7:0]  tx_pay_data,
@@ -45,8 +50,8 @@ module tspu_bridge (
     input  wire [1:0]  chk_acc,
     output reg         bus_req,
     output reg  [2:0]  bus_op,
-    output reg  [15:0] bus_addr,
-    output reg  [31:0] bus_wdata,
+    output wire [15:0] bus_addr,
+    output wire [31:0] bus_wdata,
     input  wire        bus_ack,
     input  wire [31:0] bus_rdata,
     input  wire [10:0] fifo_avail,
@@ -76,8 +81,10 @@ module tspu_bridge (
                      B_FD = 4'd9, B_TAKE = 4'd10, B_FSTART = 4'd11, B_P0 = 4'd12, B_P1 = 4'd13,
                      B_WL = 4'd14, B_WH = 4'd15;
     reg [3:0]  st;
-    reg [7:0]  cmd, seq;
-    reg [15:0] addr;
+    reg [7:0]  seq;
+    wire [7:0] cmd = frm_cmd;  // held by frame_rx until B_TAKE
+    reg [15:0] addr;        // the burst's first address (0 for READ_FIFO: element i is at i)
+    reg [15:0] wlo;         // bus_wdata[15:0]: a WRITE's low half, COMMIT's count
     reg [9:0]  cnt;         // words (READ/WRITE) or elements (READ_FIFO), <= 512 once checked
     reg        cbig;        // the request's COUNT was >= 1024 (cnt holds its low bits)
     reg [9:0]  i;
@@ -89,9 +96,7 @@ module tspu_bridge (
     reg        chk_wr;      // the burst check is for a write
     reg [7:0]  nak_why;
     reg [1:0]  kind;        // answer payload: 0 none, 1 NAK byte, 2 words, 3 FIFO elements
-    reg [31:0] sh;          // bytes of the word being sent
-    reg [2:0]  sh_n;
-    reg        got;         // the next word / element has been fetched (bus_rdata)
+    reg [1:0]  bi;          // the byte of bus_rdata being sent
 
     localparam [1:0] K_NONE = 2'd0, K_NAK = 2'd1, K_WORDS = 2'd2, K_FIFO = 2'd3;
 
@@ -99,8 +104,12 @@ module tspu_bridge (
     assign frm_take = st == B_TAKE;
     assign tx_start = st == B_HDR && !tx_busy;
     assign tx_pay_valid = st == B_SEND;
-    assign tx_pay_data  = sh[7:0];
+    assign tx_pay_data  = kind == K_NAK ? nak_why : bus_rdata[{bi, 3'b000} +: 8];
+    wire   last_b       = kind == K_NAK || (kind == K_FIFO ? bi[0] : &bi); // the last byte of a word
+    assign tx_seq   = seq;
     assign chk_addr = addr + {6'd0, i};                // also the address of word i
+    assign bus_addr = chk_addr;                        // word i; PEEK: element i
+    assign bus_wdata = {pb_q, wlo};                    // the RAM holds the high half during a write
     wire   last     = i + 10'd1 == cnt;                // word i is the burst's last
     wire   av_less  = fifo_avail < {1'b0, cnt};        // fewer elements than asked
 
@@ -126,18 +135,18 @@ module tspu_bridge (
 
     always @(posedge clk) begin
         if (rst) begin
-            st <= B_IDLE; cmd <= 8'd0; seq <= 8'd0; addr <= 16'd0; cnt <= 10'd0; i <= 10'd0; cbig <= 1'b0;
+            st <= B_IDLE; seq <= 8'd0; addr <= 16'd0; wlo <= 16'd0; cnt <= 10'd0; i <= 10'd0; cbig <= 1'b0;
             is_new <= 1'b0; have_last <= 1'b0; last_seq <= 8'd0; last_cmd <= 8'd0; last_nak <= 8'd0;
             pend <= 1'b0; pend_n <= 10'd0; chk_wr <= 1'b0; nak_why <= 8'd0; kind <= K_NONE;
-            sh <= 32'd0; sh_n <= 3'd0; got <= 1'b0; bus_req <= 1'b0; bus_op <= OP_RD; bus_addr <= 16'd0;
-            bus_wdata <= 32'd0; tx_typ <= 8'd0; tx_seq <= 8'd0; tx_len <= 11'd0;
+            bi <= 2'd0; bus_req <= 1'b0; bus_op <= OP_RD;
+            tx_typ <= 8'd0; tx_len <= 11'd0;
             pb_re <= 1'b0; pb_ra <= 10'd0;
         end else begin
             if (bus_ack) bus_req <= 1'b0;
             pb_re <= 1'b0;
             case (st)
-                B_IDLE: if (frm_valid) begin
-                    cmd <= frm_cmd; seq <= frm_seq; tx_seq <= frm_seq;
+                B_IDLE: if (frm_valid && !tx_busy) begin
+                    seq <= frm_seq;
                     i <= 10'd0; is_new <= 1'b0; cbig <= 1'b0;
                     if (!frm_crc_ok) begin
                         nak_why <= TSPU_NAK_CRC;
@@ -170,7 +179,7 @@ module tspu_bridge (
                         else if (cmd == TSPU_CMD_READ) begin
                             chk_wr <= 1'b0; st <= B_CHK;
                         end else begin // READ_FIFO: the same elements again
-                            cnt <= pend_n;
+                            cnt <= pend_n; addr <= 16'd0;
                             answer(cmd | TSPU_LINK_ACK_BIT, {pend_n, 1'b0}, K_FIFO);
                         end
                     end else begin
@@ -182,7 +191,7 @@ module tspu_bridge (
                 B_COMMIT: begin // the host has the answer of the last READ_FIFO
                     if (pend && pend_n != 10'd0) begin
                         if (!bus_req) begin
-                            bus_req <= 1'b1; bus_op <= OP_COMMIT; bus_wdata <= {22'd0, pend_n};
+                            bus_req <= 1'b1; bus_op <= OP_COMMIT; wlo <= {6'd0, pend_n};
                         end
                         if (bus_ack) begin pend <= 1'b0; pend_n <= 10'd0; st <= B_EXEC; end
                     end else begin
@@ -200,6 +209,7 @@ module tspu_bridge (
                         refuse(TSPU_NAK_ADDR);
                     else begin
                         if (cbig || cnt > MAXF[9:0]) cnt <= MAXF[9:0];
+                        addr <= 16'd0;
                         st <= B_FSTART; // fifo_avail after the commit
                     end
                 end
@@ -231,10 +241,10 @@ module tspu_bridge (
                 end
                 B_WL: if (!pb_re) begin // the RAM has read; the high half next
                     if (!pb_ra[0]) begin
-                        bus_wdata[31:16] <= pb_q; st <= B_WH;
-                        bus_req <= 1'b1; bus_op <= OP_WR; bus_addr <= chk_addr;
+                        st <= B_WH;
+                        bus_req <= 1'b1; bus_op <= OP_WR;
                     end else begin
-                        bus_wdata[15:0] <= pb_q;
+                        wlo <= pb_q;
                         pb_re <= 1'b1; pb_ra <= pb_ra + 10'd1;
                     end
                 end
@@ -246,35 +256,21 @@ module tspu_bridge (
                     i <= 10'd0;
                     case (kind)
                         K_NONE:  st <= B_FD;
-                        K_NAK:   begin sh <= {24'd0, nak_why}; sh_n <= 3'd1; st <= B_SEND; end
+                        K_NAK:   begin bi <= 2'd0; st <= B_SEND; end
                         default: st <= (cnt == 10'd0) ? B_FD : B_RD;
                     endcase
                 end
-                B_RD: begin // word / element i (fetched ahead while the last one was sent)
-                    if (got || bus_ack) begin
-                        sh <= bus_rdata; sh_n <= (kind == K_FIFO) ? 3'd2 : 3'd4;
-                        i <= i + 10'd1;
-                        got <= 1'b0;
-                        st <= B_SEND;
+                B_RD: begin // word / element i into bus_rdata
+                    if (bus_ack) begin
+                        bi <= 2'd0; i <= i + 10'd1; st <= B_SEND;
                     end else if (!bus_req) begin
                         bus_req <= 1'b1;
                         bus_op <= (kind == K_FIFO) ? OP_PEEK : OP_RD;
-                        bus_addr <= (kind == K_FIFO) ? {6'd0, i} : chk_addr;
                     end
                 end
-                B_SEND: begin
-                    if (tx_pay_ready) begin
-                        sh <= {8'd0, sh[31:8]};
-                        sh_n <= sh_n - 3'd1;
-                        if (sh_n == 3'd1) st <= (kind == K_NAK || i == cnt) ? B_FD : B_RD;
-                    end
-                    // fetch the next one meanwhile (same order of reads)
-                    if (bus_ack) got <= 1'b1;
-                    else if (kind != K_NAK && i != cnt && !bus_req && !got) begin
-                        bus_req <= 1'b1;
-                        bus_op <= (kind == K_FIFO) ? OP_PEEK : OP_RD;
-                        bus_addr <= (kind == K_FIFO) ? {6'd0, i} : chk_addr;
-                    end
+                B_SEND: if (tx_pay_ready) begin
+                    bi <= bi + 2'd1;
+                    if (last_b) st <= (kind == K_NAK || i == cnt) ? B_FD : B_RD;
                 end
                 B_FD: begin // the frame has ended: tell the CSR block (batched seeds)
                     if (!is_new) st <= B_TAKE;

@@ -3,11 +3,13 @@
 // host/lib/link_frame.c tspu_frame_encode): on start it sends SYNC, TYPE,
 // SEQ, LEN (little-endian), then takes LEN payload bytes from the bridge
 // (pay_valid/pay_ready) and appends the CRC-16/CCITT-FALSE of TYPE..PAYLOAD,
-// most significant byte first.  The payload is streamed, never buffered.
+// most significant byte first.  The payload is streamed, never buffered;
+// typ, seq and len are read while the frame is sent (the bridge holds them
+// until busy falls), so they are not copied.
 module tspu_frame_tx (
     input  wire        clk,
     input  wire        rst,
-    input  wire        start,     // takes typ/seq/len (only while !busy)
+    input  wire        start,     // starts a frame (only while !busy)
     input  wire [7:0]  typ,
     input  wire [7:0]  seq,
     input  wire [10:0] len,
@@ -24,8 +26,7 @@ module tspu_frame_tx (
     localparam [2:0] T_IDLE = 3'd0, T_TYPE = 3'd1, T_SEQ = 3'd2, T_LENLO = 3'd3,
                      T_LENHI = 3'd4, T_PAY = 3'd5, T_CRCH = 3'd6, T_CRCL = 3'd7;
     reg [2:0]  state;
-    reg [7:0]  typ_r, seq_r;
-    reg [10:0] len_r, left;
+    reg [10:0] left;          // payload bytes still to send
 
     wire can = !out_valid || out_ready;   // the output register is free this cycle
     assign pay_ready = state == T_PAY && can;
@@ -38,10 +39,10 @@ module tspu_frame_tx (
     always @(*) begin
         nb = 8'd0; load = 1'b0; sum = 1'b0;
         case (state)
-            T_TYPE:  begin nb = typ_r; load = can; sum = 1'b1; end
-            T_SEQ:   begin nb = seq_r; load = can; sum = 1'b1; end
-            T_LENLO: begin nb = len_r[7:0]; load = can; sum = 1'b1; end
-            T_LENHI: begin nb = {5'd0, len_r[10:8]}; load = can; sum = 1'b1; end
+            T_TYPE:  begin nb = typ; load = can; sum = 1'b1; end
+            T_SEQ:   begin nb = seq; load = can; sum = 1'b1; end
+            T_LENLO: begin nb = len[7:0]; load = can; sum = 1'b1; end
+            T_LENHI: begin nb = {5'd0, len[10:8]}; load = can; sum = 1'b1; end
             T_PAY:   begin nb = pay_data; load = can && pay_valid; sum = 1'b1; end
             T_CRCH:  begin nb = crc[15:8]; load = can; end
             T_CRCL:  begin nb = crc[7:0]; load = can; end
@@ -58,12 +59,12 @@ module tspu_frame_tx (
     always @(posedge clk) begin
         if (rst) begin
             state <= T_IDLE; out_valid <= 1'b0; out_data <= 8'd0;
-            typ_r <= 8'd0; seq_r <= 8'd0; len_r <= 11'd0; left <= 11'd0;
+            left <= 11'd0;
         end else begin
             if (out_valid && out_ready) out_valid <= 1'b0;
             if (state == T_IDLE) begin
                 if (start && can) begin
-                    typ_r <= typ; seq_r <= seq; len_r <= len; left <= len;
+                    left <= len;
                     out_valid <= 1'b1; out_data <= TSPU_LINK_SYNC;
                     state <= T_TYPE;
                 end
