@@ -124,7 +124,8 @@ prove seq_ind ind:6 pass "$(seq_script 1 "$seq")" || rc=1
 prove seq_int_bmc bmc:8 pass "$(seq_script 0 "$seq")" || rc=1
 prove seq_int_ind ind:6 pass "$(seq_script 0 "$seq")" || rc=1
 
-# twins: a sample kept during burn-in; empty segments not skipped
+# twins: a sample kept during burn-in; empty segments not skipped; segments
+# at or past cfg_n_segments run
 if mutate "$seq" "$out/seq_mut_burnkeep.v" \
      's/assign keep = commit \&\& phase == PH_SAMPLING/assign keep = commit \&\& (phase == PH_SAMPLING || phase == PH_BURNIN)/'; then
   prove seq_twin_burnkeep bmc fail "$(seq_script 1 "$out/seq_mut_burnkeep.v")" || rc=1
@@ -132,6 +133,10 @@ else rc=1; fi
 if mutate "$seq" "$out/seq_mut_noskip.v" \
      's/nz\[seg_addr\] <= seg_steps != 32.d0;/nz[seg_addr] <= 1'"'"'b1;/'; then
   prove seq_twin_noskip bmc fail "$(seq_script 1 "$out/seq_mut_noskip.v")" || rc=1
+else rc=1; fi
+if mutate "$seq" "$out/seq_mut_nseg.v" \
+     's/wire        fs_ok = fs\[4\] \&\& (cfg_n_segments\[4\] || fs\[3:0\] < cfg_n_segments\[3:0\]);/wire fs_ok = fs[4];/'; then
+  prove seq_twin_nseg bmc fail "$(seq_script 1 "$out/seq_mut_nseg.v")" || rc=1
 else rc=1; fi
 
 exit $rc

@@ -208,15 +208,16 @@ module tspu_sequencer_props #(
     // unrolled step local for the solver)
     always @(*) if (f_past_valid) begin
         assert (f_w_nz == f_nzs);
-        if (f_ph == PH_BURNIN)   assert (f_w_phase_cnt == {29'd0, f_B - f_left});
+        // (the RTL counter includes the step in progress: done + 1)
+        if (f_ph == PH_BURNIN)   assert (f_w_phase_cnt == {29'd0, f_B - f_left} + 32'd1);
         if (f_ph == PH_SCHEDULE) begin
             assert (f_w_seg_idx == f_seg);
-            assert (f_w_phase_cnt == {29'd0, f_seg_steps - f_left});
+            assert (f_w_phase_cnt == {29'd0, f_seg_steps - f_left} + 32'd1);
             assert (f_left != 3'd0 && f_left <= f_seg_steps);
             assert ({1'b0, f_seg} < f_NS && f_rnzs[f_seg]);
             if (f_settle) assert (f_w_cur_steps == {29'd0, f_seg_steps});
         end
-        if (f_ph == PH_SAMPLING) assert (f_w_thin_cnt == {30'd0, f_tmod});
+        if (f_ph == PH_SAMPLING) assert (f_w_thin_cnt == {30'd0, f_tmod} + 32'd1);
         // the reference's own invariants
         for (k = 0; k < 16; k = k + 1) begin
             if (f_nzs[k]) assert (f_sv[2 * k +: 2] != 2'd0);

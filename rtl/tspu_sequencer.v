@@ -42,8 +42,10 @@ module tspu_sequencer #(
     wire [31:0] cur_steps;
     reg [3:0]  seg_idx;
     // one step counter for every phase: steps of the burn-in / the current
-    // segment, or steps since the last kept sample (the phases never overlap;
-    // phase_cnt / thin_cnt name it for the formal lemmas)
+    // segment, or steps since the last kept sample, counting the step in
+    // progress (1 at the phase's first step), so the limits compare with the
+    // register itself, not with an incremented copy (the phases never
+    // overlap; phase_cnt / thin_cnt name it for the formal lemmas)
     reg [31:0] cnt;
     /* verilator lint_off UNUSEDSIGNAL */ // names for formal/run.sh only
     wire [31:0] phase_cnt = cnt;
@@ -72,9 +74,11 @@ module tspu_sequencer #(
         end
     endgenerate
 
-    // first segment k >= from with steps != 0 and k < n_segments, from in
-    // {0, seg_idx + 1}; the k ranges are masks (shifted constants: small
-    // LUT functions, where the comparisons of a loop became carry chains)
+    // enter_from(SCHEDULE): the first segment k >= from with steps != 0 and
+    // k < n_segments, from = seg_idx + 1 at the end of a segment, else 0.
+    // One priority encoder over nz & (k > seg_idx); the lowest such k is the
+    // answer iff it is below n_segments (a lower nonzero k < n_segments would
+    // have been found first), so no 16-bit n_segments mask.
     function [4:0] first_seg; // {found, index}
         input [15:0] cand;
         integer k;
@@ -85,28 +89,29 @@ module tspu_sequencer #(
                     first_seg = {1'b1, k[3:0]};
         end
     endfunction
-    wire [15:0] seg_ok    = nz & (cfg_n_segments[4] ? 16'hFFFF : ~(16'hFFFF << cfg_n_segments[3:0]));
-    wire [15:0] seg_after = 16'hFFFE << seg_idx;   // k > seg_idx
+    wire        from_next = !start && phase == PH_SCHEDULE;
+    wire [15:0] seg_after = from_next ? (16'hFFFE << seg_idx) : 16'hFFFF;   // k > seg_idx
+    wire [4:0]  fs  = first_seg(nz & seg_after);
+    wire        fs_ok = fs[4] && (cfg_n_segments[4] || fs[3:0] < cfg_n_segments[3:0]);
 
-    wire [32:0] cnt1  = {1'b0, cnt} + 33'd1;
-    wire [32:0] smp1  = {1'b0, samples} + 33'd1;
-    // The counters never pass their limits (cnt < burnin / steps / thin, samples < n_samples, the limits being held while a
-    // program runs), so "reached" is an equality: no 33-bit comparators.
-    wire        burn_end = cnt1 == {1'b0, cfg_burnin};
-    wire        seg_end  = cnt1 == {1'b0, cur_steps};
-    wire [4:0]  nxt = first_seg((phase == PH_SCHEDULE) ? (seg_ok & seg_after) : seg_ok);
+    wire [31:0] cnt1 = cnt + 32'd1;
+    wire [32:0] smp1 = {1'b0, samples} + 33'd1;
+    // The counters never pass their limits (cnt <= burnin / steps / thin,
+    // samples < n_samples, the limits being held while a program runs), so
+    // "reached" is an equality.
+    wire        burn_end = cnt == cfg_burnin;
+    wire        seg_end  = cnt == cur_steps;
 
-    assign keep = commit && phase == PH_SAMPLING && cnt1 == {1'b0, cfg_thin};
+    assign keep = commit && phase == PH_SAMPLING && cnt == cfg_thin;
     assign done = phase == PH_DONE;
 
     // enter_from(SCHEDULE) given the search result
     task enter_schedule;
-        input [4:0] r;
         begin
-            cnt <= 32'd0;
-            if (r[4]) begin
+            cnt <= 32'd1;
+            if (fs_ok) begin
                 phase   <= PH_SCHEDULE;
-                seg_idx <= r[3:0];
+                seg_idx <= fs[3:0];
             end else if (cfg_n_samples != 32'd0) begin
                 phase <= PH_SAMPLING;
             end else begin
@@ -119,7 +124,7 @@ module tspu_sequencer #(
         if (rst) begin
             phase     <= PH_IDLE;
             seg_idx   <= 4'd0;
-            cnt       <= 32'd0;
+            cnt       <= 32'd1;
             samples   <= 32'd0;
             nz        <= 16'd0;
         end else begin
@@ -127,29 +132,29 @@ module tspu_sequencer #(
                 nz[seg_addr] <= seg_steps != 32'd0;
             if (start) begin
                 samples <= 32'd0;
-                cnt     <= 32'd0;
+                cnt     <= 32'd1;
                 seg_idx <= 4'd0;
                 if (cfg_burnin != 32'd0) begin
                     phase <= PH_BURNIN;
                 end else begin
-                    enter_schedule(first_seg(seg_ok));
+                    enter_schedule;
                 end
             end else if (commit) begin
                 case (phase)
                     PH_BURNIN:
-                        if (burn_end) enter_schedule(nxt);
-                        else cnt <= cnt1[31:0];
+                        if (burn_end) enter_schedule;
+                        else cnt <= cnt1;
                     PH_SCHEDULE:
-                        if (seg_end) enter_schedule(nxt);
-                        else cnt <= cnt1[31:0];
+                        if (seg_end) enter_schedule;
+                        else cnt <= cnt1;
                     PH_SAMPLING:
                         if (keep) begin
-                            cnt     <= 32'd0;
+                            cnt     <= 32'd1;
                             samples <= smp1[31:0];
                             if (smp1 == {1'b0, cfg_n_samples})
                                 phase <= PH_DONE;
                         end else begin
-                            cnt <= cnt1[31:0];
+                            cnt <= cnt1;
                         end
                     default: ;
                 endcase
