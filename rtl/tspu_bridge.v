@@ -30,7 +30,9 @@ module tspu_bridge (
     input  wire [7:0]  pay_data,
     input  wire        frm_valid,
     input  wire        frm_crc_ok,
+    /* verilator lint_off UNUSEDSIGNAL */ // CMD is 1..5 (frame_rx takes no other): bits 7:3 are 0
     input  wire [7:0]  frm_cmd,
+    /* verilator lint_on UNUSEDSIGNAL */
     input  wire [7:0]  frm_seq,
     /* verilator lint_off UNUSEDSIGNAL */ // a WRITE's LEN is 2 + 4k: bits 1:0 are known
     input  wire [10:0] frm_len,
@@ -82,7 +84,8 @@ module tspu_bridge (
                      B_WL = 4'd14, B_WH = 4'd15;
     reg [3:0]  st;
     reg [7:0]  seq;
-    wire [7:0] cmd = frm_cmd;  // held by frame_rx until B_TAKE
+    wire [2:0] cmd = frm_cmd[2:0];  // held by frame_rx until B_TAKE; CMD < 8
+    wire [7:0] ack = {TSPU_LINK_ACK_BIT[7:3], cmd};  // its ACK type
     reg [15:0] addr;        // the burst's first address (0 for READ_FIFO: element i is at i)
     reg [15:0] wlo;         // bus_wdata[15:0]: a WRITE's low half, COMMIT's count
     reg [9:0]  cnt;         // words (READ/WRITE) or elements (READ_FIFO), <= 512 once checked
@@ -90,21 +93,33 @@ module tspu_bridge (
     reg [9:0]  i;
     reg        is_new;      // executed (not a retry): record, tell the CSR
     reg        have_last;
-    reg [7:0]  last_seq, last_cmd, last_nak;
+    reg [7:0]  last_seq;
+    reg [2:0]  last_cmd;
+    reg [1:0]  last_nak;    // NAK reasons are 1..3 (checked below)
     reg        pend;
     reg [9:0]  pend_n;
     reg        chk_wr;      // the burst check is for a write
-    reg [7:0]  nak_why;
+    reg [1:0]  nak_why;
     reg [1:0]  kind;        // answer payload: 0 none, 1 NAK byte, 2 words, 3 FIFO elements
     reg [1:0]  bi;          // the byte of bus_rdata being sent
 
+    generate
+        if (TSPU_NAK_CRC > 8'd3 || TSPU_NAK_ADDR > 8'd3 || TSPU_NAK_ACCESS > 8'd3 ||
+            TSPU_NAK_CRC == 8'd0 || TSPU_NAK_ADDR == 8'd0 || TSPU_NAK_ACCESS == 8'd0) begin : g_bad_nak
+            tspu_param_error_nak_reasons_not_1_to_3 u_err ();
+        end
+        if (TSPU_CMD_PING > 8'd7 || TSPU_CMD_READ > 8'd7 || TSPU_CMD_WRITE > 8'd7 ||
+            TSPU_CMD_READ_FIFO > 8'd7 || TSPU_CMD_LINK_RESET > 8'd7 || TSPU_LINK_ACK_BIT[2:0] != 3'd0) begin : g_bad_cmd
+            tspu_param_error_cmd_codes_not_below_8 u_err ();
+        end
+    endgenerate
     localparam [1:0] K_NONE = 2'd0, K_NAK = 2'd1, K_WORDS = 2'd2, K_FIFO = 2'd3;
 
     assign idle     = st == B_IDLE && !frm_valid;
     assign frm_take = st == B_TAKE;
     assign tx_start = st == B_HDR && !tx_busy;
     assign tx_pay_valid = st == B_SEND;
-    assign tx_pay_data  = kind == K_NAK ? nak_why : bus_rdata[{bi, 3'b000} +: 8];
+    assign tx_pay_data  = kind == K_NAK ? {6'd0, nak_why} : bus_rdata[{bi, 3'b000} +: 8];
     wire   last_b       = kind == K_NAK || (kind == K_FIFO ? bi[0] : &bi); // the last byte of a word
     assign tx_seq   = seq;
     assign chk_addr = addr + {6'd0, i};                // also the address of word i
@@ -113,7 +128,7 @@ module tspu_bridge (
     wire   last     = i + 10'd1 == cnt;                // word i is the burst's last
     wire   av_less  = fifo_avail < {1'b0, cnt};        // fewer elements than asked
 
-    wire        dup    = have_last && frm_seq == last_seq && frm_cmd == last_cmd;
+    wire        dup    = have_last && frm_seq == last_seq && cmd == last_cmd;
 
     task answer;
         input [7:0]  typ;
@@ -125,7 +140,7 @@ module tspu_bridge (
     endtask
 
     task refuse;
-        input [7:0] why;
+        input [1:0] why;
         begin
             nak_why <= why;
             if (is_new) last_nak <= why;
@@ -136,8 +151,8 @@ module tspu_bridge (
     always @(posedge clk) begin
         if (rst) begin
             st <= B_IDLE; seq <= 8'd0; addr <= 16'd0; wlo <= 16'd0; cnt <= 10'd0; i <= 10'd0; cbig <= 1'b0;
-            is_new <= 1'b0; have_last <= 1'b0; last_seq <= 8'd0; last_cmd <= 8'd0; last_nak <= 8'd0;
-            pend <= 1'b0; pend_n <= 10'd0; chk_wr <= 1'b0; nak_why <= 8'd0; kind <= K_NONE;
+            is_new <= 1'b0; have_last <= 1'b0; last_seq <= 8'd0; last_cmd <= 3'd0; last_nak <= 2'd0;
+            pend <= 1'b0; pend_n <= 10'd0; chk_wr <= 1'b0; nak_why <= 2'd0; kind <= K_NONE;
             bi <= 2'd0; bus_req <= 1'b0; bus_op <= OP_RD;
             tx_typ <= 8'd0; tx_len <= 11'd0;
             pb_re <= 1'b0; pb_ra <= 10'd0;
@@ -149,7 +164,7 @@ module tspu_bridge (
                     seq <= frm_seq;
                     i <= 10'd0; is_new <= 1'b0; cbig <= 1'b0;
                     if (!frm_crc_ok) begin
-                        nak_why <= TSPU_NAK_CRC;
+                        nak_why <= TSPU_NAK_CRC[1:0];
                         answer(TSPU_LINK_NAK, 11'd1, K_NAK);
                     end else begin
                         pb_re <= 1'b1; pb_ra <= 10'd0; st <= B_P0; // ADDR
@@ -161,7 +176,7 @@ module tspu_bridge (
                         cnt <= pb_q[9:0]; cbig <= |pb_q[15:10]; st <= B_DISP;
                     end else begin
                         addr <= pb_q;
-                        if (cmd == TSPU_CMD_WRITE) begin
+                        if (cmd == TSPU_CMD_WRITE[2:0]) begin
                             cnt <= {1'b0, frm_len[10:2]}; st <= B_DISP;
                         end else begin
                             pb_re <= 1'b1; pb_ra <= 10'd1; st <= B_P0;
@@ -169,22 +184,22 @@ module tspu_bridge (
                     end
                 end
                 B_DISP: begin
-                    if (cmd == TSPU_CMD_LINK_RESET) begin
+                    if (cmd == TSPU_CMD_LINK_RESET[2:0]) begin
                         have_last <= 1'b0;
                         st <= B_COMMIT;
                     end else if (dup) begin
-                        if (last_nak != 8'd0) refuse(last_nak);
-                        else if (cmd == TSPU_CMD_WRITE || cmd == TSPU_CMD_PING)
-                            answer(cmd | TSPU_LINK_ACK_BIT, 11'd0, K_NONE);
-                        else if (cmd == TSPU_CMD_READ) begin
+                        if (last_nak != 2'd0) refuse(last_nak);
+                        else if (cmd == TSPU_CMD_WRITE[2:0] || cmd == TSPU_CMD_PING[2:0])
+                            answer(ack, 11'd0, K_NONE);
+                        else if (cmd == TSPU_CMD_READ[2:0]) begin
                             chk_wr <= 1'b0; st <= B_CHK;
                         end else begin // READ_FIFO: the same elements again
                             cnt <= pend_n; addr <= 16'd0;
-                            answer(cmd | TSPU_LINK_ACK_BIT, {pend_n, 1'b0}, K_FIFO);
+                            answer(ack, {pend_n, 1'b0}, K_FIFO);
                         end
                     end else begin
                         is_new <= 1'b1;
-                        have_last <= 1'b1; last_seq <= seq; last_cmd <= cmd; last_nak <= 8'd0;
+                        have_last <= 1'b1; last_seq <= seq; last_cmd <= cmd; last_nak <= 2'd0;
                         st <= B_COMMIT;
                     end
                 end
@@ -199,14 +214,14 @@ module tspu_bridge (
                     end
                 end
                 B_EXEC: begin
-                    if (cmd == TSPU_CMD_LINK_RESET || cmd == TSPU_CMD_PING)
-                        answer(cmd | TSPU_LINK_ACK_BIT, 11'd0, K_NONE);
-                    else if (cmd == TSPU_CMD_READ) begin
+                    if (cmd == TSPU_CMD_LINK_RESET[2:0] || cmd == TSPU_CMD_PING[2:0])
+                        answer(ack, 11'd0, K_NONE);
+                    else if (cmd == TSPU_CMD_READ[2:0]) begin
                         chk_wr <= 1'b0; st <= B_CHK;
-                    end else if (cmd == TSPU_CMD_WRITE) begin
+                    end else if (cmd == TSPU_CMD_WRITE[2:0]) begin
                         chk_wr <= 1'b1; st <= B_CHK;
                     end else if (addr != TSPU_REG_FIFO_DATA)
-                        refuse(TSPU_NAK_ADDR);
+                        refuse(TSPU_NAK_ADDR[1:0]);
                     else begin
                         if (cbig || cnt > MAXF[9:0]) cnt <= MAXF[9:0];
                         addr <= 16'd0;
@@ -217,22 +232,22 @@ module tspu_bridge (
                     if (av_less) cnt <= fifo_avail[9:0];
                     pend <= 1'b1;
                     pend_n <= av_less ? fifo_avail[9:0] : cnt[9:0];
-                    answer(cmd | TSPU_LINK_ACK_BIT,
+                    answer(ack,
                            av_less ? {fifo_avail[9:0], 1'b0} : {cnt[9:0], 1'b0}, K_FIFO);
                 end
                 B_CHK: begin // every address of the burst, one a clock
                     if (i == 10'd0 && (cnt == 10'd0 || cbig || cnt > MAXW[9:0]))
-                        refuse(TSPU_NAK_ADDR);
+                        refuse(TSPU_NAK_ADDR[1:0]);
                     else if (i != 10'd0 && chk_addr == 16'd0) // the burst runs past 0xFFFF
-                        refuse(TSPU_NAK_ADDR);
+                        refuse(TSPU_NAK_ADDR[1:0]);
                     else if (chk_acc == 2'd0)
-                        refuse(TSPU_NAK_ADDR);
+                        refuse(TSPU_NAK_ADDR[1:0]);
                     else if (chk_wr && !chk_acc[1])
-                        refuse(TSPU_NAK_ACCESS);
+                        refuse(TSPU_NAK_ACCESS[1:0]);
                     else if (last) begin
                         i <= 10'd0;
                         if (chk_wr) st <= B_WR;
-                        else answer(cmd | TSPU_LINK_ACK_BIT, {cnt[8:0], 2'b00}, K_WORDS);
+                        else answer(ack, {cnt[8:0], 2'b00}, K_WORDS);
                     end else
                         i <= i + 10'd1;
                 end
@@ -249,7 +264,7 @@ module tspu_bridge (
                     end
                 end
                 B_WH: if (bus_ack) begin
-                    if (last) answer(cmd | TSPU_LINK_ACK_BIT, 11'd0, K_NONE);
+                    if (last) answer(ack, 11'd0, K_NONE);
                     else begin i <= i + 10'd1; st <= B_WR; end
                 end
                 B_HDR: if (!tx_busy) begin
