@@ -78,11 +78,11 @@ module tspu_bridge (
         .clk(clk), .we(pay_we && pay_addr[0]), .re(pb_re),
         .addr(pay_we ? pay_addr[10:1] : pb_ra), .wdata({pay_data, pay_lo}), .rdata(pb_q));
 
-    localparam [3:0] B_IDLE = 4'd0, B_DISP = 4'd1, B_COMMIT = 4'd2, B_EXEC = 4'd3,
-                     B_CHK = 4'd4, B_WR = 4'd5, B_HDR = 4'd6, B_RD = 4'd7, B_SEND = 4'd8,
-                     B_FD = 4'd9, B_TAKE = 4'd10, B_FSTART = 4'd11, B_P0 = 4'd12, B_P1 = 4'd13,
-                     B_WL = 4'd14, B_WH = 4'd15;
-    reg [3:0]  st;
+    localparam [4:0] B_IDLE = 5'd0, B_DISP = 5'd1, B_COMMIT = 5'd2, B_EXEC = 5'd3,
+                     B_CHK = 5'd4, B_WR = 5'd5, B_HDR = 5'd6, B_RD = 5'd7, B_SEND = 5'd8,
+                     B_FD = 5'd9, B_TAKE = 5'd10, B_FSTART = 5'd11, B_P0 = 5'd12, B_P1 = 5'd13,
+                     B_WL = 5'd14, B_WH = 5'd15, B_NAK = 5'd16;
+    reg [4:0]  st;
     reg [7:0]  seq;
     wire [2:0] cmd = frm_cmd[2:0];  // held by frame_rx until B_TAKE; CMD < 8
     wire [7:0] ack = {TSPU_LINK_ACK_BIT[7:3], cmd};  // its ACK type
@@ -139,14 +139,18 @@ module tspu_bridge (
         end
     endtask
 
-    task refuse;
+    task refuse; // answered from B_NAK
         input [1:0] why;
         begin
-            nak_why <= why;
-            if (is_new) last_nak <= why;
-            answer(TSPU_LINK_NAK, 11'd1, K_NAK);
+            nak_why <= why; st <= B_NAK;
         end
     endtask
+
+    // the burst check of word i: its address is outside the map (or past
+    // 0xFFFF, or the COUNT is bad: word 0), or it is not writable
+    wire   chk_bad_a = (i == 10'd0 ? (cnt == 10'd0 || cbig || cnt > MAXW[9:0]) : chk_addr == 16'd0) ||
+                       chk_acc == 2'd0;
+    wire   chk_bad   = chk_bad_a || (chk_wr && !chk_acc[1]);
 
     always @(posedge clk) begin
         if (rst) begin
@@ -163,10 +167,8 @@ module tspu_bridge (
                 B_IDLE: if (frm_valid && !tx_busy) begin
                     seq <= frm_seq;
                     i <= 10'd0; is_new <= 1'b0; cbig <= 1'b0;
-                    if (!frm_crc_ok) begin
-                        nak_why <= TSPU_NAK_CRC[1:0];
-                        answer(TSPU_LINK_NAK, 11'd1, K_NAK);
-                    end else begin
+                    if (!frm_crc_ok) refuse(TSPU_NAK_CRC[1:0]); // is_new is 0: not remembered
+                    else begin
                         pb_re <= 1'b1; pb_ra <= 10'd0; st <= B_P0; // ADDR
                     end
                 end
@@ -236,14 +238,8 @@ module tspu_bridge (
                            av_less ? {fifo_avail[9:0], 1'b0} : {cnt[9:0], 1'b0}, K_FIFO);
                 end
                 B_CHK: begin // every address of the burst, one a clock
-                    if (i == 10'd0 && (cnt == 10'd0 || cbig || cnt > MAXW[9:0]))
-                        refuse(TSPU_NAK_ADDR[1:0]);
-                    else if (i != 10'd0 && chk_addr == 16'd0) // the burst runs past 0xFFFF
-                        refuse(TSPU_NAK_ADDR[1:0]);
-                    else if (chk_acc == 2'd0)
-                        refuse(TSPU_NAK_ADDR[1:0]);
-                    else if (chk_wr && !chk_acc[1])
-                        refuse(TSPU_NAK_ACCESS[1:0]);
+                    if (chk_bad)
+                        refuse(chk_bad_a ? TSPU_NAK_ADDR[1:0] : TSPU_NAK_ACCESS[1:0]);
                     else if (last) begin
                         i <= 10'd0;
                         if (chk_wr) st <= B_WR;
@@ -293,6 +289,10 @@ module tspu_bridge (
                         if (!bus_req && !bus_ack) begin bus_req <= 1'b1; bus_op <= OP_FD; end
                         if (bus_ack) st <= B_TAKE;
                     end
+                end
+                B_NAK: begin // a refused request: remembered if it was executed
+                    if (is_new) last_nak <= nak_why;
+                    answer(TSPU_LINK_NAK, 11'd1, K_NAK);
                 end
                 default: st <= B_IDLE; // B_TAKE
             endcase
