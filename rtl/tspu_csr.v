@@ -187,6 +187,10 @@ module tspu_csr #(
         if (NSEG != 16) begin : g_bad_seg
             tspu_param_error_core_has_16_segments u_err ();
         end
+        if (TSPU_REG_STEPS_HI != TSPU_REG_STEPS_LO + 16'd1 || TSPU_REG_WORK_HI != TSPU_REG_WORK_LO + 16'd1 ||
+            TSPU_REG_STEPS_LO[0] || TSPU_REG_WORK_LO[0]) begin : g_bad_hi
+            tspu_param_error_hi_not_lo_plus_1 u_err ();
+        end
         if (SCHED_END > 256 || TSPU_REG_FIFO_STALL > 16'd255) begin : g_bad_regs
             tspu_param_error_shadowed_registers_above_0x100 u_err ();
         end
@@ -539,7 +543,7 @@ module tspu_csr #(
                             bus_ack <= 1'b1; // unless a read of a memory follows (below)
                             if (a == TSPU_REG_STEPS_LO || a == TSPU_REG_WORK_LO) begin
                                 // the low word now, the high word into its shadow in the same clock
-                                sm_we <= 1'b1; sm_src <= SRC_HI; sm_a <= SM_REGS | {6'd0, a[7:0] + 8'd1};
+                                sm_we <= 1'b1; sm_src <= SRC_HI; sm_a <= SM_REGS | {6'd0, a[7:1], 1'b1}; // STEPS_HI, WORK_HI (LO + 1, LO even)
                                 rk <= RK_LO; cs <= CS_RW1; bus_ack <= 1'b0;
                             end
                             if ((in_c && c_ok) || (in_b && b_ok) || in_regs || in_hi || (in_sd && sd_hit)) begin

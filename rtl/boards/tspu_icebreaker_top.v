@@ -108,10 +108,11 @@ module tspu_icebreaker_top #(
 
     // ---- LEDs: one shared prescaler, small stretch counters --------------------
     reg [23:0] pre;           // free running; tick every 2^16 clocks (1.4 ms at 48 MHz)
-    reg        tick;
+    reg        pre15;         // pre[15] a clock ago: it falls as pre[15:0] wraps
+    wire       tick = pre15 && !pre[15];
     always @(posedge clk) begin
-        pre  <= pre + 24'd1;
-        tick <= pre[15:0] == 16'hFFFF;
+        pre   <= pre + 24'd1;
+        pre15 <= pre[15];
     end
     reg [1:0] rx_line;        // the RX wire, resynchronised (activity only)
     always @(posedge clk) rx_line <= {rx_line[0], uart_rx};

@@ -59,8 +59,8 @@ module tspu_vboard_top #(
     // a new divisor is taken when nothing is on its way
     always @(posedge clk) begin
         if (rst) div_now <= DIV0;
-        else if (uart_div >= 16'd4 && uart_div != div_now && link_idle && !tx_busy && !rx_valid)
-            div_now <= uart_div;
+        else if (uart_div >= 16'd4 && link_idle && !tx_busy && !rx_valid)
+            div_now <= uart_div;  // (taking the same value again changes nothing)
     end
 
     always @(posedge clk) begin
