@@ -4,6 +4,21 @@
 // radix-4 Booth digits of b, 9 cycles for an 18-bit b.  The accumulator
 // shifts right two bits per cycle (a stays put, no operand shifter); the
 // bits it drops are the low product bits.
+//
+// Area (one logic cell a bit: the adder LUT + carry + flip-flop, plus the
+// operand LUT that picks 0 / a / 2a):
+//  * the digit's sign is not applied to the operand (that would be a fifth
+//    LUT input): the register holds acc ^ {neg} (neg = the sign of the digit
+//    it is next added with), and acc - m = ~(~acc + m), so every cycle adds
+//    |d| a and the adder LUT applies the XOR of the old and the new sign
+//    with its free input;
+//  * only p = a b mod 2^W is wanted, and bits below 2k + j of the result
+//    never depend on bits above j of cycle k's sum, so the accumulator is
+//    W bits wide (the top two of them constant ones, the all-ones start
+//    value) and loses two valid bits a cycle: W - 18 are left at the end,
+//    exactly p's upper part;
+//  * the multiplier digits are shifted out at the bottom of `bl` while the
+//    dropped product bits are shifted in at its top (no separate register).
 module tspu_serial_mul #(
     parameter W = 64 // width of a and p, >= 19
 ) (
@@ -23,21 +38,32 @@ module tspu_serial_mul #(
 
     reg          busy;
     reg [3:0]    cnt;
-    reg [17:0]   bb;
+    // {product bits dropped so far, multiplier bits not yet used}: after k
+    // cycles bl = {lo[2k-1:0], b[17:2k]}, the digit's bits at bl[1:0]
+    reg [17:0]   bl;
     reg          bprev;
-    // acc = (partial product) / 4^k; |acc| < 2 |a| / 3 + 2 |a|: W + 2 bits
-    reg [W+1:0]  acc;
-    reg [17:0]   lo;
+    // acc ^ {neg}, bits [W-3:0]; the two above are garbage after the first
+    // cycle (see above) and ones in it
+    reg [W-3:0]  r;
+    // this cycle's sign change neg ^ neg_next, registered (a single net, so
+    // the XOR merges into the adder's LUTs), and the first cycle's carry-in
+    reg          flip;
+    reg          cin;
 
-    // Booth digit d = -2 bb[1] + bb[0] + bprev in -2..2
-    wire         one  = bb[0] ^ bprev;
-    wire         two  = (bb[1] && !bb[0] && !bprev) || (!bb[1] && bb[0] && bprev);
-    wire         neg  = bb[1];                      // d = 0 with neg: ~0 + 1 = 0
-    wire [W+1:0] ax   = {{2{a[W-1]}}, a};
-    wire [W+1:0] mag  = one ? ax : two ? {ax[W:0], 1'b0} : {(W + 2){1'b0}};
-    wire [W+1:0] sum  = acc + (mag ^ {(W + 2){neg}}) + {{(W + 1){1'b0}}, neg};
+    wire         last  = cnt == 4'd8;
+    // Booth digit d = -2 bl[1] + bl[0] + bprev in -2..2, |d| a added
+    wire         one   = bl[0] ^ bprev;
+    wire         two   = (bl[1] ^ bl[0]) & (bl[0] ~^ bprev);
+    wire         neg   = bl[1];
+    // flip of the next cycle: the next digit's sign vs the one after it
+    // (none after the last digit)
+    wire         flip_n = bl[3] ^ (bl[5] & (cnt != 4'd7));
+    wire [W-1:0] x     = one ? a : two ? {a[W-2:0], 1'b0} : {W{1'b0}};
+    // r starts at all ones = acc 0 for a negative first digit; for a positive
+    // one it is acc -1, hence the carry-in
+    wire [W-1:0] sum   = {2'b11, r} + x + {{(W - 1){1'b0}}, cin};
 
-    assign p = {acc[W-19:0], lo};
+    assign p = {r[W-19:0], bl};
 
     always @(posedge clk) begin
         done <= 1'b0;
@@ -47,17 +73,19 @@ module tspu_serial_mul #(
         end else if (start) begin
             busy  <= 1'b1;
             cnt   <= 4'd0;
-            bb    <= b;
+            bl    <= b;
             bprev <= 1'b0;
-            acc   <= {(W + 2){1'b0}};
-            lo    <= 18'd0;
+            r     <= {(W - 2){1'b1}};
+            flip  <= b[1] ^ b[3];
+            cin   <= !b[1];
         end else if (busy) begin
-            acc   <= {{2{sum[W+1]}}, sum[W+1:2]};
-            lo    <= {sum[1:0], lo[17:2]};
-            bprev <= bb[1];
-            bb    <= {2'b00, bb[17:2]};
+            r     <= sum[W-1:2] ^ {(W - 2){flip}};
+            bl    <= {sum[1:0] ^ {2{neg}}, bl[17:2]};
+            bprev <= bl[1];
+            flip  <= flip_n;
+            cin   <= 1'b0;
             cnt   <= cnt + 4'd1;
-            if (cnt == 4'd8) begin
+            if (last) begin
                 busy <= 1'b0;
                 done <= 1'b1;
             end
