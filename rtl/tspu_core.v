@@ -171,10 +171,10 @@ module tspu_core #(
     endfunction
     /* verilator lint_on UNUSEDSIGNAL */
 
-    // the integrator datapath is DW bits wide: every sum below is bounded by
-    // 2^36 in magnitude (32-bit terms, noise < 2^31, scale16 results clamped
-    // to 2^34), and only its sat32 is ever used
-    localparam DW = 38;
+    // the integrator datapath is DW bits wide: every sum below is below 2^35
+    // in magnitude (32-bit terms, |noise| < 2^32, scale16 results within
+    // [-2^34, 2^34]), and only its sat32 is ever used
+    localparam DW = 36;
     function [DW-1:0] d_sx32;
         input [31:0] v;
         begin
@@ -679,13 +679,12 @@ module tspu_core #(
 
     always @(posedge clk) begin
         if (rst) begin
-            opr <= {16*NP{1'b0}};
             opn <= {16*N{1'b0}};
         end else begin
             if (op_wr) opn <= opn_sh;
-            if (swap) opr <= opn_next;
-            else if (m_valid) opr <= opr_rot;
         end
+        if (swap) opr <= opn_next;
+        else if (m_valid) opr <= opr_rot;
     end
 `ifndef SYNTHESIS
     // the rotation assumes no row is in the M stage when the operands swap
@@ -916,13 +915,17 @@ module tspu_core #(
             // ---- slow lane FSM (model step 2..5 for one lane) ----
             if (y_valid && (fast_reg || !y_set || !(need0 && need1))) f0_r <= f_new;
             if (y_valid && !fast_reg) begin
+                // e_r = g1 - g0 as g - e_r twice (e_r is cleared at the lane start)
+                e_r <= g_new - e_r;
                 if (y_set) begin
-                    df_r <= {f_new[31], f_new} - {f0_r[31], f0_r}; got1 <= 1'b1; e_r <= e_r + g_new;
+                    df_r <= {f_new[31], f_new} - {f0_r[31], f0_r}; got1 <= 1'b1;
                 end
-                else begin got0 <= 1'b1; e_r <= -g_new; end
+                else got0 <= 1'b1;
             end
             case (ls)
-                LS_IDLE: if (lane_go) begin ls <= LS_B0; got0 <= 1'b0; got1 <= 1'b0; end
+                LS_IDLE: if (lane_go) begin
+                    ls <= LS_B0; got0 <= 1'b0; got1 <= 1'b0; e_r <= 34'd0;
+                end
                 LS_B0: ls <= LS_B1;   // (two cycles, kept for the lane timing)
                 LS_B1: ls <= LS_WY;
                 LS_WY: if ((got0 || !need0) && (got1 || !need1)) begin
