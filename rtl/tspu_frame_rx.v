@@ -3,7 +3,7 @@
 // host/lib/link_frame.c tspu_rx_byte with link_dev.c dev_hdr_ok): hunt for
 // SYNC, take CMD SEQ LEN, accept only headers that can be a request (else the
 // SYNC was data: the four header bytes are scanned again, one a clock, from
-// the header registers), take LEN payload bytes into the bridge's buffer and
+// the header shift register), take LEN payload bytes into the bridge's buffer and
 // the CRC (summed with the frame: a good one leaves the CRC register 0).  A complete frame (good or bad CRC) is held until the bridge takes it
 // (in_ready is low meanwhile).  A frame that stalls for TIMEOUT clocks is
 // abandoned (a dropped byte must not swallow the next request).
@@ -40,11 +40,14 @@ module tspu_frame_rx #(
     localparam [2:0] S_HUNT = 3'd0, S_HDR = 3'd1, S_PAY = 3'd2, S_CRC1 = 3'd3,
                      S_CRC2 = 3'd4, S_FULL = 3'd5;
     reg [2:0]  state;
-    reg [7:0]  h0, h1, h2, h3; // CMD, SEQ, LEN_LO, LEN_HI (held with the frame)
+    // h0..h3: the last four bytes taken while hunting or in a header, the
+    // latest in h3 (a shift register): CMD, SEQ, LEN_LO, LEN_HI once a
+    // header is complete (held with the frame)
+    reg [7:0]  h0, h1, h2, h3;
     reg [1:0]  hn;             // header bytes taken
     reg [10:0] got;            // payload bytes taken
-    reg        from_rp;        // replaying the header bytes h0..h3 (a SYNC that was data)
-    reg [1:0]  ri;             // the header byte replayed now
+    reg        from_rp;        // replaying h0..h3 (a SYNC that was data)
+    reg [1:0]  ri;             // bytes replayed
     reg [$clog2(TIMEOUT+1)-1:0] idle;
 
     // request headers the device accepts (link_dev.c dev_hdr_ok)
@@ -61,16 +64,17 @@ module tspu_frame_rx #(
         end
     endfunction
 
-    // A replayed byte is never overwritten before it is read: a SYNC found
-    // at replay byte j starts a header whose byte k is written to h<k> from
-    // replay byte j + 1 + k, after h<k> (k < j + 1 + k) has been read.
-    wire [7:0] rp_b  = ri == 2'd0 ? h0 : ri == 2'd1 ? h1 : ri == 2'd2 ? h2 : h3;
-    wire [7:0] b     = from_rp ? rp_b : in_data;
+    // A replay takes h0 and shifts it back in at h3 (a rotation): the four
+    // bytes come out in order, and the shift register still holds the last
+    // four bytes taken.
+    wire [7:0] b     = from_rp ? h0 : in_data;
     assign in_ready  = state != S_FULL && !from_rp;
     wire       take  = from_rp || (in_valid && in_ready);
 
-    wire [15:0] len16  = {b, h2};  // the LEN of a header whose LEN_HI is b
-    wire        hdr_ok = f_hdr_ok(h0, len16);
+    // the header whose LEN_HI is b: CMD h1, SEQ h2, LEN_LO h3 (h0 is SYNC)
+    wire [15:0] len16  = {b, h3};
+    wire        hdr_ok = f_hdr_ok(h1, len16);
+    wire        h_sh   = take && (state == S_HUNT || state == S_HDR);
 
     wire [15:0] crc, crc_next;
     wire crc_init = take && state == S_HUNT && b == TSPU_LINK_SYNC;
@@ -101,6 +105,7 @@ module tspu_frame_rx #(
                 ri <= ri + 2'd1;
                 if (ri == 2'd3) from_rp <= 1'b0;
             end
+            if (h_sh) begin h0 <= h1; h1 <= h2; h2 <= h3; h3 <= b; end
             if (take || !busy) idle <= 0;
             else if (idle != TIMEOUT[$clog2(TIMEOUT+1)-1:0]) idle <= idle + 1'b1;
 
@@ -112,11 +117,7 @@ module tspu_frame_rx #(
                     S_HDR: begin
                         hn <= hn + 2'd1;
                         case (hn)
-                            2'd0: h0 <= b;
-                            2'd1: h1 <= b;
-                            2'd2: h2 <= b;
-                            default: begin
-                                h3 <= b;
+                            2'd3: begin
                                 if (hdr_ok) begin
                                     got <= 11'd0;
                                     state <= (len16 == 16'd0) ? S_CRC1 : S_PAY;
@@ -126,6 +127,7 @@ module tspu_frame_rx #(
                                     state <= S_HUNT;
                                 end
                             end
+                            default: ;
                         endcase
                     end
                     S_PAY: begin
