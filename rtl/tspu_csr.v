@@ -25,7 +25,7 @@
 //   0x0000 + {set, offset}   coupling read-back (sign-extended int16)
 //   0x2000 + {set, lane}     bias read-back
 //   0x2080 + word            the one-lane seed shadow
-//   0x2100 + address[7:0]    SCRATCH, CONFIG, SCHEDULE, STEPS_HI, WORK_HI (< 0x100)
+//   0x2100 + address[7:0]    SCRATCH, UART_DIV, CONFIG, SCHEDULE, STEPS_HI, WORK_HI (< 0x100)
 //   0x2200 + index           the FIFO stage ring (low halves)
 // (so the link leaves one of the UP5K's four SPRAMs free).  A hard reset
 // clears the shadow memory below 0x2200 (8704 clocks), CTRL.RESET the registers
@@ -169,7 +169,7 @@ module tspu_csr #(
     localparam [13:0] SM_BIAS = 14'h2000, SM_SEED = 14'h2080, SM_REGS = 14'h2100, SM_STAGE = 14'h2200,
                       SM_LAST = 14'h21FF, SM_INT = SM_REGS + TSPU_REG_INTEGRATOR,
                       SM_THIN = SM_REGS + TSPU_REG_THIN, SM_CFG = SM_REGS + TSPU_REG_INTEGRATOR,
-                      SM_SCHED = SM_REGS + TSPU_WIN_SCHEDULE_BASE;
+                      SM_SCHED = SM_REGS + TSPU_WIN_SCHEDULE_BASE, SM_UDIV = SM_REGS + TSPU_REG_UART_DIV;
     localparam SM_DEPTH = 14'h2400;
     localparam SCHED_END = TSPU_WIN_SCHEDULE_BASE + TSPU_WIN_SCHEDULE_SIZE;
     /* verilator lint_on WIDTH */
@@ -330,7 +330,9 @@ module tspu_csr #(
     // checked values are kept in flip-flops (w_*) and taken at START (a_d*)
     localparam HAVE_DATA = DATA_MAX_OBS > 0;
     wire in_dreg = HAVE_DATA && a >= TSPU_REG_DATA_MODE && a <= TSPU_REG_DATA_DD;
-    wire in_regs = in_cf || in_sc || a == TSPU_REG_SCRATCH || in_dreg;   // shadowed registers
+    // shadowed registers (UART_DIV too: read back from the shadow; the board's
+    // UART takes the flip-flop copy uart_div)
+    wire in_regs = in_cf || in_sc || a == TSPU_REG_SCRATCH || a == TSPU_REG_UART_DIV || in_dreg;
     // data windows -> the core's dat_* port (sel 0 X, 1 y, 2 l, 3 link table)
     wire in_dx = HAVE_DATA && f_in(a, TSPU_WIN_DATA_X_BASE, TSPU_WIN_DATA_X_SIZE[15:0]);
     wire in_dy = HAVE_DATA && f_in(a, TSPU_WIN_DATA_Y_BASE, TSPU_WIN_DATA_Y_SIZE[15:0]);
@@ -433,7 +435,8 @@ module tspu_csr #(
     always @(*) begin
         case (sm_src)
             SRC_RD:  sm_d = bus_rdata;
-            SRC_CLR: sm_d = (sm_a == SM_INT || sm_a == SM_THIN) ? 32'd1 : 32'd0; // LM, thin 1
+            SRC_CLR: sm_d = (sm_a == SM_INT || sm_a == SM_THIN) ? 32'd1 :       // LM, thin 1
+                            sm_a == SM_UDIV ? {16'd0, UDIV_RESET} : 32'd0;
             SRC_HI:  sm_d = sm_a[7:0] == TSPU_REG_WORK_HI[7:0] ? work[63:32] : steps[63:32];
             default: sm_d = (in_c || is_k16) ? {{16{bus_wdata[15]}}, bus_wdata[15:0]} : bus_wdata;
         endcase
@@ -484,7 +487,6 @@ module tspu_csr #(
                 TSPU_REG_CYCLES_PER_STEP[6:0]: rd_plain = CPS32;
                 TSPU_REG_FIFO_DEPTH[6:0]: rd_plain = DEPTH32;
                 TSPU_REG_MAX_SEGMENTS[6:0]: rd_plain = NSEG32;
-                TSPU_REG_UART_DIV[6:0]: rd_plain = {16'd0, uart_div};
                 TSPU_REG_FLAGS[6:0]:
                     rd_plain = {27'd0, flags} | ({31'd0, rejected} << TSPU_FLAGS_REJECTED_LSB) |
                                ({31'd0, busy} << TSPU_FLAGS_RUNNING_LSB) | ({31'd0, stalled} << TSPU_FLAGS_STALLED_LSB);
