@@ -44,6 +44,7 @@ module tspu_bridge (
     output wire [7:0]  tx_seq,
     output reg  [10:0] tx_len,
     output wire        tx_pay_valid,
+    output wire        tx_pay_last,
     output wire [7:0]  tx_pay_data,
     input  wire        tx_pay_ready,
     input  wire        tx_busy,
@@ -96,7 +97,6 @@ module tspu_bridge (
     reg [7:0]  last_seq;
     reg [2:0]  last_cmd;
     reg [1:0]  last_nak;    // NAK reasons are 1..3 (checked below)
-    reg        pend;
     reg [9:0]  pend_n;
     reg        chk_wr;      // the burst check is for a write
     reg [1:0]  nak_why;
@@ -121,6 +121,8 @@ module tspu_bridge (
     assign tx_pay_valid = st == B_SEND;
     assign tx_pay_data  = kind == K_NAK ? {6'd0, nak_why} : bus_rdata[{bi, 3'b000} +: 8];
     wire   last_b       = kind == K_NAK || (kind == K_FIFO ? bi[0] : &bi); // the last byte of a word
+    wire   last_w       = kind == K_NAK || i == cnt;   // ... of the last word: the answer's last
+    assign tx_pay_last  = last_b && last_w;
     assign tx_seq   = seq;
     assign chk_addr = addr + {6'd0, i};                // also the address of word i
     assign bus_addr = chk_addr;                        // word i; PEEK: element i
@@ -156,7 +158,7 @@ module tspu_bridge (
         if (rst) begin
             st <= B_IDLE; seq <= 8'd0; addr <= 16'd0; wlo <= 16'd0; cnt <= 10'd0; i <= 10'd0; cbig <= 1'b0;
             is_new <= 1'b0; have_last <= 1'b0; last_seq <= 8'd0; last_cmd <= 3'd0; last_nak <= 2'd0;
-            pend <= 1'b0; pend_n <= 10'd0; chk_wr <= 1'b0; nak_why <= 2'd0; kind <= K_NONE;
+            pend_n <= 10'd0; chk_wr <= 1'b0; nak_why <= 2'd0; kind <= K_NONE;
             bi <= 2'd0; bus_req <= 1'b0; bus_op <= OP_RD;
             tx_typ <= 8'd0; tx_len <= 11'd0;
             pb_re <= 1'b0; pb_ra <= 10'd0;
@@ -206,13 +208,13 @@ module tspu_bridge (
                     end
                 end
                 B_COMMIT: begin // the host has the answer of the last READ_FIFO
-                    if (pend && pend_n != 10'd0) begin
+                    if (pend_n != 10'd0) begin // (0 when none is pending)
                         if (!bus_req) begin
                             bus_req <= 1'b1; bus_op <= OP_COMMIT; wlo <= {6'd0, pend_n};
                         end
-                        if (bus_ack) begin pend <= 1'b0; pend_n <= 10'd0; st <= B_EXEC; end
+                        if (bus_ack) begin pend_n <= 10'd0; st <= B_EXEC; end
                     end else begin
-                        pend <= 1'b0; pend_n <= 10'd0; st <= B_EXEC;
+                        st <= B_EXEC;
                     end
                 end
                 B_EXEC: begin
@@ -232,7 +234,6 @@ module tspu_bridge (
                 end
                 B_FSTART: begin
                     if (av_less) cnt <= fifo_avail[9:0];
-                    pend <= 1'b1;
                     pend_n <= av_less ? fifo_avail[9:0] : cnt[9:0];
                     answer(ack,
                            av_less ? {fifo_avail[9:0], 1'b0} : {cnt[9:0], 1'b0}, K_FIFO);
@@ -281,7 +282,7 @@ module tspu_bridge (
                 end
                 B_SEND: if (tx_pay_ready) begin
                     bi <= bi + 2'd1;
-                    if (last_b) st <= (kind == K_NAK || i == cnt) ? B_FD : B_RD;
+                    if (last_b) st <= last_w ? B_FD : B_RD;
                 end
                 B_FD: begin // the frame has ended: tell the CSR block (batched seeds)
                     if (!is_new) st <= B_TAKE;

@@ -2,7 +2,7 @@
 // tspu_frame_tx - frame encoder of the link (docs/protocol.md,
 // host/lib/link_frame.c tspu_frame_encode): on start it sends SYNC, TYPE,
 // SEQ, LEN (little-endian), then takes LEN payload bytes from the bridge
-// (pay_valid/pay_ready) and appends the CRC-16/CCITT-FALSE of TYPE..PAYLOAD,
+// (pay_valid/pay_ready; pay_last marks the last, so no count is kept) and appends the CRC-16/CCITT-FALSE of TYPE..PAYLOAD,
 // most significant byte first.  The payload is streamed, never buffered;
 // typ, seq and len are read while the frame is sent (the bridge holds them
 // until busy falls), so they are not copied.
@@ -14,6 +14,7 @@ module tspu_frame_tx (
     input  wire [7:0]  seq,
     input  wire [10:0] len,
     input  wire        pay_valid,
+    input  wire        pay_last,  // with pay_valid: the payload's last byte
     input  wire [7:0]  pay_data,
     output wire        pay_ready,
     output reg         out_valid,
@@ -26,7 +27,6 @@ module tspu_frame_tx (
     localparam [2:0] T_IDLE = 3'd0, T_TYPE = 3'd1, T_SEQ = 3'd2, T_LENLO = 3'd3,
                      T_LENHI = 3'd4, T_PAY = 3'd5, T_CRCH = 3'd6, T_CRCL = 3'd7;
     reg [2:0]  state;
-    reg [10:0] left;          // payload bytes still to send
 
     wire can = !out_valid || out_ready;   // the output register is free this cycle
     assign pay_ready = state == T_PAY && can;
@@ -59,12 +59,10 @@ module tspu_frame_tx (
     always @(posedge clk) begin
         if (rst) begin
             state <= T_IDLE; out_valid <= 1'b0; out_data <= 8'd0;
-            left <= 11'd0;
         end else begin
             if (out_valid && out_ready) out_valid <= 1'b0;
             if (state == T_IDLE) begin
                 if (start && can) begin
-                    left <= len;
                     out_valid <= 1'b1; out_data <= TSPU_LINK_SYNC;
                     state <= T_TYPE;
                 end
@@ -74,10 +72,9 @@ module tspu_frame_tx (
                     T_TYPE:  state <= T_SEQ;
                     T_SEQ:   state <= T_LENLO;
                     T_LENLO: state <= T_LENHI;
-                    T_LENHI: state <= (left == 11'd0) ? T_CRCH : T_PAY;
+                    T_LENHI: state <= (len == 11'd0) ? T_CRCH : T_PAY;
                     T_PAY: begin
-                        left <= left - 11'd1;
-                        if (left == 11'd1) state <= T_CRCH;
+                        if (pay_last) state <= T_CRCH;
                     end
                     T_CRCH:  state <= T_CRCL;
                     default: state <= T_IDLE; // T_CRCL

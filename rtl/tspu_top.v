@@ -38,12 +38,12 @@ module tspu_top #(
         .frm_valid(frm_valid), .frm_crc_ok(frm_crc_ok), .frm_cmd(frm_cmd), .frm_seq(frm_seq),
         .frm_len(frm_len), .frm_take(frm_take), .busy(rx_busy));
 
-    wire        tx_start, tx_pay_valid, tx_pay_ready, tx_busy;
+    wire        tx_start, tx_pay_valid, tx_pay_last, tx_pay_ready, tx_busy;
     wire [7:0]  tx_typ, tx_seq, tx_pay_data;
     wire [10:0] tx_len;
     tspu_frame_tx u_tx (
         .clk(clk), .rst(rst), .start(tx_start), .typ(tx_typ), .seq(tx_seq), .len(tx_len),
-        .pay_valid(tx_pay_valid), .pay_data(tx_pay_data), .pay_ready(tx_pay_ready),
+        .pay_valid(tx_pay_valid), .pay_last(tx_pay_last), .pay_data(tx_pay_data), .pay_ready(tx_pay_ready),
         .out_valid(out_valid), .out_data(out_data), .out_ready(out_ready), .busy(tx_busy));
 
     wire [15:0] chk_addr, bus_addr;
@@ -57,7 +57,7 @@ module tspu_top #(
         .frm_valid(frm_valid), .frm_crc_ok(frm_crc_ok), .frm_cmd(frm_cmd), .frm_seq(frm_seq),
         .frm_len(frm_len), .frm_take(frm_take),
         .tx_start(tx_start), .tx_typ(tx_typ), .tx_seq(tx_seq), .tx_len(tx_len),
-        .tx_pay_valid(tx_pay_valid), .tx_pay_data(tx_pay_data), .tx_pay_ready(tx_pay_ready),
+        .tx_pay_valid(tx_pay_valid), .tx_pay_last(tx_pay_last), .tx_pay_data(tx_pay_data), .tx_pay_ready(tx_pay_ready),
         .tx_busy(tx_busy), .chk_addr(chk_addr), .chk_acc(chk_acc),
         .bus_req(bus_req), .bus_op(bus_op), .bus_addr(bus_addr), .bus_wdata(bus_wdata),
         .bus_ack(bus_ack), .bus_rdata(bus_rdata), .fifo_avail(fifo_avail), .idle(br_idle));
