@@ -1,12 +1,12 @@
 `default_nettype none
-// tspu_lfsr113 - one L'Ecuyer LFSR113 call (host/model/tspu_noise.h,
+// tspu_lfsr113 - one L'Ecuyer LFSR113 state update (host/model/tspu_noise.h,
 // tspu_lfsr113_next): four Tausworthe components, each call a leap of
-// 18/2/7/13 component steps, 32 fresh output bits.  Pure wiring + XORs.
-// z = {z3, z2, z1, z0}, 32 bits each.
+// 18/2/7/13 component steps.  Pure wiring + 2-input XORs.  The call's 32
+// output bits are the XOR of the four words of z_next (tspu_noise_shape
+// forms them).  z = {z3, z2, z1, z0}, 32 bits each.
 module tspu_lfsr113 (
     input  wire [127:0] z,
-    output wire [127:0] z_next,
-    output wire [31:0]  u
+    output wire [127:0] z_next
 );
     wire [31:0] z0 = z[31:0];
     wire [31:0] z1 = z[63:32];
@@ -36,6 +36,5 @@ module tspu_lfsr113 (
     wire [31:0] n3 = s3 ^ b3;
 
     assign z_next = {n3, n2, n1, n0};
-    assign u      = n0 ^ n1 ^ n2 ^ n3;
 endmodule
 `default_nettype wire

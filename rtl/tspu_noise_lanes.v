@@ -4,6 +4,9 @@
 // a registered read of one lane, and the shaped sample of the lane read.
 // Advancing a lane = read it (rd_en), then write z_adv back (adv_we).
 // Host seed port: word writes (seed_we) and lane reads (rd_en, then z_q).
+// Seed writes and advances never meet (the host seeds an idle engine); the
+// write data is the seed word while seed_we, and z_adv / xi are only valid
+// while seed_we is low (see tspu_noise_shape).
 module tspu_noise_lanes #(
     parameter N  = 8, // lanes, 2..64
     parameter LW = 3  // lane index width, 2^LW >= N
@@ -18,8 +21,8 @@ module tspu_noise_lanes #(
     input  wire [1:0]         seed_word,
     input  wire [31:0]        seed_data,
     output wire [127:0]       z_q,       // state of the lane last read
-    output wire [127:0]       z_adv,     // that state after two calls
-    output wire signed [11:0] xi         // shaped sample of those two calls
+    output wire [127:0]       z_adv,     // that state after two calls (!seed_we)
+    output wire signed [11:0] xi         // shaped sample of those two calls (!seed_we)
 );
     generate
         if (N < 2 || N > 64 || (1 << LW) < N) begin : g_bad_param
@@ -31,14 +34,15 @@ module tspu_noise_lanes #(
     generate
         for (k = 0; k < 4; k = k + 1) begin : g_comp
             wire we = adv_we | (seed_we && seed_word == k);
-            wire [LW-1:0] wa = adv_we ? adv_lane : seed_lane;
-            wire [31:0] wd = adv_we ? z_adv[32*k +: 32] : seed_data;
+            wire [LW-1:0] wa = seed_we ? seed_lane : adv_lane;
             tspu_ram #(.W(32), .DEPTH(N), .AW(LW)) u_mem (
-                .clk(clk), .we(we), .waddr(wa), .wdata(wd),
+                .clk(clk), .we(we), .waddr(wa), .wdata(z_adv[32*k +: 32]),
                 .re(rd_en), .raddr(rd_lane), .rdata(z_q[32*k +: 32]));
         end
     endgenerate
 
-    tspu_noise_shape u_shape (.z(z_q), .z_next(z_adv), .xi(xi));
+    tspu_noise_shape u_shape (.z(z_q), .seed_we(seed_we), .seed_word(seed_word),
+                              .seed_data(seed_data),
+                              .z_wr(z_adv), .xi(xi));
 endmodule
 `default_nettype wire
