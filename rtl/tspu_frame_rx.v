@@ -48,11 +48,7 @@ module tspu_frame_rx #(
     reg [10:0] got;            // payload bytes taken
     reg        from_rp;        // replaying h0..h3 (a SYNC that was data)
     reg [1:0]  ri;             // bytes replayed
-    localparam TW = $clog2(TIMEOUT + 1);
-    reg [TW-1:0] idle;
-    // idle == TIMEOUT (a power of two: its top bit, the only one set then)
-    localparam TPOW2 = (TIMEOUT & (TIMEOUT - 1)) == 0;
-    wire idle_end = TPOW2 ? idle[TW-1] : idle == TIMEOUT[TW-1:0];
+    reg [$clog2(TIMEOUT+1)-1:0] idle;
 
     // request headers the device accepts (link_dev.c dev_hdr_ok)
     function f_hdr_ok;
@@ -111,9 +107,9 @@ module tspu_frame_rx #(
             end
             if (h_sh) begin h0 <= h1; h1 <= h2; h2 <= h3; h3 <= b; end
             if (take || !busy) idle <= 0;
-            else if (!idle_end) idle <= idle + 1'b1;
+            else if (idle != TIMEOUT[$clog2(TIMEOUT+1)-1:0]) idle <= idle + 1'b1;
 
-            if (busy && !take && idle_end) begin
+            if (busy && !take && idle == TIMEOUT[$clog2(TIMEOUT+1)-1:0]) begin
                 state <= S_HUNT; // the line went quiet inside a frame
             end else if (take) begin
                 case (state)
