@@ -234,9 +234,12 @@ module tspu_core #(
     assign phase = (ctl == C_IDLE) ? PH_IDLE : seq_phase;
 
     // ---- step begin: lambda schedule (combinational, model step 1) -------
-    wire signed [33:0] la_sum = $signed({2'b00, lambda_acc}) +
-        ((seq_phase == PH_SCHEDULE) ? $signed({{2{cur_dl[31]}}, cur_dl}) : 34'sd0);
-    wire        la_lo = la_sum < 34'sd0;
+    // (outside the schedule phase the sum is lambda_acc itself: the phase
+    // selects after the adder, where the clamp's LUTs take it for free)
+    wire        la_sch = seq_phase == PH_SCHEDULE;
+    wire signed [33:0] la_add = $signed({2'b00, lambda_acc}) + $signed({{2{cur_dl[31]}}, cur_dl});
+    wire [33:0] la_sum = la_sch ? la_add : {2'b00, lambda_acc};
+    wire        la_lo = la_sch && la_add[33];
     wire        la_hi = !la_sum[33] && (la_sum[32] || (la_sum[31] && |la_sum[30:0])); // > 2^31
     wire [31:0] la_c  = la_lo ? 32'd0 : la_hi ? 32'h80000000 : la_sum[31:0];
     wire [15:0] b_l1  = la_c[31:16];
@@ -333,10 +336,10 @@ module tspu_core #(
         .acc_en(a_valid), .acc_first(a_first), .acc(acc), .prod0(prod0));
 
     // ---- per-lane memories -------------------------------------------------
-    reg           x_re, p_re, b_re, z_re, xip_re;
-    reg  [LW-1:0] x_ra, p_ra, z_ra, xip_ra;
-    reg  [LW:0]   b_ra;
-    wire [31:0]   xq, pq, bq;
+    reg           xp_re, b_re, z_re, xip_re;
+    reg  [LW-1:0] z_ra, xip_ra;
+    reg  [LW:0]   xp_ra, b_ra;  // xp: {p, lane}
+    wire [31:0]   xpq, bq;
     wire [11:0]   xipq;
     reg  [N-1:0]  xip_ok;  // LM memory valid bits (set_state clears them)
 
@@ -354,16 +357,15 @@ module tspu_core #(
     wire signed [11:0] xi;
 
     wire host_st_we = st_we && host_ok;
-    // x and p share one write address / data multiplexer: host writes (idle)
-    // never meet engine writes (busy)
-    wire [LW-1:0] xp_wa = host_st_we ? st_lane[LW-1:0] : wb_lane;
+    // x and p live in one memory (word {p, lane}) with one read port: every
+    // reader wants one of them at a time (UD reads p just before LS_INTEG,
+    // and each UD state writes one word while it reads the next); host
+    // writes (idle) never meet engine writes (busy)
+    wire [LW:0]   xp_wa = host_st_we ? {st_sel, st_lane[LW-1:0]} : {ud_pw, wb_lane};
     wire [31:0]   xp_wd = host_st_we ? st_data : wb_x;
-    tspu_ram #(.W(32), .DEPTH(N), .AW(LW)) u_x (
-        .clk(clk), .we(wb_valid || ud_xw || (host_st_we && !st_sel)),
-        .waddr(xp_wa), .wdata(xp_wd), .re(x_re), .raddr(x_ra), .rdata(xq));
-    tspu_ram #(.W(32), .DEPTH(N), .AW(LW)) u_p (
-        .clk(clk), .we(ud_pw || (host_st_we && st_sel)),
-        .waddr(xp_wa), .wdata(xp_wd), .re(p_re), .raddr(p_ra), .rdata(pq));
+    tspu_ram #(.W(32), .DEPTH(2 << LW), .AW(LW + 1)) u_xp (
+        .clk(clk), .we(wb_valid || ud_xw || ud_pw || host_st_we),
+        .waddr(xp_wa), .wdata(xp_wd), .re(xp_re), .raddr(xp_ra), .rdata(xpq));
     tspu_ram #(.W(12), .DEPTH(N), .AW(LW)) u_xip (
         .clk(clk), .we(wb_valid && is_lm), .waddr(wb_lane), .wdata(xi),
         .re(xip_re), .raddr(xip_ra), .rdata(xipq));
@@ -375,8 +377,6 @@ module tspu_core #(
         .seed_we(seed_we && host_ok), .seed_lane(seed_lane[LW-1:0]), .seed_word(seed_word),
         .seed_data(seed_data), .z_q(z_q), .z_adv(z_adv), .xi(xi));
     assign seed_rdata = z_q;
-    reg st_sel_q;
-    always @(posedge clk) if (st_re) st_sel_q <= st_sel;
 
     // ---- slow lane FSM registers (declared early: they feed the muxes) ---
     localparam [3:0] LS_IDLE = 4'd0, LS_B0 = 4'd1, LS_B1 = 4'd2, LS_WY = 4'd3,
@@ -420,9 +420,11 @@ module tspu_core #(
     wire signed [12:0] xi_sum = is_lm ? ($signed({xi[11], xi}) +
                               (xip_ok[wb_lane] ? $signed({xipq[11], xipq}) : 13'sd0))
                               : $signed({xi[11], xi});
-    // xi_sum << Sn (Sn <= 20): |noise| <= 2040 * 2^20 < 2^31; UD (not LM) uses xi alone
-    wire signed [32:0] noise_t = $signed({{20{xi_sum[12]}}, xi_sum}) <<< cfg_noise_shift;
-    wire [DW-1:0] noise_d = {{(DW - 33){noise_t[32]}}, noise_t};
+    // xi_sum << Sn (Sn <= 20): |noise| <= 4080 * 2^20 < 2^32; UD (not LM) uses
+    // xi alone, and only in LS_U3 (p2)
+    wire        n_en    = !is_ud || ls == LS_U3;
+    wire signed [32:0] noise_s = $signed({{20{xi_sum[12]}}, xi_sum}) <<< cfg_noise_shift;
+    wire signed [32:0] noise_t = n_en ? noise_s : 33'sd0;
     // UD, one product per state (multiplier 0 of the MAC array, prod0)
     wire [5:0]   u_sh      = (ls == LS_U3) ? cfg_ko_shift : cfg_ka_shift;
     // One adder serves every integrator sum, R = A -/+ B + noise (the UD
@@ -433,12 +435,14 @@ module tspu_core #(
     //   UD LS_U3         p2    = p1  - scale16(ko op(x1)) + noise
     //   UD LS_U4         x2    = x1  + scale16(ka op(p2))    (write-back)
     wire          r_p1  = ls == LS_INTEG && is_ud;
-    wire [31:0]   xpq;
     wire [31:0]   r_a   = xpq;   // p for LS_INTEG (UD) and U3 (p1), else x (U4: x1, re-read)
     wire [DW-1:0] r_b   = sc_ud ? sc : d_sx32(f_in);
     wire          r_neg = !(ls == LS_U2 || ls == LS_U4);
-    wire [DW-1:0] r_c   = (!is_ud || ls == LS_U3) ? noise_d : {DW{1'b0}};
-    wire [DW-1:0] r_sum = d_sx32(r_a) + r_c + (r_b ^ {DW{r_neg}}) + {{(DW - 1){1'b0}}, r_neg};
+    // two carry chains, x/p + noise first (|.| < 2^33): the negation of r_b
+    // sits in the LUT of its multiplexer (a three-input sum would map to a
+    // carry-save stage of two LUTs a bit)
+    (* keep *) wire [34:0] r_ac = {{3{r_a[31]}}, r_a} + {{2{noise_t[32]}}, noise_t};
+    wire [DW-1:0] r_sum = {{(DW - 35){r_ac[34]}}, r_ac} + (r_b ^ {DW{r_neg}}) + {{(DW - 1){1'b0}}, r_neg};
     wire [31:0]   r_v   = d_sat32(r_sum);
     wire          r_sat = d_is_sat(r_sum);
     wire [15:0]   r_op  = f_op(r_v);
@@ -470,6 +474,13 @@ module tspu_core #(
     tspu_serial_mul #(.W(MW)) u_smul (.clk(clk), .rst(rst), .start(mul_start), .a(mul_a),
                             .b(mul_b), .done(mul_done), .p(mul_p));
     wire [63:0]        mul_p64 = {{(64 - MW){mul_p[MW-1]}}, mul_p};
+
+    // the lane FSM enters LS_INTEG at the next edge (UD reads p then; the x
+    // of the lane start has served the work term's op(x) by then)
+    wire to_integ = (ls == LS_WY && (got0 || !need0) && (got1 || !need1) && !((need0 && need1) || dpass))
+                 || (ls == LS_INT && mul_done && !(d16_reg != 17'sd0 && !dpass))
+                 || (ls == LS_WK && mul_done);
+    wire ud_p_rd  = is_ud && to_integ;
 
     // ---- data-driven drift (tspu_data_pass; docs/architecture.md) ----------
     // Pass 1 runs at the begin of a data step (C_DATA), pass 2 of lane i
@@ -522,6 +533,23 @@ module tspu_core #(
     // (|S| < 2^(49 + LW), so the bias cannot overflow SW bits)
     wire [MW-1:0] s16_m = {{(MW - SW + 16){s_acc[SW-1]}}, s_acc[SW-1:16]};
 
+    // the operands of the next serial product, selected by the state that
+    // starts it (LS_WY: l1 (F1 - F0); LS_INT: the work term e op(x); else the
+    // step's work d16 S): loaded every cycle the multiplier does not hold
+    // them (from its start until its done), so no load condition is decoded
+    wire [MW-1:0]      ma_d = (ls == LS_INT) ? e_m : (ls == LS_WY) ? (dpass ? dfd_m : df_m)
+                            : (dpass ? dps_m : s16_m);
+    wire signed [17:0] mb_d = (ls == LS_INT) ? {{2{xq_op[15]}}, xq_op} : (ls == LS_WY) ? {2'b00, b_l1}
+                            : {d16_reg[16], d16_reg};
+    reg                ma_busy;
+    always @(posedge clk) begin
+        if (rst) ma_busy <= 1'b0;
+        else ma_busy <= (mul_start || ma_busy) && !mul_done;
+        if (!mul_start && (!ma_busy || mul_done)) begin
+            mul_a <= ma_d; mul_b <= mb_d;
+        end
+    end
+
     // ---- init refresh, keep pass --------------------------------------------
     reg [LW-1:0] ir;            // init read lane
     reg          iq_valid;
@@ -540,11 +568,6 @@ module tspu_core #(
     reg           k2_valid, k2_mp;
     reg [MAW-1:0] k2_k;
     reg [1:0]     kdrain;
-    // one x / p multiplexer for every reader: the host (idle), the integrator
-    // adder (p for UD's p1 / p2 sums) and the rounding unit (p for momentum
-    // words of the keep pass); never two at once
-    wire          xp_sel_p = r_p1 || ls == LS_U3 || (k1_valid && k1_mp) || (host_ok && st_sel_q);
-    assign        xpq = xp_sel_p ? pq : xq;
     assign        st_rdata = xpq;
     // op(x) of the x read port (init refresh, work term, keep pass) or of p
     // (momentum words of the keep pass): one rounding unit
@@ -595,13 +618,12 @@ module tspu_core #(
 
     // ---- read-port multiplexing (the users are mutually exclusive) -------
     always @(*) begin
-        x_re = 1'b0; x_ra = {LW{1'b0}};
-        p_re = 1'b0; p_ra = {LW{1'b0}};
+        xp_re = 1'b0; xp_ra = {(LW + 1){1'b0}};
         z_re = 1'b0; z_ra = {LW{1'b0}};
         xip_re = 1'b0; xip_ra = {LW{1'b0}};
         b_re = 1'b0; b_ra = {(LW + 1){1'b0}};
         if (y_valid && fast_reg) begin            // fast P1 -> P2 operands
-            x_re = 1'b1; x_ra = y_row;
+            xp_re = 1'b1; xp_ra = {1'b0, y_row};
             z_re = 1'b1; z_ra = y_row;
             xip_re = 1'b1; xip_ra = y_row;
         end
@@ -609,27 +631,32 @@ module tspu_core #(
             b_re = 1'b1; b_ra = {a_set, a_row};
         end
         if (lane_go) begin                        // slow lane start
-            x_re = 1'b1; x_ra = lane_r;
-            p_re = 1'b1; p_ra = lane_r;
+            xp_re = 1'b1; xp_ra = {1'b0, lane_r};
             z_re = 1'b1; z_ra = lane_r;
             xip_re = 1'b1; xip_ra = lane_r;
         end
+        if (ud_p_rd) begin                        // UD: p for LS_INTEG (x was read at the lane start)
+            xp_re = 1'b1; xp_ra = {1'b1, lane_r};
+        end
+        if (r_p1) begin                           // x for LS_U2
+            xp_re = 1'b1; xp_ra = {1'b0, lane_r};
+        end
         if (ls == LS_U2) begin                    // p1 back for LS_U3
-            p_re = 1'b1; p_ra = lane_r;
+            xp_re = 1'b1; xp_ra = {1'b1, lane_r};
         end
         if (ls == LS_U3) begin                    // x1 back for LS_U4
-            x_re = 1'b1; x_ra = lane_r;
+            xp_re = 1'b1; xp_ra = {1'b0, lane_r};
         end
         if (ctl == C_INIT) begin
-            x_re = 1'b1; x_ra = ir;
+            xp_re = 1'b1; xp_ra = {1'b0, ir};
         end
         if (k0_valid) begin
-            if (kmode == K_MP) begin p_re = 1'b1; p_ra = kj; end
-            else begin x_re = 1'b1; x_ra = (kmode == K_SUM) ? ki : kj; end
+            xp_re = 1'b1;
+            if (kmode == K_MP) xp_ra = {1'b1, kj};
+            else xp_ra = {1'b0, (kmode == K_SUM) ? ki : kj};
         end
         if (host_ok && st_re) begin
-            x_re = 1'b1; x_ra = st_lane[LW-1:0];
-            p_re = 1'b1; p_ra = st_lane[LW-1:0];
+            xp_re = 1'b1; xp_ra = {st_sel, st_lane[LW-1:0]};
         end
         if (host_ok && seed_re) begin
             z_re = 1'b1; z_ra = seed_lane[LW-1:0];
@@ -866,9 +893,7 @@ module tspu_core #(
                         if (lane_r == LAST_LANE) begin
                             ctl <= C_SLOW_WORK;
                             if (d16_reg != 17'sd0 && !work_skip) begin
-                                mul_start <= 1'b1;
-                                mul_a <= dpass ? dps_m : s16_m;
-                                mul_b <= {d16_reg[16], d16_reg};
+                                mul_start <= 1'b1;   // mul_a / mul_b: ma_d / mb_d
                             end
                         end else begin
                             lane_r <= lane_r + 1'b1; cur_chunk <= {CW{1'b0}};
@@ -930,8 +955,7 @@ module tspu_core #(
                 LS_B1: ls <= LS_WY;
                 LS_WY: if ((got0 || !need0) && (got1 || !need1)) begin
                     if ((need0 && need1) || dpass) begin
-                        mul_start <= 1'b1; mul_a <= dpass ? dfd_m : df_m;
-                        mul_b <= {2'b00, b_l1}; ls <= LS_INT;
+                        mul_start <= 1'b1; ls <= LS_INT;
                     end else begin
                         ls <= LS_INTEG;   // F is in f0_r
                     end
@@ -940,8 +964,6 @@ module tspu_core #(
                     fs_r <= dpass ? fdat : interp;
                     if (d16_reg != 17'sd0 && !dpass) begin
                         mul_start <= 1'b1;
-                        mul_a <= e_m;
-                        mul_b <= {{2{xq_op[15]}}, xq_op};
                         ls <= LS_WK;
                     end else ls <= LS_INTEG;
                 end
