@@ -104,6 +104,23 @@ if [ $r3 -eq 0 ] && ! cmp -s "$W/s1.txt" "$W/s3.txt"; then pass "sample: another
 else fail "sample: another seed, different" "rc $r3 or outputs equal"; fi
 if [ $r4 -eq 0 ] && cmp -s "$W/s1.txt" "$W/s4.txt"; then pass "sample: default device = -d model, bit for bit"
 else fail "sample: default device = -d model, bit for bit" "rc $r4 or outputs differ"; fi
+# ---- a gateware built without some features (FEATURES; a small FPGA) -----------------
+# model?features=MASK reports only those bits and refuses, at START, a program that
+# needs another (as such a gateware does); libtspu names the missing one first.
+LITE="model?features=0x23"   # EM, LM, MOMENTS: no UD, schedule, work, FIFO stall
+"$T" -d "$LITE" --json info >"$W/lite.json" 2>/dev/null
+got=$("$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); print(",".join(j["integrators"]), ",".join(j["features"]))' "$W/lite.json" 2>&1)
+[ "$got" = "em,lm moments" ] && pass "model?features=0x23: info lists em,lm / moments" ||
+  fail "model?features=0x23: info lists em,lm / moments" "$got"
+"$T" -d "$LITE" --seed 5 solve $EX/A4.txt $EX/b4.txt >"$W/lite_solve.txt" 2>"$W/lite_e"; r=$?
+"$T" -d model --seed 5 solve $EX/A4.txt $EX/b4.txt >"$W/full_solve.txt" 2>/dev/null
+[ $r -eq 0 ] && cmp -s "$W/lite_solve.txt" "$W/full_solve.txt" && pass "solve without the missing features = full model, bit for bit" ||
+  fail "solve without the missing features = full model, bit for bit" "rc $r $(head -c 200 "$W/lite_e")"
+expect_err "logdet needs the schedule"  1 "has no lambda schedule .*FEATURES.SCHEDULE = 0" "$T" -d "$LITE" logdet $EX/A4.txt
+expect_err "ud needs FEATURES.UD"       1 "has no underdamped integrator .*FEATURES.UD = 0" "$T" -d "$LITE" solve --integrator ud $EX/A4.txt $EX/b4.txt
+expect_err "solve needs the moments"    1 "has no moment accumulators .*FEATURES.MOMENTS = 0" "$T" -d "model?features=0x1b" solve $EX/A4.txt $EX/b4.txt
+expect_err "logdet needs the work counter" 1 "has no work counter .*FEATURES.WORK = 0" "$T" -d "model?features=0x2b" logdet $EX/A4.txt
+
 # ---- a board at 6 MHz (the iCEBreaker default: 1.5 Mbaud at power-on) ------------------
 # vboard?clock=HZ puts the host's own baud rate on the simulated line, so a wrong
 # rate garbles it as on a board; with no ?baud= the UART devices try 3 Mbaud, then

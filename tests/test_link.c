@@ -398,6 +398,33 @@ static void test_open_errors(void)
     tt_check(tspu_set_lane_seed(d, 0, bad) == TSPU_E_INVAL, "an invalid LFSR113 seed is refused by the host", "");
     tspu_close(d);
 
+    /* a gateware without UD (FEATURES 0x23: EM, LM, MOMENTS) refuses a UD
+     * program at START even when the host writes it raw; the same program is
+     * taken by the full model (twin: the refusal is the feature's, not the
+     * program's) */
+    const char *specs[2] = {"model?n=4&features=0x23", "model?n=4"};
+    for (int k = 0; k < 2; k++) {
+        if ((rc = tspu_open(&d, specs[k])))
+            break;
+        uint32_t cfg[TSPU_REG_FIFO_STALL - TSPU_REG_INTEGRATOR + 1] = {0};
+        cfg[TSPU_REG_INTEGRATOR - TSPU_REG_INTEGRATOR] = TSPU_INT_UD;
+        cfg[TSPU_REG_THIN - TSPU_REG_INTEGRATOR] = 1;
+        cfg[TSPU_REG_BURNIN - TSPU_REG_INTEGRATOR] = 10;
+        uint32_t fl = 0, feat = 0;
+        rc = tspu_mem_write(d, TSPU_REG_INTEGRATOR, cfg, sizeof cfg / sizeof cfg[0]);
+        if (!rc)
+            rc = tspu_reg_write(d, TSPU_REG_CTRL, TSPU_CTRL_START);
+        if (!rc)
+            rc = tspu_reg_read(d, TSPU_REG_FLAGS, &fl);
+        if (!rc)
+            rc = tspu_reg_read(d, TSPU_REG_FEATURES, &feat);
+        const int rej = (fl & TSPU_FLAGS_REJECTED) != 0;
+        tt_check(rc == 0 && rej == (k == 0), k ? "twin: the full model takes a raw UD program"
+                                               : "a gateware without UD rejects a raw UD program at START",
+                 "rc %d FLAGS 0x%X FEATURES 0x%X", rc, fl, feat);
+        tspu_close(d);
+    }
+
     rc = tspu_open(&d, "model?version=0x020000");
     tt_check(rc == TSPU_E_VERSION && d == NULL, "handshake refuses another gateware major version",
              "rc %d", rc);

@@ -17,21 +17,8 @@ const char cmd_devices_help[] =
     "Lists the device types this build knows and the serial ports present.  The\n"
     "default device is " TSPU_DEFAULT_DEVICE " (falling back to model when this build lacks it).\n";
 
-static const struct {
-    uint32_t bit;
-    const char *name;
-} features[] = {
-    {TSPU_FEATURES_EM, "em"},
-    {TSPU_FEATURES_LM, "lm"},
-    {TSPU_FEATURES_UD, "ud"},
-    {TSPU_FEATURES_SCHEDULE, "schedule"},
-    {TSPU_FEATURES_WORK, "work"},
-    {TSPU_FEATURES_MOMENTS, "moments"},
-    {TSPU_FEATURES_SAMPLE_MOMENTUM, "sample_momentum"},
-    {TSPU_FEATURES_FIFO_STALL, "fifo_stall"},
-    {TSPU_FEATURES_DATA, "data"},
-};
-#define NFEAT (sizeof features / sizeof features[0])
+/* FEATURES bits by number; names from libtspu (tspu_feature_name) */
+#define NFEAT 32
 #define INTEGRATOR_BITS (TSPU_FEATURES_EM | TSPU_FEATURES_LM | TSPU_FEATURES_UD)
 
 int cmd_info(cli_ctx *c, int argc, char **argv)
@@ -76,14 +63,14 @@ int cmd_info(cli_ctx *c, int argc, char **argv)
         cli_json_key(&j, "integrators");
         cli_json_open(&j, '[');
         for (size_t k = 0; k < NFEAT; k++)
-            if ((features[k].bit & INTEGRATOR_BITS) && (in->features & features[k].bit))
-                cli_json_str(&j, features[k].name);
+            if (((1u << k) & INTEGRATOR_BITS) && (in->features & (1u << k)) && tspu_feature_name(1u << k))
+                cli_json_str(&j, tspu_feature_name(1u << k));
         cli_json_close(&j, ']');
         cli_json_key(&j, "features");
         cli_json_open(&j, '[');
         for (size_t k = 0; k < NFEAT; k++)
-            if (!(features[k].bit & INTEGRATOR_BITS) && (in->features & features[k].bit))
-                cli_json_str(&j, features[k].name);
+            if (!((1u << k) & INTEGRATOR_BITS) && (in->features & (1u << k)) && tspu_feature_name(1u << k))
+                cli_json_str(&j, tspu_feature_name(1u << k));
         cli_json_close(&j, ']');
         cli_json_key(&j, "clock_hz");
         cli_json_int(&j, in->clock_hz);
@@ -107,12 +94,12 @@ int cmd_info(cli_ctx *c, int argc, char **argv)
                in->operand_bits, in->coupling_bits, in->bias_bits);
         printf("integrators     ");
         for (size_t k = 0; k < NFEAT; k++)
-            if ((features[k].bit & INTEGRATOR_BITS) && (in->features & features[k].bit))
-                printf(" %s", features[k].name);
+            if (((1u << k) & INTEGRATOR_BITS) && (in->features & (1u << k)) && tspu_feature_name(1u << k))
+                printf(" %s", tspu_feature_name(1u << k));
         printf("\nfeatures        ");
         for (size_t k = 0; k < NFEAT; k++)
-            if (!(features[k].bit & INTEGRATOR_BITS) && (in->features & features[k].bit))
-                printf(" %s", features[k].name);
+            if (!((1u << k) & INTEGRATOR_BITS) && (in->features & (1u << k)) && tspu_feature_name(1u << k))
+                printf(" %s", tspu_feature_name(1u << k));
         printf("\nclock            %u Hz\n", in->clock_hz);
         printf("cycles/step      %u (%.4g steps/s)\n", in->cycles_per_step, steps_per_s);
         printf("FIFO depth       %u words\n", in->fifo_depth);

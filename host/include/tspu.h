@@ -43,7 +43,7 @@ enum {
     TSPU_E_INVAL = -7,         /* invalid argument                            */
     TSPU_E_SATURATED = -8,     /* the unit clamped a value (flag SATURATED)   */
     TSPU_E_FIFO_OVERFLOW = -9, /* samples were dropped (flag FIFO_OVERFLOW)   */
-    TSPU_E_UNSUPPORTED = -10,  /* device type not available in this build     */
+    TSPU_E_UNSUPPORTED = -10,  /* not supported by this device or build       */
     TSPU_E_IO = -11,           /* operating-system I/O error                  */
     TSPU_E_NOMEM = -12,        /* out of memory                               */
     TSPU_E_REJECTED = -13,     /* the unit refused a value (flag REJECTED)    */
@@ -126,6 +126,18 @@ int tspu_get_state(tspu_dev *dev, int32_t *x, int32_t *p);
  * s capped at 38 (Sr) / 32 (Sg) — within ~3 % of the lockstep-measured
  * cycles (bench/results/rtl.json data_rows).  For device_seconds. */
 double tspu_step_cycles(const tspu_info *info, const tspu_model_config *c);
+
+/* The FEATURES bits (docs/regmap.md) a program needs: its integrator,
+ * SCHEDULE for schedule segments or a lambda strictly between 0 and 2^31
+ * (the two coupling sets), SAMPLE_MOMENTUM, FIFO_STALL, DATA for a data
+ * drift.  A gateware built without some (a small FPGA) reports them 0 and
+ * refuses such a program at START; tspu_configure refuses it first
+ * (TSPU_E_UNSUPPORTED, naming the feature), tspu_read_moments and
+ * tspu_read_work without MOMENTS / WORK. */
+uint32_t tspu_config_features(const tspu_model_config *cfg, int fifo_stall);
+/* "em", "lm", "ud", "schedule", "work", "moments", "sample_momentum",
+ * "fifo_stall", "data" for one FEATURES bit; NULL for another value */
+const char *tspu_feature_name(uint32_t bit);
 
 int tspu_configure(tspu_dev *dev, const tspu_model_config *cfg, int fifo_stall);
 int tspu_start(tspu_dev *dev); /* TSPU_E_REJECTED if the unit refused the config */

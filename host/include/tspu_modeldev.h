@@ -27,6 +27,9 @@ typedef struct {
     uint32_t version;         /* reported VERSION (default TSPU_GW_VERSION) */
     uint32_t regmap_hash;     /* reported REGMAP_HASH (default generated)   */
     uint64_t steps_per_frame; /* model steps allowed per frame / idle tick  */
+    uint32_t features;        /* FEATURES it reports (default all): a gateware
+                                 built without some (a small FPGA) refuses, at
+                                 START, a program that needs a missing one */
 } tspu_modeldev_opts;
 
 typedef struct tspu_modeldev tspu_modeldev;

@@ -13,6 +13,7 @@
  *     is ever dropped and the output does not depend on host timing.
  * Model time passes in frame_done: each frame (and each idle tick) lets the
  * model run up to steps_per_frame steps. */
+#include "tspu.h"
 #include "tspu_modeldev.h"
 
 #include <stdlib.h>
@@ -132,6 +133,10 @@ tspu_modeldev *tspu_modeldev_create(const tspu_modeldev_opts *o)
         d->o.regmap_hash = TSPU_REGMAP_HASH;
     if (!d->o.steps_per_frame)
         d->o.steps_per_frame = 1u << 16;
+    const uint32_t all = TSPU_FEATURES_EM | TSPU_FEATURES_LM | TSPU_FEATURES_UD | TSPU_FEATURES_SCHEDULE |
+                         TSPU_FEATURES_WORK | TSPU_FEATURES_MOMENTS | TSPU_FEATURES_SAMPLE_MOMENTUM |
+                         TSPU_FEATURES_FIFO_STALL | TSPU_FEATURES_DATA;
+    d->o.features = d->o.features ? d->o.features & all : all;
     d->n = d->o.n;
     power_on(d);
     if (!d->m) {
@@ -257,6 +262,10 @@ static void start(tspu_modeldev *d)
         c.seg[k].steps = d->sched[2 * k];
         c.seg[k].dlambda = (int32_t)d->sched[2 * k + 1];
     }
+    if (tspu_config_features(&c, stall) & ~d->o.features) {
+        d->rejected = 1; /* as a gateware built without them */
+        return;
+    }
     if (tspu_model_configure(d->m, &c) != TSPU_MODEL_OK) {
         d->rejected = 1;
         return;
@@ -297,10 +306,7 @@ static uint32_t md_read(void *ctx, uint16_t a)
                (uint32_t)TSPU_OPERAND_BITS << TSPU_WIDTHS_OPERAND_LSB |
                (uint32_t)TSPU_COUPLING_BITS << TSPU_WIDTHS_COUPLING_LSB |
                (uint32_t)TSPU_BIAS_BITS << TSPU_WIDTHS_BIAS_LSB;
-    case TSPU_REG_FEATURES:
-        return TSPU_FEATURES_EM | TSPU_FEATURES_LM | TSPU_FEATURES_UD | TSPU_FEATURES_SCHEDULE |
-               TSPU_FEATURES_WORK | TSPU_FEATURES_MOMENTS | TSPU_FEATURES_SAMPLE_MOMENTUM |
-               TSPU_FEATURES_FIFO_STALL | TSPU_FEATURES_DATA;
+    case TSPU_REG_FEATURES: return d->o.features;
     case TSPU_REG_DATA_MAX_OBS: return tspu_model_data_max_obs(d->m);
     case TSPU_REG_CLOCK_HZ: return d->o.clock_hz;
     case TSPU_REG_CYCLES_PER_STEP: return d->o.cycles_per_step;

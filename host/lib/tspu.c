@@ -41,7 +41,7 @@ const char *tspu_strerror(int err)
     case TSPU_E_INVAL: return "invalid argument";
     case TSPU_E_SATURATED: return "the unit saturated a value";
     case TSPU_E_FIFO_OVERFLOW: return "sample FIFO overflow: samples were dropped";
-    case TSPU_E_UNSUPPORTED: return "device type not available in this build";
+    case TSPU_E_UNSUPPORTED: return "not supported by this device or build";
     case TSPU_E_IO: return "I/O error";
     case TSPU_E_NOMEM: return "out of memory";
     case TSPU_E_REJECTED: return "the unit rejected a value";
@@ -185,9 +185,10 @@ static int open_transport(const char *spec, tspu_transport *tr, unsigned baud_id
     *auto_baud = 0;
     if (strncmp(spec, "model", 5) == 0 && (spec[5] == 0 || spec[5] == '?')) {
         const char *q = spec[5] ? spec + 6 : "";
-        static const char *const keys[] = {"n", "fifo", "p", "clock", "cps", "version", "hash", "spf", NULL};
+        static const char *const keys[] = {"n", "fifo", "p", "clock", "cps", "version", "hash", "spf", "features", NULL};
         if (!known_keys(q, keys))
-            return seterr(NULL, TSPU_E_INVAL, "%s: unknown option (model takes n, fifo, p, clock, cps, version, hash, spf)", spec);
+            return seterr(NULL, TSPU_E_INVAL,
+                          "%s: unknown option (model takes n, fifo, p, clock, cps, version, hash, spf, features)", spec);
         tspu_modeldev_opts o;
         memset(&o, 0, sizeof o);
         unsigned long long v;
@@ -195,7 +196,7 @@ static int open_transport(const char *spec, tspu_transport *tr, unsigned baud_id
 #define OPT(key, field) if ((bad = query_num(q, key, &v)) == 1) o.field = v; else if (bad < 0) goto badnum;
         OPT("n", n) OPT("fifo", fifo_words) OPT("p", p) OPT("clock", clock_hz)
         OPT("cps", cycles_per_step) OPT("version", version) OPT("hash", regmap_hash)
-        OPT("spf", steps_per_frame)
+        OPT("spf", steps_per_frame) OPT("features", features)
 #undef OPT
         return tspu_transport_model(tr, &o, NULL, open_err, sizeof open_err);
     badnum:
@@ -581,12 +582,64 @@ int tspu_get_state(tspu_dev *d, int32_t *x, int32_t *p)
 }
 
 /* ---- program and run ------------------------------------------------------------- */
+static const struct {
+    uint32_t bit;
+    const char *name, *reg, *what;
+} feature_tab[] = {
+    {TSPU_FEATURES_EM, "em", "EM", "Euler-Maruyama integrator"},
+    {TSPU_FEATURES_LM, "lm", "LM", "Leimkuhler-Matthews integrator"},
+    {TSPU_FEATURES_UD, "ud", "UD", "underdamped integrator"},
+    {TSPU_FEATURES_SCHEDULE, "schedule", "SCHEDULE", "lambda schedule (second coupling set)"},
+    {TSPU_FEATURES_WORK, "work", "WORK", "work counter"},
+    {TSPU_FEATURES_MOMENTS, "moments", "MOMENTS", "moment accumulators"},
+    {TSPU_FEATURES_SAMPLE_MOMENTUM, "sample_momentum", "SAMPLE_MOMENTUM", "momentum samples"},
+    {TSPU_FEATURES_FIFO_STALL, "fifo_stall", "FIFO_STALL", "FIFO stall"},
+    {TSPU_FEATURES_DATA, "data", "DATA", "data-driven drift"},
+};
+#define NFEATURES (sizeof feature_tab / sizeof feature_tab[0])
+
+const char *tspu_feature_name(uint32_t bit)
+{
+    for (size_t i = 0; i < NFEATURES; i++)
+        if (feature_tab[i].bit == bit)
+            return feature_tab[i].name;
+    return NULL;
+}
+
+uint32_t tspu_config_features(const tspu_model_config *c, int fifo_stall)
+{
+    uint32_t f = c->integrator == TSPU_INT_EM ? TSPU_FEATURES_EM
+                 : c->integrator == TSPU_INT_LM ? TSPU_FEATURES_LM
+                                                : TSPU_FEATURES_UD;
+    if (c->n_segments || (c->lambda_init != 0 && c->lambda_init != 0x80000000u))
+        f |= TSPU_FEATURES_SCHEDULE;
+    if (c->sample_momentum)
+        f |= TSPU_FEATURES_SAMPLE_MOMENTUM;
+    if (fifo_stall)
+        f |= TSPU_FEATURES_FIFO_STALL;
+    if (c->data_mode != TSPU_DATA_OFF)
+        f |= TSPU_FEATURES_DATA;
+    return f;
+}
+
+/* TSPU_E_UNSUPPORTED naming the first of the missing bits */
+static int no_feature(tspu_dev *d, uint32_t missing)
+{
+    for (size_t i = 0; i < NFEATURES; i++)
+        if (missing & feature_tab[i].bit)
+            return seterr(d, TSPU_E_UNSUPPORTED, "this gateware has no %s (FEATURES.%s = 0)", feature_tab[i].what,
+                          feature_tab[i].reg);
+    return 0;
+}
+
 int tspu_configure(tspu_dev *d, const tspu_model_config *c, int fifo_stall)
 {
     if (c->n_segments > d->info.max_segments)
         return seterr(d, TSPU_E_INVAL, "%u schedule segments, the device has %u", c->n_segments, d->info.max_segments);
-    if (fifo_stall && !(d->info.features & TSPU_FEATURES_FIFO_STALL))
-        return seterr(d, TSPU_E_UNSUPPORTED, "this gateware cannot stall on a full FIFO");
+    /* (DATA has its own message below) */
+    uint32_t missing = tspu_config_features(c, fifo_stall) & ~d->info.features & ~(uint32_t)TSPU_FEATURES_DATA;
+    if (missing)
+        return no_feature(d, missing);
     uint32_t r[TSPU_REG_FIFO_STALL - TSPU_REG_INTEGRATOR + 1];
 #define R(name) r[TSPU_REG_##name - TSPU_REG_INTEGRATOR]
     R(INTEGRATOR) = (uint32_t)c->integrator;
@@ -690,6 +743,8 @@ int tspu_read_status(tspu_dev *d, tspu_status *st, tspu_phase *phase)
 
 int tspu_read_work(tspu_dev *d, int64_t *work)
 {
+    if (!(d->info.features & TSPU_FEATURES_WORK))
+        return no_feature(d, TSPU_FEATURES_WORK);
     uint32_t r[2];
     int rc = tspu_mem_read(d, TSPU_REG_WORK_LO, r, 2);
     if (!rc)
@@ -699,6 +754,8 @@ int tspu_read_work(tspu_dev *d, int64_t *work)
 
 int tspu_read_moments(tspu_dev *d, tspu_moments *mom)
 {
+    if (!(d->info.features & TSPU_FEATURES_MOMENTS))
+        return no_feature(d, TSPU_FEATURES_MOMENTS);
     const unsigned n = d->info.n, nt = n * (n + 1) / 2;
     uint32_t cnt;
     int rc = tspu_reg_read(d, TSPU_REG_MOM_COUNT, &cnt);
