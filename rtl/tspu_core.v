@@ -737,6 +737,43 @@ module tspu_core #(
     /* verilator lint_on UNUSEDSIGNAL */
 
 
+    // ---- run counters (cleared at the start; saturating) ------------------
+    // one block with a plain clear / load per counter, so each flip-flop
+    // takes its clear on its reset pin and its load on its enable
+    wire work_ld  = ctl == C_SLOW_WORK && d16_reg != 17'sd0 && !work_skip && mul_done;
+    wire work_ovf = work[63] == mul_p64[63] && work_sum[63] != work[63];
+    wire keep_now = at_decide && next_keep;
+    // the lane's datapath registers (no reset: each is written before it is read)
+    always @(posedge clk) begin
+        if (y_valid && (fast_reg || !y_set || !(need0 && need1))) f0_r <= f_new;
+        // e_r = g1 - g0 as g - e_r twice (e_r is cleared at the lane start)
+        if (ls == LS_IDLE && lane_go) e_r <= 34'd0;
+        else if (y_valid && !fast_reg) e_r <= g_new - e_r;
+        if (y_valid && !fast_reg && y_set) df_r <= {f_new[31], f_new} - {f0_r[31], f0_r};
+        if (ls == LS_INT && mul_done) fs_r <= dpass ? fdat : interp;
+        if (ls == LS_INTEG && is_ud) opq <= r_op;
+        else if (k1_valid && k1_sum) opq <= k1_op;
+        if (ls == LS_U3) p2_r <= r_v;
+    end
+    // the work sum of a step: set to the bias at its begin, one term per lane
+    always @(posedge clk)
+        if (rst || do_next_fast || do_next_slow) s_acc <= S_BIAS;
+        else if (ls == LS_WK && mul_done) s_acc <= s_acc + mul_p[SW-1:0];
+    always @(posedge clk) begin
+        if (rst || seq_start) begin
+            sat_count <= 32'd0; fifo_dropped <= 32'd0; steps <= 64'd0;
+            work <= 64'd0; mom_count <= 32'd0;
+        end else begin
+            if (sat_inc_q != 4'd0) sat_count <= sat_sum[32] ? 32'hFFFFFFFF : sat_sum[31:0];
+            if (seq_commit) steps <= steps + 64'd1;
+            if (work_ld) work <= work_ovf ? (mul_p64[63] ? 64'h8000000000000000 : 64'h7FFFFFFFFFFFFFFF)
+                                          : work_sum;
+            // the incrementers' carry-out is "at 2^32 - 1"
+            if (keep_now && !mom_inc[32]) mom_count <= mom_inc[31:0];
+            if (keep_now && !fifo_room && !drop_inc[32]) fifo_dropped <= drop_inc[31:0];
+        end
+    end
+
     // ---- MAC pipeline tags and keep-pass stages ---------------------------
     always @(posedge clk) begin
         if (rst) begin
@@ -806,10 +843,9 @@ module tspu_core #(
         if (cmd_stop) stop_req <= 1'b1;
         if (rst) begin
             ctl <= C_IDLE;
-            flags <= 5'd0; sat_count <= 32'd0; fifo_dropped <= 32'd0; steps <= 64'd0;
-            lambda_acc <= 32'd0; work <= 64'd0; mom_count <= 32'd0;
+            flags <= 5'd0; lambda_acc <= 32'd0;
             keep_reg <= 1'b0; stop_req <= 1'b0; fast_reg <= 1'b1; xip_ok <= {N{1'b0}};
-            need0 <= 1'b1; need1 <= 1'b0; set_reg <= 1'b0; s_acc <= S_BIAS;
+            need0 <= 1'b1; need1 <= 1'b0; set_reg <= 1'b0;
             dpass <= 1'b0; dp_p2 <= 1'b0;
             cur_row <= {LW{1'b0}}; cur_chunk <= {CW{1'b0}}; lane_r <= {LW{1'b0}};
             slow_set <= 1'b0; first_iss <= 1'b0; ir <= {LW{1'b0}}; iq_valid <= 1'b0;
@@ -818,26 +854,22 @@ module tspu_core #(
             // saturation counter (saturating) and sticky flag
             if (sat_inc_q != 4'd0) begin
                 flags[0] <= 1'b1;
-                sat_count <= sat_sum[32] ? 32'hFFFFFFFF : sat_sum[31:0];
             end
             if (seq_done) flags[4] <= 1'b1;
             if (host_st_we) xip_ok <= {N{1'b0}};
             if (wb_valid && is_lm) xip_ok[wb_lane] <= 1'b1;
             iq_valid <= 1'b0;
-            if (k1_valid && k1_sum) opq <= k1_op;
 
             // begin of a step (fast or slow)
             if (do_next_fast || do_next_slow) begin
                 need0 <= b_need0; need1 <= b_need1; fast_reg <= b_fast; set_reg <= b_set;
                 dpass <= b_dpass; dp_p2 <= 1'b0;
-                s_acc <= S_BIAS;
             end
 
             case (ctl)
                 C_IDLE, C_DONE: begin
                     if (seq_start) begin
-                        flags <= 5'd0; sat_count <= 32'd0; fifo_dropped <= 32'd0;
-                        steps <= 64'd0; work <= 64'd0; mom_count <= 32'd0;
+                        flags <= 5'd0;
                         lambda_acc <= cfg_lambda_init; keep_reg <= 1'b0; stop_req <= 1'b0;
                         mom_clr_we <= 1'b1; mom_clr_a <= {MAW{1'b0}};
                         ctl <= C_CLR;
@@ -860,7 +892,7 @@ module tspu_core #(
                 C_INITW: if (init_wr && iq_lane == LAST_LANE) ctl <= C_NEXT;
                 C_FAST: begin
                     if (last_iss) begin
-                        lambda_acc <= la_c; steps <= steps + 64'd1;
+                        lambda_acc <= la_c;
                         keep_reg <= seq_keep;
                         ctl <= C_DRAIN;
                     end
@@ -908,17 +940,12 @@ module tspu_core #(
                         ctl <= C_SLOW_END;
                     end else if (mul_done) begin
                         // saturating 64-bit add (model: __builtin_add_overflow)
-                        if (work[63] == mul_p64[63] && work_sum[63] != work[63]) begin
-                            work <= mul_p64[63] ? 64'h8000000000000000 : 64'h7FFFFFFFFFFFFFFF;
-                            flags[2] <= 1'b1;
-                        end else begin
-                            work <= work_sum;
-                        end
+                        if (work_ovf) flags[2] <= 1'b1;
                         ctl <= C_SLOW_END;
                     end
                 end
                 C_SLOW_END: begin
-                    lambda_acc <= la_c; steps <= steps + 64'd1;
+                    lambda_acc <= la_c;
                     keep_reg <= seq_keep;
                     ctl <= C_GAP;
                 end
@@ -938,18 +965,13 @@ module tspu_core #(
 
 
             // ---- slow lane FSM (model step 2..5 for one lane) ----
-            if (y_valid && (fast_reg || !y_set || !(need0 && need1))) f0_r <= f_new;
             if (y_valid && !fast_reg) begin
-                // e_r = g1 - g0 as g - e_r twice (e_r is cleared at the lane start)
-                e_r <= g_new - e_r;
-                if (y_set) begin
-                    df_r <= {f_new[31], f_new} - {f0_r[31], f0_r}; got1 <= 1'b1;
-                end
+                if (y_set) got1 <= 1'b1;
                 else got0 <= 1'b1;
             end
             case (ls)
                 LS_IDLE: if (lane_go) begin
-                    ls <= LS_B0; got0 <= 1'b0; got1 <= 1'b0; e_r <= 34'd0;
+                    ls <= LS_B0; got0 <= 1'b0; got1 <= 1'b0;
                 end
                 LS_B0: ls <= LS_B1;   // (two cycles, kept for the lane timing)
                 LS_B1: ls <= LS_WY;
@@ -961,18 +983,17 @@ module tspu_core #(
                     end
                 end
                 LS_INT: if (mul_done) begin
-                    fs_r <= dpass ? fdat : interp;
                     if (d16_reg != 17'sd0 && !dpass) begin
                         mul_start <= 1'b1;
                         ls <= LS_WK;
                     end else ls <= LS_INTEG;
                 end
-                LS_WK: if (mul_done) begin s_acc <= s_acc + mul_p[SW-1:0]; ls <= LS_INTEG; end
+                LS_WK: if (mul_done) ls <= LS_INTEG;
                 LS_INTEG: if (is_ud) begin
-                    opq <= r_op; ls <= LS_U2;
+                    ls <= LS_U2;
                 end else ls <= LS_IDLE;
                 LS_U2: ls <= LS_U3;
-                LS_U3: begin p2_r <= r_v; ls <= LS_U4; end
+                LS_U3: ls <= LS_U4;
                 LS_U4: ls <= LS_IDLE;
                 default: ls <= LS_IDLE;
             endcase
@@ -985,12 +1006,10 @@ module tspu_core #(
                     kk <= {MAW{1'b0}};
                     // saturating counts: the incrementer's carry-out is "at 2^32 - 1"
                     mom_ok <= !mom_inc[32];
-                    if (!mom_inc[32]) mom_count <= mom_inc[31:0];
-                    else flags[3] <= 1'b1;
+                    if (mom_inc[32]) flags[3] <= 1'b1;
                     fifo_ok <= fifo_room;
                     if (!fifo_room) begin
                         flags[1] <= 1'b1;
-                        if (!drop_inc[32]) fifo_dropped <= drop_inc[31:0];
                     end
                 end else if (seq_done) begin
                     ctl <= C_DONE;
