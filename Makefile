@@ -210,7 +210,7 @@ RTL_NS     := 2 8 16
 VFLAGS     := --cc --exe --build -O2 -Wno-fatal -Wno-lint -Wno-style -Irtl \
               -CFLAGS "-O2 -I$(CURDIR)/host/model" -MAKEFLAGS "-s"
 LOCKSTEP_BIN := $(foreach n,$(RTL_NS),$(B)/sim/ls$(n)/lockstep) $(B)/sim/ls8brk/lockstep \
-                $(B)/sim/ls8dbrk/lockstep
+                $(B)/sim/ls8dbrk/lockstep $(B)/sim/ls8small/lockstep
 # the lockstep builds have the data drift (DATA_MAX_OBS = dp_kmax below; the
 # runs without --data check that data mode 0 leaves everything unchanged)
 
@@ -234,6 +234,14 @@ $(B)/sim/ls8dbrk/lockstep: sim/lockstep.cpp $(RTL_SRC) $(B)/lib/libtspumodel.a
 	@mkdir -p $(dir $@)
 	$(VERILATOR) $(VFLAGS) --trace-fst --top-module tspu_core -GN=8 -GP=$(RTL_P) -GDATA_MAX_OBS=1024 -GBREAK_DATA=1 \
 	  $(filter %.v,$(RTL_SRC)) $(CURDIR)/sim/lockstep.cpp -CFLAGS "-DTSPU_N=8 -DRTL_DATA_MAX_OBS=1024" \
+	  -LDFLAGS "$(CURDIR)/$(B)/lib/libtspumodel.a" -Mdir $(dir $@) -o lockstep >/dev/null
+
+# the small-FPGA core of the iCEBreaker top: no UD, no schedule / second set /
+# work, no data drift (HAVE_UD = HAVE_SCHEDULE = 0): fast steps only
+$(B)/sim/ls8small/lockstep: sim/lockstep.cpp $(RTL_SRC) $(B)/lib/libtspumodel.a
+	@mkdir -p $(dir $@)
+	$(VERILATOR) $(VFLAGS) --trace-fst --top-module tspu_core -GN=8 -GP=$(RTL_P) -GHAVE_UD=0 -GHAVE_SCHEDULE=0 \
+	  $(filter %.v,$(RTL_SRC)) $(CURDIR)/sim/lockstep.cpp -CFLAGS -DTSPU_N=8 \
 	  -LDFLAGS "$(CURDIR)/$(B)/lib/libtspumodel.a" -Mdir $(dir $@) -o lockstep >/dev/null
 
 # the deliberately broken twin: operand rounding drops its half LSB
@@ -277,6 +285,7 @@ lint:
 	$(VERILATOR) --lint-only -Wall -Irtl --top-module tspu_core -GN=2 -GP=8 $(filter %.v,$(RTL_SRC))
 	$(VERILATOR) --lint-only -Wall -Irtl --top-module tspu_core -GN=16 -GP=8 -GDATA_MAX_OBS=832 $(filter %.v,$(RTL_SRC))
 	$(VERILATOR) --lint-only -Wall -Irtl --top-module tspu_core -GN=2 -GP=8 -GDATA_MAX_OBS=1024 $(filter %.v,$(RTL_SRC))
+	$(VERILATOR) --lint-only -Wall -Irtl --top-module tspu_core -GN=8 -GP=8 -GHAVE_UD=0 -GHAVE_SCHEDULE=0 $(filter %.v,$(RTL_SRC))
 	@echo "lint: clean"
 
 # formal/run.sh: FIFO + sequencer property wrappers (formal/*_props.v), BMC depth 24

@@ -20,7 +20,15 @@ module tspu_core #(
                                   //    (only for the harness self-test)
     parameter DATA_MAX_OBS = 0,   // data-driven drift: observations its memory
                                   //    holds (tspu_data_pass KMAX); 0 = not built
-    parameter BREAK_DATA = 0      // 1: z truncated (data-path harness self-test)
+    parameter BREAK_DATA = 0,     // 1: z truncated (data-path harness self-test)
+    // features a small FPGA may leave out (FEATURES; docs/boards.md): the
+    // underdamped integrator, and the lambda schedule with its second
+    // coupling set, interpolation and work.  Without both (and without the
+    // data drift) every step is a fast step: the slow lane path, the serial
+    // multiplier and the work sum are not built.  The register block refuses
+    // programs that need them at START.
+    parameter HAVE_UD = 1,
+    parameter HAVE_SCHEDULE = 1
 ) (
     input  wire        clk,
     input  wire        rst,
@@ -198,7 +206,11 @@ module tspu_core #(
 
     localparam [1:0] INT_LM = 2'd1, INT_UD = 2'd2; // INT_EM = 0
     localparam [2:0] PH_IDLE = 3'd0, PH_SCHEDULE = 3'd2;
-    wire is_ud = cfg_integrator == INT_UD;
+    wire is_ud = HAVE_UD != 0 && cfg_integrator == INT_UD;
+    localparam SLOW = HAVE_UD != 0 || HAVE_SCHEDULE != 0 || DATA_MAX_OBS > 0; // slow steps built
+    // without the schedule: no segments, lambda 0 or 2^31 (START checks it)
+    wire [4:0]  n_seg = HAVE_SCHEDULE != 0 ? cfg_n_segments : 5'd0;
+    wire [31:0] l_init = HAVE_SCHEDULE != 0 ? cfg_lambda_init : {cfg_lambda_init[31], 31'd0};
     wire is_lm = cfg_integrator == INT_LM;
 
     // ---- controller states ---------------------------------------------
@@ -225,7 +237,7 @@ module tspu_core #(
     tspu_sequencer #(.EXT_TABLE(1)) u_seq (
         .clk(clk), .rst(rst), .start(seq_start), .commit(seq_commit),
         .cfg_burnin(cfg_burnin), .cfg_thin(cfg_thin), .cfg_n_samples(cfg_n_samples),
-        .cfg_n_segments(cfg_n_segments),
+        .cfg_n_segments(n_seg),
         .seg_we(seg_we && host_ok), .seg_addr(seg_addr), .seg_steps(seg_steps),
         .seg_dlambda(seg_dlambda), .tab_idx(seq_tab_idx),
         .tab_steps(seq_tab_q[31:0]), .tab_dl(seq_tab_q[63:32]),
@@ -241,7 +253,8 @@ module tspu_core #(
     wire [33:0] la_sum = la_sch ? la_add : {2'b00, lambda_acc};
     wire        la_lo = la_sch && la_add[33];
     wire        la_hi = !la_sum[33] && (la_sum[32] || (la_sum[31] && |la_sum[30:0])); // > 2^31
-    wire [31:0] la_c  = la_lo ? 32'd0 : la_hi ? 32'h80000000 : la_sum[31:0];
+    wire [31:0] la_c  = HAVE_SCHEDULE == 0 ? lambda_acc :   // constant lambda
+                        la_lo ? 32'd0 : la_hi ? 32'h80000000 : la_sum[31:0];
     wire [15:0] b_l1  = la_c[31:16];
     wire [15:0] b_l0  = lambda_acc[31:16];
     wire signed [16:0] b_d16 = $signed({1'b0, b_l1}) - $signed({1'b0, b_l0});
@@ -252,7 +265,7 @@ module tspu_core #(
     wire b_need0 = dmode || !(b_l1 == 16'h8000 && b_d16 == 17'sd0);
     wire b_need1 = !dmode && b_lam;
     wire b_dpass = dmode && b_lam;
-    wire b_fast  = !is_ud && !(b_need0 && b_need1) && !b_dpass;
+    wire b_fast  = !SLOW || (!is_ud && !(b_need0 && b_need1) && !b_dpass);
     wire b_set   = !b_need0;
 
     // la_c, b_l1 and b_d16 do not change between the begin of a step and its
@@ -870,7 +883,7 @@ module tspu_core #(
                 C_IDLE, C_DONE: begin
                     if (seq_start) begin
                         flags <= 5'd0;
-                        lambda_acc <= cfg_lambda_init; keep_reg <= 1'b0; stop_req <= 1'b0;
+                        lambda_acc <= l_init; keep_reg <= 1'b0; stop_req <= 1'b0;
                         mom_clr_we <= 1'b1; mom_clr_a <= {MAW{1'b0}};
                         ctl <= C_CLR;
                     end

@@ -40,7 +40,9 @@ module tspu_csr #(
     parameter CLOCK_HZ = 12000000,     // reported clock of the unit
     parameter CYCLES_PER_STEP = 35,    // reported cycles per step
     parameter UART_DIV_RESET = 0,      // UART_DIV at reset (0: no UART)
-    parameter DATA_MAX_OBS = 0         // the core's data-drift memory (0: not built)
+    parameter DATA_MAX_OBS = 0,        // the core's data-drift memory (0: not built)
+    parameter HAVE_UD = 1,             // the core's features (tspu_core): FEATURES
+    parameter HAVE_SCHEDULE = 1        //   reports them, START refuses programs needing them
 ) (
     input  wire         clk,
     input  wire         rst,
@@ -449,12 +451,12 @@ module tspu_csr #(
         input [31:0] w;
         begin
             case (k)
-                CI_INTEGRATOR: cfg_word_bad = |w[31:2] || &w[1:0];
+                CI_INTEGRATOR: cfg_word_bad = |w[31:2] || &w[1:0] || (HAVE_UD == 0 && w[1]);
                 CI_DRIFT_SHIFT, CI_KA_SHIFT, CI_KO_SHIFT: cfg_word_bad = |w[31:6] || &w[5:0];
                 CI_NOISE_SHIFT: cfg_word_bad = |w[31:5] || (w[4] && (w[3] || (w[2] && |w[1:0])));
                 CI_THIN: cfg_word_bad = ~|w;
-                CI_N_SEGMENTS: cfg_word_bad = |w[31:5] || (w[4] && |w[3:0]);
-                CI_LAMBDA_INIT: cfg_word_bad = w[31] && |w[30:0];
+                CI_N_SEGMENTS: cfg_word_bad = |w[31:5] || (w[4] && |w[3:0]) || (HAVE_SCHEDULE == 0 && |w[4:0]);
+                CI_LAMBDA_INIT: cfg_word_bad = (w[31] || HAVE_SCHEDULE == 0) && |w[30:0];
                 default: cfg_word_bad = 1'b0;
             endcase
         end
@@ -478,9 +480,12 @@ module tspu_csr #(
                                (32'd16 << TSPU_WIDTHS_COUPLING_LSB) | (32'd32 << TSPU_WIDTHS_BIAS_LSB);
                 TSPU_REG_FEATURES[6:0]:
                     rd_plain = (32'd1 << TSPU_FEATURES_EM_LSB) | (32'd1 << TSPU_FEATURES_LM_LSB) |
-                               (32'd1 << TSPU_FEATURES_UD_LSB) | (32'd1 << TSPU_FEATURES_SCHEDULE_LSB) |
-                               (32'd1 << TSPU_FEATURES_WORK_LSB) | (32'd1 << TSPU_FEATURES_MOMENTS_LSB) |
-                               (32'd1 << TSPU_FEATURES_SAMPLE_MOMENTUM_LSB) | (32'd1 << TSPU_FEATURES_FIFO_STALL_LSB) |
+                               ({31'd0, HAVE_UD != 0} << TSPU_FEATURES_UD_LSB) |
+                               ({31'd0, HAVE_SCHEDULE != 0} << TSPU_FEATURES_SCHEDULE_LSB) |
+                               ({31'd0, HAVE_SCHEDULE != 0 || HAVE_DATA} << TSPU_FEATURES_WORK_LSB) |
+                               (32'd1 << TSPU_FEATURES_MOMENTS_LSB) |
+                               ({31'd0, HAVE_UD != 0} << TSPU_FEATURES_SAMPLE_MOMENTUM_LSB) |
+                               (32'd1 << TSPU_FEATURES_FIFO_STALL_LSB) |
                                ({31'd0, HAVE_DATA} << TSPU_FEATURES_DATA_LSB);
                 TSPU_REG_DATA_MAX_OBS[6:0]: rd_plain = DMO32;
                 TSPU_REG_CLOCK_HZ[6:0]: rd_plain = CLK32;

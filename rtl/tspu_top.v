@@ -11,7 +11,9 @@ module tspu_top #(
                                     // bench/results/rtl.json (N=8: 11, N=16: 35 at P=8)
     parameter RX_TIMEOUT = 4096,    // idle clocks that abandon a half-received frame
     parameter UART_DIV_RESET = 0,   // UART_DIV register at reset (0: no UART)
-    parameter DATA_MAX_OBS = 0      // data-driven drift: observations (0: not built)
+    parameter DATA_MAX_OBS = 0,     // data-driven drift: observations (0: not built)
+    parameter HAVE_UD = 1,          // underdamped integrator built (tspu_core)
+    parameter HAVE_SCHEDULE = 1     // lambda schedule, second coupling set and work built
 ) (
     input  wire       clk,
     input  wire       rst,
@@ -99,7 +101,7 @@ module tspu_top #(
     wire [15:0] dat_wdata, dat_rdata;
     tspu_csr #(.N(N), .P(P), .FIFO_AW(FIFO_AW), .CLOCK_HZ(CLOCK_HZ),
                .CYCLES_PER_STEP(CYCLES_PER_STEP), .UART_DIV_RESET(UART_DIV_RESET),
-               .DATA_MAX_OBS(DATA_MAX_OBS)) u_csr (
+               .DATA_MAX_OBS(DATA_MAX_OBS), .HAVE_UD(HAVE_UD), .HAVE_SCHEDULE(HAVE_SCHEDULE)) u_csr (
         .cfg_data_mode(cfg_data_mode), .cfg_n_obs(cfg_n_obs), .cfg_data_sr(cfg_data_sr),
         .cfg_data_sg(cfg_data_sg), .cfg_data_dd(cfg_data_dd), .dat_we(dat_we), .dat_re(dat_re),
         .dat_sel(dat_sel), .dat_addr(dat_addr), .dat_wdata(dat_wdata), .dat_rdata(dat_rdata),
@@ -129,7 +131,8 @@ module tspu_top #(
     wire [5:0]  obs_lane;
     wire [31:0] obs_x, obs_p;
     /* verilator lint_on UNUSEDSIGNAL */
-    tspu_core #(.N(N), .P(P), .FIFO_AW(FIFO_AW), .DATA_MAX_OBS(DATA_MAX_OBS)) u_core (
+    tspu_core #(.N(N), .P(P), .FIFO_AW(FIFO_AW), .DATA_MAX_OBS(DATA_MAX_OBS), .HAVE_UD(HAVE_UD),
+                .HAVE_SCHEDULE(HAVE_SCHEDULE)) u_core (
         .clk(clk), .rst(core_rst),
         .cfg_data_mode(cfg_data_mode), .cfg_n_obs(cfg_n_obs), .cfg_data_sr(cfg_data_sr),
         .cfg_data_sg(cfg_data_sg), .cfg_data_dd(cfg_data_dd), .dat_we(dat_we), .dat_re(dat_re),

@@ -51,4 +51,11 @@ D=${RTL_DATA_STEPS:-10000}
   --name "lockstep catches broken data rounding (z truncated)"
 # the harness must catch a deliberately broken RTL (flipped rounding bit)
 "$B/sim/ls8brk/lockstep" --int lm --steps 2000 --expect-fail --name "lockstep catches broken operand rounding"
+# the iCEBreaker's small core (HAVE_UD = HAVE_SCHEDULE = 0): EM / LM at lambda 0
+# (odd seeds) and 1 (even seeds), saturation; twin: a UD program (not built
+# there, START refuses it in the register block) must not match the model
+"$B/sim/ls8small/lockstep" --int em --steps $S --seed 41 --name "small core (no UD, no schedule) N=8 em lambda 0"
+"$B/sim/ls8small/lockstep" --int lm --steps $S --seed 42 --name "small core (no UD, no schedule) N=8 lm lambda 1"
+"$B/sim/ls8small/lockstep" --int lm --sat --steps 20000 --seed 43 --name "small core (no UD, no schedule) N=8 lm saturating"
+"$B/sim/ls8small/lockstep" --int ud --steps 2000 --seed 44 --expect-fail --name "small core: a UD program is not run as UD (twin)"
 exit 0

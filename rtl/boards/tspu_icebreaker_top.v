@@ -30,7 +30,13 @@ module tspu_icebreaker_top #(
     parameter P = 8,                 // MACs (the UP5K has 8 SB_MAC16)
     parameter FIFO_AW = 9,           // sample FIFO of 2^FIFO_AW words
     parameter CLOCK_HZ = 6000000,    // 6 or 12 MHz, or a PLL output: a multiple of 3 MHz in 18..132 MHz
-    parameter BAUD = CLOCK_HZ < 12000000 ? 1500000 : 3000000 // UART line rate at reset
+    parameter BAUD = CLOCK_HZ < 12000000 ? 1500000 : 3000000, // UART line rate at reset
+    // The UP5K's 5280 logic cells do not hold the whole core with the link:
+    // this board's gateware is built without the underdamped integrator and
+    // without the lambda schedule / second coupling set / work (FEATURES says
+    // so; libtspu refuses programs that need them; docs/boards.md)
+    parameter HAVE_UD = 0,
+    parameter HAVE_SCHEDULE = 0
 ) (
     input  wire       clk_12m,       // pin 35
     input  wire       uart_rx,       // pin 6, from the FT2232H
@@ -101,7 +107,8 @@ module tspu_icebreaker_top #(
     wire        run_free;
     /* verilator lint_on UNUSEDSIGNAL */
     tspu_vboard_top #(.N(N), .P(P), .FIFO_AW(FIFO_AW), .CLOCK_HZ(CLOCK_HZ), .BAUD(BAUD),
-                      .RX_TIMEOUT(2048 * (CLOCK_HZ / BAUD) / 4)) u_board (
+                      .RX_TIMEOUT(2048 * (CLOCK_HZ / BAUD) / 4), .HAVE_UD(HAVE_UD),
+                      .HAVE_SCHEDULE(HAVE_SCHEDULE)) u_board (
         .clk(clk), .rst(rst), .uart_rx(uart_rx), .uart_tx(uart_tx),
         .rx_dropped(rx_dropped), .div_now(div_now), .link_idle(link_idle), .tx_busy(tx_busy),
         .run_free(run_free), .core_busy(core_busy), .core_flags(core_flags));

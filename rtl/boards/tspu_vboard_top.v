@@ -11,7 +11,9 @@ module tspu_vboard_top #(
     parameter FIFO_AW = 9,         // sample FIFO of 2^FIFO_AW words
     parameter CLOCK_HZ = 12000000, // the board clock
     parameter BAUD = 3000000,      // line rate at reset
-    parameter RX_TIMEOUT = 2048    // idle clocks that abandon a half frame (~50 byte times at 3 Mbaud)
+    parameter RX_TIMEOUT = 2048,   // idle clocks that abandon a half frame (~50 byte times at 3 Mbaud)
+    parameter HAVE_UD = 1,         // core features (tspu_core; FEATURES)
+    parameter HAVE_SCHEDULE = 1
 ) (
     input  wire        clk,
     input  wire        rst,
@@ -46,7 +48,7 @@ module tspu_vboard_top #(
     wire [7:0] out_data;
     wire [15:0] uart_div;
     tspu_top #(.N(N), .P(P), .FIFO_AW(FIFO_AW), .CLOCK_HZ(CLOCK_HZ), .RX_TIMEOUT(RX_TIMEOUT),
-               .UART_DIV_RESET(CLOCK_HZ / BAUD)) u_top (
+               .UART_DIV_RESET(CLOCK_HZ / BAUD), .HAVE_UD(HAVE_UD), .HAVE_SCHEDULE(HAVE_SCHEDULE)) u_top (
         .clk(clk), .rst(rst), .in_valid(rx_valid), .in_data(rx_data), .in_ready(in_ready),
         .out_valid(out_valid), .out_data(out_data), .out_ready(tx_ready),
         .link_idle(link_idle), .run_free(run_free), .uart_div(uart_div),
