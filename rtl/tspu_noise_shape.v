@@ -45,49 +45,36 @@ module tspu_noise_shape (
     wire [63:0] bytes = {v, u};
     wire [10:0] w;
 `ifdef TSPU_ICE40
-    // level 1: byte pairs + 1 (9 bits), level 2: 10 bits, level 3: 11 bits
-    wire [35:0] s1;   // 4 x 9
-    wire [19:0] s2;   // 2 x 10
-    genvar j, i;
+    // a binary tree of ripple adders, heap-numbered: node 8 + m is byte m,
+    // node n < 8 is node 2n + node 2n+1 (the four byte pairs + 1 carry in: 9
+    // bits, then 10, then w = node 1, 11 bits), each an SB_LUT4 sum and an
+    // SB_CARRY per bit and a top LUT for the carry out
+    wire [10:0] t [1:15];
+    genvar n, i;
     generate
-        for (j = 0; j < 4; j = j + 1) begin : g_l1
-            wire [8:0] c;
-            assign c[0] = 1'b1;
-            for (i = 0; i < 8; i = i + 1) begin : g_bit
-                SB_LUT4 #(.LUT_INIT(16'h6996)) u_lut (
-                    .I0(1'b0), .I1(bytes[16 * j + i]), .I2(bytes[16 * j + 8 + i]),
-                    .I3(c[i]), .O(s1[9 * j + i]));
-                SB_CARRY u_c (.I0(bytes[16 * j + i]), .I1(bytes[16 * j + 8 + i]),
-                              .CI(c[i]), .CO(c[i + 1]));
-            end
-            SB_LUT4 #(.LUT_INIT(16'h6996)) u_top (
-                .I0(1'b0), .I1(1'b0), .I2(1'b0), .I3(c[8]), .O(s1[9 * j + 8]));
+        for (n = 8; n < 16; n = n + 1) begin : g_leaf
+            assign t[n] = {3'd0, bytes[8 * (n - 8) +: 8]};
         end
-        for (j = 0; j < 2; j = j + 1) begin : g_l2
-            wire [9:0] c;
-            assign c[0] = 1'b0;
-            for (i = 0; i < 9; i = i + 1) begin : g_bit
+        for (n = 1; n < 8; n = n + 1) begin : g_node
+            localparam integer WIN = (n >= 4) ? 8 : (n >= 2) ? 9 : 10;  // input width
+            wire [WIN:0] c;
+            wire [WIN:0] sum;
+            assign c[0] = n >= 4;   // the + 4 of the offset, one per byte pair
+            for (i = 0; i < WIN; i = i + 1) begin : g_bit
                 SB_LUT4 #(.LUT_INIT(16'h6996)) u_lut (
-                    .I0(1'b0), .I1(s1[18 * j + i]), .I2(s1[18 * j + 9 + i]),
-                    .I3(c[i]), .O(s2[10 * j + i]));
-                SB_CARRY u_c (.I0(s1[18 * j + i]), .I1(s1[18 * j + 9 + i]),
-                              .CI(c[i]), .CO(c[i + 1]));
+                    .I0(1'b0), .I1(t[2 * n][i]), .I2(t[2 * n + 1][i]), .I3(c[i]), .O(sum[i]));
+                SB_CARRY u_c (.I0(t[2 * n][i]), .I1(t[2 * n + 1][i]), .CI(c[i]), .CO(c[i + 1]));
             end
             SB_LUT4 #(.LUT_INIT(16'h6996)) u_top (
-                .I0(1'b0), .I1(1'b0), .I2(1'b0), .I3(c[9]), .O(s2[10 * j + 9]));
-        end
-        begin : g_l3
-            wire [10:0] c;
-            assign c[0] = 1'b0;
-            for (i = 0; i < 10; i = i + 1) begin : g_bit
-                SB_LUT4 #(.LUT_INIT(16'h6996)) u_lut (
-                    .I0(1'b0), .I1(s2[i]), .I2(s2[10 + i]), .I3(c[i]), .O(w[i]));
-                SB_CARRY u_c (.I0(s2[i]), .I1(s2[10 + i]), .CI(c[i]), .CO(c[i + 1]));
+                .I0(1'b0), .I1(1'b0), .I2(1'b0), .I3(c[WIN]), .O(sum[WIN]));
+            if (WIN < 10) begin : g_pad
+                assign t[n] = {{(10 - WIN){1'b0}}, sum};
+            end else begin : g_full
+                assign t[n] = sum;
             end
-            SB_LUT4 #(.LUT_INIT(16'h6996)) u_top (
-                .I0(1'b0), .I1(1'b0), .I2(1'b0), .I3(c[10]), .O(w[10]));
         end
     endgenerate
+    assign w = t[1];
 `else
     // eight bytes, each zero-extended to 11 bits (sum + 4 <= 2044)
     assign w = {3'd0, bytes[7:0]}   + {3'd0, bytes[15:8]}  + {3'd0, bytes[23:16]}
