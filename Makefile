@@ -210,7 +210,7 @@ RTL_NS     := 2 8 16
 VFLAGS     := --cc --exe --build -O2 -Wno-fatal -Wno-lint -Wno-style -Irtl \
               -CFLAGS "-O2 -I$(CURDIR)/host/model" -MAKEFLAGS "-s"
 LOCKSTEP_BIN := $(foreach n,$(RTL_NS),$(B)/sim/ls$(n)/lockstep) $(B)/sim/ls8brk/lockstep \
-                $(B)/sim/ls8dbrk/lockstep $(B)/sim/ls8small/lockstep
+                $(B)/sim/ls8dbrk/lockstep $(B)/sim/ls8small/lockstep $(B)/sim/ls16small/lockstep
 # the lockstep builds have the data drift (DATA_MAX_OBS = dp_kmax below; the
 # runs without --data check that data mode 0 leaves everything unchanged)
 
@@ -238,10 +238,11 @@ $(B)/sim/ls8dbrk/lockstep: sim/lockstep.cpp $(RTL_SRC) $(B)/lib/libtspumodel.a
 
 # the small-FPGA core of the iCEBreaker top: no UD, no schedule / second set /
 # work, no data drift (HAVE_UD = HAVE_SCHEDULE = 0): fast steps only
-$(B)/sim/ls8small/lockstep: sim/lockstep.cpp $(RTL_SRC) $(B)/lib/libtspumodel.a
+# (N = 8 and 16: one and two chunks a row through the deep pipeline)
+$(B)/sim/ls8small/lockstep $(B)/sim/ls16small/lockstep: $(B)/sim/ls%small/lockstep: sim/lockstep.cpp $(RTL_SRC) $(B)/lib/libtspumodel.a
 	@mkdir -p $(dir $@)
-	$(VERILATOR) $(VFLAGS) --trace-fst --top-module tspu_core -GN=8 -GP=$(RTL_P) -GHAVE_UD=0 -GHAVE_SCHEDULE=0 \
-	  $(filter %.v,$(RTL_SRC)) $(CURDIR)/sim/lockstep.cpp -CFLAGS -DTSPU_N=8 \
+	$(VERILATOR) $(VFLAGS) --trace-fst --top-module tspu_core -GN=$* -GP=$(RTL_P) -GHAVE_UD=0 -GHAVE_SCHEDULE=0 \
+	  $(filter %.v,$(RTL_SRC)) $(CURDIR)/sim/lockstep.cpp -CFLAGS -DTSPU_N=$* \
 	  -LDFLAGS "$(CURDIR)/$(B)/lib/libtspumodel.a" -Mdir $(dir $@) -o lockstep >/dev/null
 
 # the deliberately broken twin: operand rounding drops its half LSB
@@ -487,25 +488,34 @@ lint-fpga: $(B)/gen/tspu_regs.vh
 # through yosys synth_ice40 -dsp into a gate netlist (write_verilog -noattr),
 # Verilated with Yosys's ice40/cells_sim.v and sim/lockstep.cpp (C++ at -O0:
 # the netlist is large, the run short); fpga/postsynth_tests.sh runs EM, LM,
-# UD and a ramp for 2000 steps.  About 1 min of synthesis and compile.
+# UD and a ramp for 2000 steps on the full core, and EM, LM and the UD twin
+# on the iCEBreaker's small core (HAVE_UD = HAVE_SCHEDULE = 0, TSPU_ICE40:
+# the deep pipeline and the iCE40 byte-sum tree, as the board builds it).
+# About 1 min of synthesis and compile each.
 PS_N   := 2
 PS_DIR := $(B)/fpga/ps$(PS_N)
-$(PS_DIR)/netlist.v: $(RTL_SRC)
-	@mkdir -p $(dir $@)
-	yosys -q -l $(PS_DIR)/synth.log -p "read_verilog -Irtl $(filter %.v,$(RTL_SRC)); \
-	  chparam -set N $(PS_N) -set P 8 tspu_core; synth_ice40 -dsp -top tspu_core; \
-	  write_verilog -noattr $@.tmp" >/dev/null && mv $@.tmp $@
+PSS_DIR := $(B)/fpga/ps$(PS_N)small
+# $(1) directory, $(2) read_verilog defines, $(3) extra chparam settings
+define ps_netlist
+$(1)/netlist.v: $$(RTL_SRC)
+	@mkdir -p $$(dir $$@)
+	yosys -q -l $(1)/synth.log -p "read_verilog $(2) -Irtl $$(filter %.v,$$(RTL_SRC)); \
+	  chparam -set N $$(PS_N) -set P 8 $(3) tspu_core; synth_ice40 -dsp -top tspu_core; \
+	  write_verilog -noattr $$@.tmp" >/dev/null && mv $$@.tmp $$@
 
-$(PS_DIR)/obj/lockstep: $(PS_DIR)/netlist.v sim/lockstep.cpp $(B)/lib/libtspumodel.a
-	$(VERILATOR) --cc --exe --build -j 2 -Wno-fatal -Wno-lint -Wno-style -Wno-UNOPTFLAT \
+$(1)/obj/lockstep: $(1)/netlist.v sim/lockstep.cpp $$(B)/lib/libtspumodel.a
+	$$(VERILATOR) --cc --exe --build -j 2 -Wno-fatal -Wno-lint -Wno-style -Wno-UNOPTFLAT \
 	  --trace-fst --trace-depth 1 --timescale 1ns/1ps -DNO_ICE40_DEFAULT_ASSIGNMENTS \
-	  --top-module tspu_core $< $(ICE40_DAT)/cells_sim.v $(CURDIR)/sim/lockstep.cpp \
-	  -CFLAGS "-I$(CURDIR)/host/model -DTSPU_N=$(PS_N)" -LDFLAGS "$(CURDIR)/$(B)/lib/libtspumodel.a" \
-	  -MAKEFLAGS "-s OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O0" -Mdir $(PS_DIR)/obj -o lockstep \
-	  >$(PS_DIR)/verilator.log 2>&1 || { tail -20 $(PS_DIR)/verilator.log; exit 1; }
+	  --top-module tspu_core $$< $$(ICE40_DAT)/cells_sim.v $$(CURDIR)/sim/lockstep.cpp \
+	  -CFLAGS "-I$$(CURDIR)/host/model -DTSPU_N=$$(PS_N)" -LDFLAGS "$$(CURDIR)/$$(B)/lib/libtspumodel.a" \
+	  -MAKEFLAGS "-s OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O0" -Mdir $(1)/obj -o lockstep \
+	  >$(1)/verilator.log 2>&1 || { tail -20 $(1)/verilator.log; exit 1; }
+endef
+$(eval $(call ps_netlist,$(PS_DIR),,))
+$(eval $(call ps_netlist,$(PSS_DIR),-DTSPU_ICE40,-set HAVE_UD 0 -set HAVE_SCHEDULE 0))
 
-$(B)/fpga/postsynth_tests: fpga/postsynth_tests.sh $(PS_DIR)/obj/lockstep
-	@printf '#!/bin/sh\nexec bash %s/fpga/postsynth_tests.sh %s/$(PS_DIR)/obj/lockstep $(PS_N)\n' "$(CURDIR)" "$(CURDIR)" > $@
+$(B)/fpga/postsynth_tests: fpga/postsynth_tests.sh $(PS_DIR)/obj/lockstep $(PSS_DIR)/obj/lockstep
+	@printf '#!/bin/sh\nexec bash %s/fpga/postsynth_tests.sh %s/$(PS_DIR)/obj/lockstep $(PS_N) %s/$(PSS_DIR)/obj/lockstep\n' "$(CURDIR)" "$(CURDIR)" "$(CURDIR)" > $@
 	@chmod +x $@
 
 # CI check (issue 6): the iCEBreaker bitstream built from the sources at

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# postsynth_tests.sh LOCKSTEP N - post-synthesis lockstep: tspu_core as Yosys
+# postsynth_tests.sh LOCKSTEP N [SMALL_LOCKSTEP] - post-synthesis lockstep: tspu_core as Yosys
 # synthesized it for the iCE40 (synth_ice40 -dsp, write_verilog -noattr:
 # SB_LUT4 / SB_CARRY / SB_DFF* / SB_MAC16 / SB_RAM40_4K cells), simulated with
 # Yosys's ice40/cells_sim.v in Verilator, against the C model step by step
@@ -13,4 +13,15 @@ what="post-synthesis lockstep (iCE40 netlist + cells_sim.v) N=$n"
 "$ls" --int lm --steps "$S" --seed 6 --name "$what lm $S steps"
 "$ls" --int ud --steps "$S" --seed 7 --name "$what ud $S steps"
 "$ls" --int lm --ramp --steps "$S" --seed 2 --name "$what lm ramp $S steps"
+# the iCEBreaker's small core (no UD, no schedule; deep pipeline, TSPU_ICE40),
+# and its twin: a UD program is not run as UD there (START refuses it in the
+# register block), so the model's UD result must not match
+if [ -n "${3:-}" ]; then
+  small=$3
+  what="post-synthesis lockstep, iCEBreaker small core (deep pipeline, iCE40 netlist) N=$n"
+  "$small" --int em --steps "$S" --seed 41 --name "$what em $S steps"
+  "$small" --int lm --steps "$S" --seed 42 --name "$what lm $S steps"
+  "$small" --int lm --sat --steps "$S" --seed 43 --name "$what lm saturating $S steps"
+  "$small" --int ud --steps 200 --seed 44 --expect-fail --name "$what: a UD program is not run as UD (twin)"
+fi
 exit 0

@@ -208,6 +208,13 @@ module tspu_core #(
     localparam [2:0] PH_IDLE = 3'd0, PH_SCHEDULE = 3'd2;
     wire is_ud = HAVE_UD != 0 && cfg_integrator == INT_UD;
     localparam SLOW = HAVE_UD != 0 || HAVE_SCHEDULE != 0 || DATA_MAX_OBS > 0; // slow steps built
+    // Without slow steps the fast datapath is pipelined deeper (Fmax on the
+    // UP5K): P1 in three stages (scale16 shift | clamp, t0 - b | + and sat32),
+    // the noise in two (the calls' bits | the byte sums) beside it, and P2 in
+    // three (noise - F | x + . | sat32, operand, write-back).  Slow steps
+    // chain their integrator states through the same adders and keep the
+    // two-stage P1 / P2 (docs/architecture.md, "Deep pipeline").
+    localparam DEEP = !SLOW;
     // without the schedule: no segments, lambda 0 or 2^31 (START checks it)
     wire [4:0]  n_seg = HAVE_SCHEDULE != 0 ? cfg_n_segments : 5'd0;
     wire [31:0] l_init = HAVE_SCHEDULE != 0 ? cfg_lambda_init : {cfg_lambda_init[31], 31'd0};
@@ -292,6 +299,9 @@ module tspu_core #(
     reg [LW-1:0] y_row;
     reg          q_valid;
     reg [LW-1:0] q_row;
+    // deep pipeline only: Y1 = y_*, then Y2, Y3, Q1, Q2; Q3 = q_* (write-back)
+    reg          y2_valid, y3_valid, q1_valid, q2_valid;
+    reg [LW-1:0] y2_row, y3_row, q1_row, q2_row;
 
     reg [16*NP-1:0] opr;   // operands in use, rotated: the M-stage chunk is opr[16P-1:0]
     /* verilator lint_off UNUSEDSIGNAL */ // opn[15:0] (last step's lane 0) shifts out
@@ -379,14 +389,21 @@ module tspu_core #(
     tspu_ram #(.W(32), .DEPTH(2 << LW), .AW(LW + 1)) u_xp (
         .clk(clk), .we(wb_valid || ud_xw || ud_pw || host_st_we),
         .waddr(xp_wa), .wdata(xp_wd), .re(xp_re), .raddr(xp_ra), .rdata(xpq));
+    // LM memory: xi of this step, written where it is used (deep: Y2, from xi_r)
+    wire          xip_we    = DEEP ? y2_valid && is_lm : wb_valid && is_lm;
+    wire [LW-1:0] xip_lane  = DEEP ? y2_row : wb_lane;
+    wire [11:0]   xi_use;
     tspu_ram #(.W(12), .DEPTH(N), .AW(LW)) u_xip (
-        .clk(clk), .we(wb_valid && is_lm), .waddr(wb_lane), .wdata(xi),
+        .clk(clk), .we(xip_we), .waddr(xip_lane), .wdata(xi_use),
         .re(xip_re), .raddr(xip_ra), .rdata(xipq));
     tspu_ram #(.W(32), .DEPTH(2 << LW), .AW(LW + 1)) u_b (
         .clk(clk), .we(bias_we && host_ok), .waddr({bias_set, bias_lane[LW-1:0]}),
         .wdata(bias_data), .re(b_re), .raddr(b_ra), .rdata(bq));
-    tspu_noise_lanes #(.N(N), .LW(LW)) u_noise (
-        .clk(clk), .rd_en(z_re), .rd_lane(z_ra), .adv_we(wb_valid), .adv_lane(wb_lane),
+    // deep: the lane's state is read in M, advanced and written back in ACC
+    wire          z_adv_we   = DEEP ? a_valid && a_last : wb_valid;
+    wire [LW-1:0] z_adv_lane = DEEP ? a_row : wb_lane;
+    tspu_noise_lanes #(.N(N), .LW(LW), .REG_XI(DEEP ? 1 : 0)) u_noise (
+        .clk(clk), .rd_en(z_re), .rd_lane(z_ra), .adv_we(z_adv_we), .adv_lane(z_adv_lane),
         .seed_we(seed_we && host_ok), .seed_lane(seed_lane[LW-1:0]), .seed_word(seed_word),
         .seed_data(seed_data), .z_q(z_q), .z_adv(z_adv), .xi(xi));
     assign seed_rdata = z_q;
@@ -395,7 +412,10 @@ module tspu_core #(
     localparam [3:0] LS_IDLE = 4'd0, LS_B0 = 4'd1, LS_B1 = 4'd2, LS_WY = 4'd3,
                      LS_INT = 4'd4, LS_WK = 4'd5, LS_INTEG = 4'd6, LS_U2 = 4'd7,
                      LS_U3 = 4'd8, LS_U4 = 4'd9;
-    reg [3:0]    ls;
+    reg [3:0]    ls_r;
+    // without slow steps the lane FSM never leaves LS_IDLE: a constant lets
+    // synthesis drop every slow-path branch of the datapath
+    wire [3:0]   ls = SLOW ? ls_r : LS_IDLE;
     reg [LW-1:0] lane_r;
     reg          lane_go;      // combinational: controller starts lane_r
     reg          got0, got1;
@@ -415,28 +435,75 @@ module tspu_core #(
     wire [YW-1:0] sc_v  = sc_ud ? {{(YW - 32){prod0[31]}}, prod0} : acc[YW-1:0];
     wire [5:0]    sc_s  = sc_ud ? u_sh : cfg_drift_shift;
     wire signed [YW+16:0] sc_t = $signed({sc_v, 17'd0}) >>> sc_s;
-    wire          sc_hi = !sc_t[YW+16] && (|sc_t[YW+16:35]);
-    wire          sc_lo = sc_t[YW+16] && !(&sc_t[YW+16:35]);
-    wire [34:0]   sc_c  = sc_hi ? {1'b0, {34{1'b1}}} : sc_lo ? {1'b1, 34'd0} : sc_t[35:1];
-    wire [DW-1:0] sc    = {{(DW - 35){sc_c[34]}}, sc_c} + {{(DW - 1){1'b0}}, sc_t[0]};
+    // deep: the shifted value is registered (Y1 -> Y2)
+    wire [YW+16:0] sc_tq;
+    wire          sc_hi = !sc_tq[YW+16] && (|sc_tq[YW+16:35]);
+    wire          sc_lo = sc_tq[YW+16] && !(&sc_tq[YW+16:35]);
+    wire [34:0]   sc_c  = sc_hi ? {1'b0, {34{1'b1}}} : sc_lo ? {1'b1, 34'd0} : sc_tq[35:1];
+    wire [DW-1:0] sc    = {{(DW - 35){sc_c[34]}}, sc_c} + {{(DW - 1){1'b0}}, sc_tq[0]};
 
     // ---- P1: force of the finished row (fast and slow) --------------------
-    wire [DW-1:0] f_pre = sc - d_sx32(bq);   // bias read in the ACC stage
+    // F = sat32(scale16(Y) - b): two stages deep, (clamp, t0 - b) then the sum
+    wire [DW-1:0] f_pre;
+    wire          f_valid;   // the P1 stage that forms F
+    generate
+        if (DEEP) begin : g_p1deep
+            reg [YW+16:0] sc_t_r;
+            reg [34:0]    sc_c_r;
+            reg [32:0]    nb_r;    // t0 - b, the bias read in Y1
+            always @(posedge clk) begin
+                sc_t_r <= sc_t;
+                sc_c_r <= sc_c;
+                nb_r   <= {32'd0, sc_tq[0]} - {bq[31], bq};
+            end
+            assign sc_tq   = sc_t_r;
+            assign f_pre   = {{(DW - 35){sc_c_r[34]}}, sc_c_r} + {{(DW - 33){nb_r[32]}}, nb_r};
+            assign f_valid = y3_valid;
+        end else begin : g_p1
+            assign sc_tq   = sc_t;
+            assign f_pre   = sc - d_sx32(bq);   // bias read in the ACC stage
+            assign f_valid = y_valid;
+        end
+    endgenerate
     wire [33:0] g_new = {{2{f_new[31]}}, f_new} - {{2{bq[31]}}, bq};   // F - b
     wire [31:0] f_new = d_sat32(f_pre);
-    wire        f_sat = y_valid && d_is_sat(f_pre);
+    wire        f_sat = f_valid && d_is_sat(f_pre);
 
     // ---- integrate (EM / LM) and UD steps ---------------------------------
     // F of the lane: f0_r for fast rows and for slow steps of one set (its row
     // is kept in f0_r whatever the set), the blend fs_r when both sets are used
     wire [31:0]  f_in   = ((fast_reg || !(need0 && need1)) && !dpass) ? f0_r : fs_r;
-    wire signed [12:0] xi_sum = is_lm ? ($signed({xi[11], xi}) +
-                              (xip_ok[wb_lane] ? $signed({xipq[11], xipq}) : 13'sd0))
-                              : $signed({xi[11], xi});
+    // deep: xi (of the byte sums of Y1) is registered, and so is the LM
+    // memory's valid bit of the lane (Y1: no other lane of the step is
+    // written between); the sum is formed in Y2 and registered, shifted in Y3
+    wire xip_valid;
+    wire signed [12:0] xi_sum = is_lm ? ($signed({xi_use[11], xi_use}) +
+                              (xip_valid ? $signed({xipq[11], xipq}) : 13'sd0))
+                              : $signed({xi_use[11], xi_use});
+    wire signed [12:0] xi_sum_q;
+    generate
+        if (DEEP) begin : g_xideep
+            reg [11:0] xi_r;
+            reg        xok_r;
+            reg signed [12:0] xs_r;
+            always @(posedge clk) begin
+                xi_r  <= xi;
+                xok_r <= xip_ok[y_row];
+                xs_r  <= xi_sum;
+            end
+            assign xi_use = xi_r;
+            assign xip_valid = xok_r;
+            assign xi_sum_q = xs_r;
+        end else begin : g_xi
+            assign xi_use = xi;
+            assign xip_valid = xip_ok[xip_lane];
+            assign xi_sum_q = xi_sum;
+        end
+    endgenerate
     // xi_sum << Sn (Sn <= 20): |noise| <= 4080 * 2^20 < 2^32; UD (not LM) uses
     // xi alone, and only in LS_U3 (p2)
     wire        n_en    = !is_ud || ls == LS_U3;
-    wire signed [32:0] noise_s = $signed({{20{xi_sum[12]}}, xi_sum}) <<< cfg_noise_shift;
+    wire signed [32:0] noise_s = $signed({{20{xi_sum_q[12]}}, xi_sum_q}) <<< cfg_noise_shift;
     wire signed [32:0] noise_t = n_en ? noise_s : 33'sd0;
     // UD, one product per state (multiplier 0 of the MAC array, prod0)
     wire [5:0]   u_sh      = (ls == LS_U3) ? cfg_ko_shift : cfg_ka_shift;
@@ -454,12 +521,33 @@ module tspu_core #(
     // two carry chains, x/p + noise first (|.| < 2^33): the negation of r_b
     // sits in the LUT of its multiplexer (a three-input sum would map to a
     // carry-save stage of two LUTs a bit)
-    (* keep *) wire [34:0] r_ac = {{3{r_a[31]}}, r_a} + {{2{noise_t[32]}}, noise_t};
-    wire [DW-1:0] r_sum = {{(DW - 35){r_ac[34]}}, r_ac} + (r_b ^ {DW{r_neg}}) + {{(DW - 1){1'b0}}, r_neg};
+    wire [DW-1:0] r_sum;
+    generate
+        if (DEEP) begin : g_p2deep
+            // Y3: noise registered; Q1: u = noise - F; Q2: r = x + u (x read
+            // in Q1); Q3 takes sat32 of the registered r
+            reg [32:0]    noise_r;
+            reg [DW-1:0]  u_r, r_r;
+            always @(posedge clk) begin
+                noise_r <= noise_t;
+                u_r     <= {{(DW - 33){noise_r[32]}}, noise_r} - d_sx32(f0_r);
+                r_r     <= d_sx32(r_a) + u_r;
+            end
+            assign r_sum = r_r;
+            /* verilator lint_off UNUSEDSIGNAL */
+            wire unused_rb = r_neg | (|r_b);
+            /* verilator lint_on UNUSEDSIGNAL */
+        end else begin : g_p2
+            (* keep *) wire [34:0] r_ac = {{3{r_a[31]}}, r_a} + {{2{noise_t[32]}}, noise_t};
+            assign r_sum = {{(DW - 35){r_ac[34]}}, r_ac} + (r_b ^ {DW{r_neg}}) + {{(DW - 1){1'b0}}, r_neg};
+        end
+    endgenerate
     wire [31:0]   r_v   = d_sat32(r_sum);
     wire          r_sat = d_is_sat(r_sum);
-    wire [15:0]   r_op  = f_op(r_v);
-    wire          r_opsat = f_op_sat(r_v);
+    // op(r_v) beside the clamp, not after it: op(0x7FFFFFFF) = 0x7FFF (an
+    // operand saturation), op(0x80000000) = 0x8000
+    wire [15:0]   r_op  = r_sat ? (r_sum[DW-1] ? 16'h8000 : 16'h7FFF) : f_op(r_sum[31:0]);
+    wire          r_opsat = r_sat ? BREAK_ROUNDING == 0 && !r_sum[DW-1] : f_op_sat(r_sum[31:0]);
 
     wire wb_fast = q_valid && fast_reg;
     wire wb_slow = (ls == LS_INTEG && !is_ud) || ls == LS_U4;
@@ -484,8 +572,17 @@ module tspu_core #(
     reg  signed [17:0] mul_b;
     wire               mul_done;
     wire [MW-1:0]      mul_p;
-    tspu_serial_mul #(.W(MW)) u_smul (.clk(clk), .rst(rst), .start(mul_start), .a(mul_a),
-                            .b(mul_b), .done(mul_done), .p(mul_p));
+    generate
+        if (SLOW) begin : g_smul
+            tspu_serial_mul #(.W(MW)) u_smul (.clk(clk), .rst(rst), .start(mul_start), .a(mul_a),
+                                    .b(mul_b), .done(mul_done), .p(mul_p));
+        end else begin : g_nosmul   // every step fast: no interpolation, no work
+            /* verilator lint_off UNUSEDSIGNAL */
+            wire unused_mul = mul_start | (|mul_a) | (|mul_b);
+            /* verilator lint_on UNUSEDSIGNAL */
+            assign mul_done = 1'b0; assign mul_p = {MW{1'b0}};
+        end
+    endgenerate
     wire [63:0]        mul_p64 = {{(64 - MW){mul_p[MW-1]}}, mul_p};
 
     // the lane FSM enters LS_INTEG at the next edge (UD reads p then; the x
@@ -635,13 +732,25 @@ module tspu_core #(
         z_re = 1'b0; z_ra = {LW{1'b0}};
         xip_re = 1'b0; xip_ra = {LW{1'b0}};
         b_re = 1'b0; b_ra = {(LW + 1){1'b0}};
-        if (y_valid && fast_reg) begin            // fast P1 -> P2 operands
+        if (!DEEP && y_valid && fast_reg) begin   // fast P1 -> P2 operands
             xp_re = 1'b1; xp_ra = {1'b0, y_row};
             z_re = 1'b1; z_ra = y_row;
             xip_re = 1'b1; xip_ra = y_row;
         end
-        if (a_valid && a_last) begin              // ACC -> P1 bias (fast and slow)
+        if (!DEEP && a_valid && a_last) begin     // ACC -> P1 bias (fast and slow)
             b_re = 1'b1; b_ra = {a_set, a_row};
+        end
+        if (DEEP && m_valid && m_last) begin      // deep: noise state for ACC
+            z_re = 1'b1; z_ra = m_row;
+        end
+        if (DEEP && y_valid) begin                // deep: bias for Y2
+            b_re = 1'b1; b_ra = {y_set, y_row};
+        end
+        if (DEEP && y_valid) begin                // deep: LM memory for Y2
+            xip_re = 1'b1; xip_ra = y_row;
+        end
+        if (DEEP && q1_valid) begin               // deep: x for Q2
+            xp_re = 1'b1; xp_ra = {1'b0, q1_row};
         end
         if (lane_go) begin                        // slow lane start
             xp_re = 1'b1; xp_ra = {1'b0, lane_r};
@@ -715,7 +824,7 @@ module tspu_core #(
     endgenerate
     wire swap = (wb_valid && wb_lane == LAST_LANE) || (init_wr && iq_lane == LAST_LANE);
     // a fast step ends with its last write-back, a slow one in C_SLOW_END
-    assign obs_step_done = (wb_fast && wb_lane == LAST_LANE) || ctl == C_SLOW_END;
+    assign obs_step_done = (wb_fast && wb_lane == LAST_LANE) || (SLOW && ctl == C_SLOW_END);
 
     always @(posedge clk) begin
         if (rst) begin
@@ -744,7 +853,7 @@ module tspu_core #(
     assign held = ctl == C_NEXT && hold && !next_keep;
 
     wire last_iss = iss_row == LAST_LANE && iss_chunk == LAST_CHUNK;
-    assign seq_commit = (ctl == C_FAST && last_iss) || ctl == C_SLOW_END;
+    assign seq_commit = (ctl == C_FAST && last_iss) || (SLOW && ctl == C_SLOW_END);
     /* verilator lint_off UNUSEDSIGNAL */ // only the sign bit decides overflow
     wire [63:0] work_sum = work + mul_p64;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -753,12 +862,12 @@ module tspu_core #(
     // ---- run counters (cleared at the start; saturating) ------------------
     // one block with a plain clear / load per counter, so each flip-flop
     // takes its clear on its reset pin and its load on its enable
-    wire work_ld  = ctl == C_SLOW_WORK && d16_reg != 17'sd0 && !work_skip && mul_done;
+    wire work_ld  = SLOW && ctl == C_SLOW_WORK && d16_reg != 17'sd0 && !work_skip && mul_done;
     wire work_ovf = work[63] == mul_p64[63] && work_sum[63] != work[63];
     wire keep_now = at_decide && next_keep;
     // the lane's datapath registers (no reset: each is written before it is read)
     always @(posedge clk) begin
-        if (y_valid && (fast_reg || !y_set || !(need0 && need1))) f0_r <= f_new;
+        if (f_valid && (fast_reg || !y_set || !(need0 && need1))) f0_r <= f_new;
         // e_r = g1 - g0 as g - e_r twice (e_r is cleared at the lane start)
         if (ls == LS_IDLE && lane_go) e_r <= 34'd0;
         else if (y_valid && !fast_reg) e_r <= g_new - e_r;
@@ -772,15 +881,18 @@ module tspu_core #(
     always @(posedge clk)
         if (rst || do_next_fast || do_next_slow) s_acc <= S_BIAS;
         else if (ls == LS_WK && mul_done) s_acc <= s_acc + mul_p[SW-1:0];
+    // work: only slow steps add to it (a constant 0 without them)
+    always @(posedge clk)
+        if (rst || seq_start || !SLOW) work <= 64'd0;
+        else if (work_ld) work <= work_ovf ? (mul_p64[63] ? 64'h8000000000000000 : 64'h7FFFFFFFFFFFFFFF)
+                                           : work_sum;
     always @(posedge clk) begin
         if (rst || seq_start) begin
             sat_count <= 32'd0; fifo_dropped <= 32'd0; steps <= 64'd0;
-            work <= 64'd0; mom_count <= 32'd0;
+            mom_count <= 32'd0;
         end else begin
             if (sat_inc_q != 4'd0) sat_count <= sat_sum[32] ? 32'hFFFFFFFF : sat_sum[31:0];
             if (seq_commit) steps <= steps + 64'd1;
-            if (work_ld) work <= work_ovf ? (mul_p64[63] ? 64'h8000000000000000 : 64'h7FFFFFFFFFFFFFFF)
-                                          : work_sum;
             // the incrementers' carry-out is "at 2^32 - 1"
             if (keep_now && !mom_inc[32]) mom_count <= mom_inc[31:0];
             if (keep_now && !fifo_room && !drop_inc[32]) fifo_dropped <= drop_inc[31:0];
@@ -791,6 +903,7 @@ module tspu_core #(
     always @(posedge clk) begin
         if (rst) begin
             m_valid <= 1'b0; a_valid <= 1'b0; y_valid <= 1'b0; q_valid <= 1'b0;
+            y2_valid <= 1'b0; y3_valid <= 1'b0; q1_valid <= 1'b0; q2_valid <= 1'b0;
             k1_valid <= 1'b0; k2_valid <= 1'b0;
         end else begin
             m_valid <= iss_valid; m_set <= iss_set; m_row <= iss_row;
@@ -798,7 +911,12 @@ module tspu_core #(
             a_valid <= m_valid; a_set <= m_set; a_row <= m_row;
             a_first <= m_first; a_last <= m_last;
             y_valid <= a_valid && a_last; y_set <= a_set; y_row <= a_row;
-            q_valid <= y_valid && fast_reg; q_row <= y_row;
+            y2_valid <= DEEP && y_valid; y2_row <= y_row;
+            y3_valid <= y2_valid; y3_row <= y2_row;
+            q1_valid <= y3_valid; q1_row <= y3_row;
+            q2_valid <= q1_valid; q2_row <= q1_row;
+            if (DEEP) begin q_valid <= q2_valid; q_row <= q2_row; end
+            else begin q_valid <= y_valid && fast_reg; q_row <= y_row; end
             k1_valid <= k0_valid; k1_sum <= kmode == K_SUM; k1_mp <= kmode == K_MP;
             k1_fifo <= (kmode == K_PAIR && ki == 0) || kmode == K_MP;
             k1_k <= (kmode == K_SUM) ? TK + {{(MAW - LW){1'b0}}, ki} : kk;
@@ -840,7 +958,7 @@ module tspu_core #(
         if (ctl == C_FAST) begin
             iss_valid = 1'b1; iss_row = cur_row; iss_chunk = cur_chunk;
         end
-        if (ctl == C_SLOW_ISS) begin
+        if (SLOW && ctl == C_SLOW_ISS) begin
             iss_valid = 1'b1; iss_row = lane_r; iss_chunk = cur_chunk; iss_set = slow_set;
             lane_go = first_iss;
         end
@@ -862,7 +980,7 @@ module tspu_core #(
             dpass <= 1'b0; dp_p2 <= 1'b0;
             cur_row <= {LW{1'b0}}; cur_chunk <= {CW{1'b0}}; lane_r <= {LW{1'b0}};
             slow_set <= 1'b0; first_iss <= 1'b0; ir <= {LW{1'b0}}; iq_valid <= 1'b0;
-            kmode <= K_END; kdrain <= 2'd0; ls <= LS_IDLE; got0 <= 1'b0; got1 <= 1'b0;
+            kmode <= K_END; kdrain <= 2'd0; ls_r <= LS_IDLE; got0 <= 1'b0; got1 <= 1'b0;
         end else begin
             // saturation counter (saturating) and sticky flag
             if (sat_inc_q != 4'd0) begin
@@ -870,7 +988,7 @@ module tspu_core #(
             end
             if (seq_done) flags[4] <= 1'b1;
             if (host_st_we) xip_ok <= {N{1'b0}};
-            if (wb_valid && is_lm) xip_ok[wb_lane] <= 1'b1;
+            if (xip_we) xip_ok[xip_lane] <= 1'b1;
             iq_valid <= 1'b0;
 
             // begin of a step (fast or slow)
@@ -915,7 +1033,7 @@ module tspu_core #(
                         cur_chunk <= cur_chunk + 1'b1;
                     end
                 end
-                C_SLOW_ISS: begin
+                C_SLOW_ISS: if (SLOW) begin
                     first_iss <= 1'b0;
                     if (chunk_last) begin
                         cur_chunk <= {CW{1'b0}};
@@ -925,7 +1043,7 @@ module tspu_core #(
                         cur_chunk <= cur_chunk + 1'b1;
                     end
                 end
-                C_DATA: if (dp_done) begin  // pass 1 done: pass 2 of lane 0; pass 2 done: the row
+                C_DATA: if (SLOW && dp_done) begin  // pass 1 done: pass 2 of lane 0; pass 2 done: the row
                     if (!dp_p2) begin
                         dp_p2 <= 1'b1; dp_start2 <= 1'b1;
                     end else begin
@@ -933,7 +1051,7 @@ module tspu_core #(
                         ctl <= C_SLOW_ISS;
                     end
                 end
-                C_SLOW_WAIT: begin
+                C_SLOW_WAIT: if (SLOW) begin
                     if (wb_slow) begin
                         if (lane_r == LAST_LANE) begin
                             ctl <= C_SLOW_WORK;
@@ -948,7 +1066,7 @@ module tspu_core #(
                         end
                     end
                 end
-                C_SLOW_WORK: begin
+                C_SLOW_WORK: if (SLOW) begin
                     if (d16_reg == 17'sd0 || work_skip) begin
                         ctl <= C_SLOW_END;
                     end else if (mul_done) begin
@@ -957,7 +1075,7 @@ module tspu_core #(
                         ctl <= C_SLOW_END;
                     end
                 end
-                C_SLOW_END: begin
+                C_SLOW_END: if (SLOW) begin
                     lambda_acc <= la_c;
                     keep_reg <= seq_keep;
                     ctl <= C_GAP;
@@ -984,31 +1102,31 @@ module tspu_core #(
             end
             case (ls)
                 LS_IDLE: if (lane_go) begin
-                    ls <= LS_B0; got0 <= 1'b0; got1 <= 1'b0;
+                    ls_r <= LS_B0; got0 <= 1'b0; got1 <= 1'b0;
                 end
-                LS_B0: ls <= LS_B1;   // (two cycles, kept for the lane timing)
-                LS_B1: ls <= LS_WY;
+                LS_B0: ls_r <= LS_B1;   // (two cycles, kept for the lane timing)
+                LS_B1: ls_r <= LS_WY;
                 LS_WY: if ((got0 || !need0) && (got1 || !need1)) begin
                     if ((need0 && need1) || dpass) begin
-                        mul_start <= 1'b1; ls <= LS_INT;
+                        mul_start <= 1'b1; ls_r <= LS_INT;
                     end else begin
-                        ls <= LS_INTEG;   // F is in f0_r
+                        ls_r <= LS_INTEG;   // F is in f0_r
                     end
                 end
                 LS_INT: if (mul_done) begin
                     if (d16_reg != 17'sd0 && !dpass) begin
                         mul_start <= 1'b1;
-                        ls <= LS_WK;
-                    end else ls <= LS_INTEG;
+                        ls_r <= LS_WK;
+                    end else ls_r <= LS_INTEG;
                 end
-                LS_WK: if (mul_done) ls <= LS_INTEG;
+                LS_WK: if (mul_done) ls_r <= LS_INTEG;
                 LS_INTEG: if (is_ud) begin
-                    ls <= LS_U2;
-                end else ls <= LS_IDLE;
-                LS_U2: ls <= LS_U3;
-                LS_U3: ls <= LS_U4;
-                LS_U4: ls <= LS_IDLE;
-                default: ls <= LS_IDLE;
+                    ls_r <= LS_U2;
+                end else ls_r <= LS_IDLE;
+                LS_U2: ls_r <= LS_U3;
+                LS_U3: ls_r <= LS_U4;
+                LS_U4: ls_r <= LS_IDLE;
+                default: ls_r <= LS_IDLE;
             endcase
 
             // step boundary decisions (C_NEXT, or the last write-back of a fast step)

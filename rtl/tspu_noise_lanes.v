@@ -9,7 +9,8 @@
 // while seed_we is low (see tspu_noise_shape).
 module tspu_noise_lanes #(
     parameter N  = 8, // lanes, 2..64
-    parameter LW = 3  // lane index width, 2^LW >= N
+    parameter LW = 3, // lane index width, 2^LW >= N
+    parameter REG_XI = 0 // 1: xi is the sample of the lane read the cycle before
 ) (
     input  wire               clk,
     input  wire               rd_en,
@@ -22,7 +23,8 @@ module tspu_noise_lanes #(
     input  wire [31:0]        seed_data,
     output wire [127:0]       z_q,       // state of the lane last read
     output wire [127:0]       z_adv,     // that state after two calls (!seed_we)
-    output wire signed [11:0] xi         // shaped sample of those two calls (!seed_we)
+    output wire signed [11:0] xi         // shaped sample of those two calls (!seed_we;
+                                         // REG_XI: of the previous cycle's lane)
 );
     generate
         if (N < 2 || N > 64 || (1 << LW) < N) begin : g_bad_param
@@ -41,7 +43,7 @@ module tspu_noise_lanes #(
         end
     endgenerate
 
-    tspu_noise_shape u_shape (.z(z_q), .seed_we(seed_we), .seed_word(seed_word),
+    tspu_noise_shape #(.REG_BYTES(REG_XI)) u_shape (.clk(clk), .z(z_q), .seed_we(seed_we), .seed_word(seed_word),
                               .seed_data(seed_data),
                               .z_wr(z_adv), .xi(xi));
 endmodule

@@ -14,7 +14,16 @@
 // seven ripple adders (SB_CARRY, one logic cell a bit; the first four carry
 // in the +4): yosys would merge the eight-operand sum into one carry-save
 // $macc of full adders (two LUTs per full adder, ~60 % more cells).
-module tspu_noise_shape (
+//
+// REG_BYTES = 1 (the deep pipeline of a core without slow steps) registers
+// the 64 output bits of the two calls: xi then belongs to the z of the
+// previous cycle, and z_wr still to this cycle's z.
+module tspu_noise_shape #(
+    parameter REG_BYTES = 0
+) (
+    /* verilator lint_off UNUSEDSIGNAL */ // REG_BYTES = 0: combinational
+    input  wire               clk,
+    /* verilator lint_on UNUSEDSIGNAL */
     input  wire [127:0]       z,
     input  wire               seed_we,
     input  wire [1:0]         seed_word,
@@ -42,7 +51,16 @@ module tspu_noise_shape (
     endgenerate
     wire [31:0] v = z_wr[31:0] ^ z_wr[63:32] ^ z_wr[95:64] ^ z_wr[127:96];
 
-    wire [63:0] bytes = {v, u};
+    wire [63:0] bytes;
+    generate
+        if (REG_BYTES != 0) begin : g_reg
+            reg [63:0] bytes_r;
+            always @(posedge clk) bytes_r <= {v, u};
+            assign bytes = bytes_r;
+        end else begin : g_comb
+            assign bytes = {v, u};
+        end
+    endgenerate
     wire [10:0] w;
 `ifdef TSPU_ICE40
     // a binary tree of ripple adders, heap-numbered: node 8 + m is byte m,

@@ -58,4 +58,10 @@ D=${RTL_DATA_STEPS:-10000}
 "$B/sim/ls8small/lockstep" --int lm --steps $S --seed 42 --name "small core (no UD, no schedule) N=8 lm lambda 1"
 "$B/sim/ls8small/lockstep" --int lm --sat --steps 20000 --seed 43 --name "small core (no UD, no schedule) N=8 lm saturating"
 "$B/sim/ls8small/lockstep" --int ud --steps 2000 --seed 44 --expect-fail --name "small core: a UD program is not run as UD (twin)"
+# N = 16: two chunks a row through the deep pipeline, and the scale16 extremes
+"$B/sim/ls16small/lockstep" --int em --steps 20000 --seed 45 --name "small core (deep pipeline) N=16 em lambda 0"
+"$B/sim/ls16small/lockstep" --int lm --steps 20000 --seed 46 --name "small core (deep pipeline) N=16 lm lambda 1"
+"$B/sim/ls16small/lockstep" --int lm --sat --steps 5000 --seed 47 --name "small core (deep pipeline) N=16 lm saturating"
+"$B/sim/ls16small/lockstep" --int em --dshift 0 --steps 3000 --seed 49 --name "small core (deep pipeline) N=16 em D=0"
+"$B/sim/ls16small/lockstep" --int em --dshift 62 --steps 3000 --seed 51 --name "small core (deep pipeline) N=16 em D=62"
 exit 0
