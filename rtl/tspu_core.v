@@ -171,10 +171,13 @@ module tspu_core #(
             f_op_sat = BREAK_ROUNDING == 0 && x[15] && x[31:16] == 16'h7FFF;
         end
     endfunction
+    // (the clamp selects after the incrementer, so the 16-input compare runs
+    // beside its carry chain instead of in front of it)
     function [15:0] f_op;
         input [31:0] x;
         begin
-            f_op = x[31:16] + {15'd0, BREAK_ROUNDING == 0 && x[15] && !f_op_sat(x)};
+            f_op = (BREAK_ROUNDING == 0 && x[31:16] == 16'h7FFF) ? 16'h7FFF
+                 : x[31:16] + {15'd0, BREAK_ROUNDING == 0 && x[15]};
         end
     endfunction
     /* verilator lint_on UNUSEDSIGNAL */
@@ -446,6 +449,8 @@ module tspu_core #(
     // F = sat32(scale16(Y) - b): two stages deep, (clamp, t0 - b) then the sum
     wire [DW-1:0] f_pre;
     wire          f_valid;   // the P1 stage that forms F
+    wire [DW-1:0] f_q;       // F before its clamp where it is clamped (deep: Q1)
+    wire          f_q_valid;
     generate
         if (DEEP) begin : g_p1deep
             reg [YW+16:0] sc_t_r;
@@ -456,18 +461,26 @@ module tspu_core #(
                 sc_c_r <= sc_c;
                 nb_r   <= {32'd0, sc_tq[0]} - {bq[31], bq};
             end
+            // F is registered before its clamp (Y3 -> Q1): the clamp goes to
+            // Q1, in front of u = noise - F
+            reg [DW-1:0]  fp_r;
+            always @(posedge clk) fp_r <= f_pre;
             assign sc_tq   = sc_t_r;
             assign f_pre   = {{(DW - 35){sc_c_r[34]}}, sc_c_r} + {{(DW - 33){nb_r[32]}}, nb_r};
             assign f_valid = y3_valid;
+            assign f_q = fp_r;
+            assign f_q_valid = q1_valid;
         end else begin : g_p1
             assign sc_tq   = sc_t;
             assign f_pre   = sc - d_sx32(bq);   // bias read in the ACC stage
             assign f_valid = y_valid;
+            assign f_q = f_pre;
+            assign f_q_valid = y_valid;
         end
     endgenerate
     wire [33:0] g_new = {{2{f_new[31]}}, f_new} - {{2{bq[31]}}, bq};   // F - b
     wire [31:0] f_new = d_sat32(f_pre);
-    wire        f_sat = f_valid && d_is_sat(f_pre);
+    wire        f_sat = f_q_valid && d_is_sat(f_q);
 
     // ---- integrate (EM / LM) and UD steps ---------------------------------
     // F of the lane: f0_r for fast rows and for slow steps of one set (its row
@@ -530,7 +543,7 @@ module tspu_core #(
             reg [DW-1:0]  u_r, r_r;
             always @(posedge clk) begin
                 noise_r <= noise_t;
-                u_r     <= {{(DW - 33){noise_r[32]}}, noise_r} - d_sx32(f0_r);
+                u_r     <= {{(DW - 33){noise_r[32]}}, noise_r} - d_sx32(d_sat32(f_q));
                 r_r     <= d_sx32(r_a) + u_r;
             end
             assign r_sum = r_r;
@@ -662,9 +675,9 @@ module tspu_core #(
 
     // ---- init refresh, keep pass --------------------------------------------
     reg [LW-1:0] ir;            // init read lane
-    reg          iq_valid;
-    reg [LW-1:0] iq_lane;
-    wire         init_wr = iq_valid;
+    reg          iq_valid, iq2_valid;  // x read data / its registered op(x)
+    reg [LW-1:0] iq_lane, iq2_lane;
+    wire         init_wr = iq2_valid;
 
     // keep-pass token generator: SUM i, PAIR (i, j>=i), momentum p[j]
     localparam [1:0] K_SUM = 2'd0, K_PAIR = 2'd1, K_MP = 2'd2, K_END = 2'd3;
@@ -673,18 +686,28 @@ module tspu_core #(
     reg [MAW-1:0] kk;
     reg           fifo_ok, mom_ok;
     reg           k0_valid;       // combinational: a token issues this cycle
-    reg           k1_valid, k1_sum, k1_mp, k1_fifo;
+    reg           kx_valid, kx_sum, kx_mp, kx_fifo;   // x / p read data
+    reg [MAW-1:0] kx_k;
+    reg           k1_valid, k1_sum, k1_mp, k1_fifo;   // its op registered: product, FIFO
     reg [MAW-1:0] k1_k;
     reg           k2_valid, k2_mp;
     reg [MAW-1:0] k2_k;
     reg [1:0]     kdrain;
     assign        st_rdata = xpq;
     // op(x) of the x read port (init refresh, work term, keep pass) or of p
-    // (momentum words of the keep pass): one rounding unit
-    wire [15:0]   init_op = f_op(xpq);
-    wire          init_sat = iq_valid && f_op_sat(xpq);
-    wire [15:0]   k1_op = init_op;
-    wire [15:0]   xq_op = init_op;
+    // (momentum words of the keep pass): one rounding unit, registered for
+    // the init refresh and the keep pass (Fmax: the rounding no longer
+    // feeds the operand register or multiplier 0 in the same cycle)
+    wire [15:0]   xq_op = f_op(xpq);
+    reg  [15:0]   xq_op_r;
+    reg           xq_opsat_r;
+    always @(posedge clk) begin
+        xq_op_r    <= xq_op;
+        xq_opsat_r <= f_op_sat(xpq);
+    end
+    wire [15:0]   init_op = xq_op_r;
+    wire          init_sat = iq2_valid && xq_opsat_r;
+    wire [15:0]   k1_op = xq_op_r;
     // F0 + round(l1 (F1 - F0) / 2^15) is within [F0, F1]: the low 32 bits suffice
     wire [31:0] interp = f0_r + mul_p[46:15] + {31'd0, mul_p[14]};
 
@@ -692,18 +715,39 @@ module tspu_core #(
     reg            mom_clr_we;
     reg [MAW-1:0]  mom_clr_a;
     wire           seg_wr = seg_we && host_ok;   // segment table word (host)
-    wire           mom_we = mom_clr_we || (k2_valid && !k2_mp && mom_ok) || seg_wr;
-    wire [MAW-1:0] mom_wa = mom_clr_we ? mom_clr_a : seg_wr ? SEGBASE + {{(MAW - 4){1'b0}}, seg_addr}
-                          : k2_k;
-    wire [63:0]    mom_q;
-    wire [63:0]    mom_wd = mom_clr_we ? 64'd0 : seg_wr ? {seg_dlambda, seg_steps} :
-                   mom_q + {{32{prod0[31]}}, prod0};   // x_i x_j, or x_i (times 1)
-    wire           mom_seg_re = busy && !k1_valid;
-    tspu_ram #(.W(64), .DEPTH(MOMS), .AW(MAW)) u_mom (
-        .clk(clk), .we(mom_we), .waddr(mom_wa), .wdata(mom_wd),
-        .re((k1_valid && !k1_mp) || (mom_re && host_ok) || mom_seg_re),
-        .raddr(k1_valid ? k1_k : mom_seg_re ? SEGBASE + {{(MAW - 4){1'b0}}, seq_tab_idx}
-               : mom_addr[MAW-1:0]), .rdata(mom_q));
+    // The 64-bit read-modify-write is split in two 32-bit halves a cycle
+    // apart (Fmax: no 64-bit carry chain): the low word is read in k1 and
+    // written in k2 (+ the product), the high word read in k2 and written in
+    // k3 (+ the product's sign extension + the low word's carry).  A keep
+    // pass touches every word once, so no read meets a pending write.  Host
+    // reads, clears, segment words and the sequencer's table reads use both
+    // halves in the same cycle.
+    wire [MAW-1:0] seg_wa = SEGBASE + {{(MAW - 4){1'b0}}, seg_addr};
+    wire [MAW-1:0] seg_ra = SEGBASE + {{(MAW - 4){1'b0}}, seq_tab_idx};
+    wire [31:0]    mom_lo_q, mom_hi_q;
+    wire [32:0]    mom_lo_sum = {1'b0, mom_lo_q} + {1'b0, prod0};   // x_i x_j, or x_i (times 1)
+    reg            k3_valid, k3_mp, k3_cy, k3_sgn;
+    reg [MAW-1:0]  k3_k;
+    always @(posedge clk) begin
+        k3_valid <= !rst && k2_valid; k3_mp <= k2_mp; k3_k <= k2_k;
+        k3_cy <= mom_lo_sum[32]; k3_sgn <= prod0[31];
+    end
+    wire [31:0]    mom_hi_sum = mom_hi_q + {32{k3_sgn}} + {31'd0, k3_cy};
+    wire           lo_seg_re = busy && !k1_valid;
+    wire           hi_seg_re = busy && !k2_valid;
+    tspu_ram #(.W(32), .DEPTH(MOMS), .AW(MAW)) u_mom_lo (
+        .clk(clk), .we(mom_clr_we || (k2_valid && !k2_mp && mom_ok) || seg_wr),
+        .waddr(mom_clr_we ? mom_clr_a : seg_wr ? seg_wa : k2_k),
+        .wdata(mom_clr_we ? 32'd0 : seg_wr ? seg_steps : mom_lo_sum[31:0]),
+        .re((k1_valid && !k1_mp) || (mom_re && host_ok) || lo_seg_re),
+        .raddr(k1_valid ? k1_k : lo_seg_re ? seg_ra : mom_addr[MAW-1:0]), .rdata(mom_lo_q));
+    tspu_ram #(.W(32), .DEPTH(MOMS), .AW(MAW)) u_mom_hi (
+        .clk(clk), .we(mom_clr_we || (k3_valid && !k3_mp && mom_ok) || seg_wr),
+        .waddr(mom_clr_we ? mom_clr_a : seg_wr ? seg_wa : k3_k),
+        .wdata(mom_clr_we ? 32'd0 : seg_wr ? seg_dlambda : mom_hi_sum),
+        .re((k2_valid && !k2_mp) || (mom_re && host_ok) || hi_seg_re),
+        .raddr(k2_valid ? k2_k : hi_seg_re ? seg_ra : mom_addr[MAW-1:0]), .rdata(mom_hi_q));
+    wire [63:0]    mom_q = {mom_hi_q, mom_lo_q};
     assign mom_rdata = mom_q;
     assign seq_tab_q = mom_q;
 
@@ -788,7 +832,11 @@ module tspu_core #(
     // ---- saturation events of this cycle ---------------------------------
     reg        la_sat_now;
     reg [2:0]  ud_sat_now;
-    wire [3:0] sat_inc = {3'd0, dp_sat} + {3'd0, fdat_cnt} + {3'd0, la_sat_now} + {3'd0, f_sat} + {3'd0, wb_xsat} +
+    // F's clamp is counted a cycle late (Fmax: F's adder and clamp no longer
+    // feed the event sum); its lane is written back cycles later anyway
+    reg        f_sat_q;
+    always @(posedge clk) f_sat_q <= !rst && f_sat;
+    wire [3:0] sat_inc = {3'd0, dp_sat} + {3'd0, fdat_cnt} + {3'd0, la_sat_now} + {3'd0, f_sat_q} + {3'd0, wb_xsat} +
                          {3'd0, wb_opsat} + {3'd0, init_sat} + {1'b0, ud_sat_now};
     // registered: the count is added a cycle after the events (Fmax: the
     // write-back's sat32 no longer feeds the 32-bit saturating add)
@@ -822,7 +870,7 @@ module tspu_core #(
             assign opr_rot = opr;
         end
     endgenerate
-    wire swap = (wb_valid && wb_lane == LAST_LANE) || (init_wr && iq_lane == LAST_LANE);
+    wire swap = (wb_valid && wb_lane == LAST_LANE) || (init_wr && iq2_lane == LAST_LANE);
     // a fast step ends with its last write-back, a slow one in C_SLOW_END
     assign obs_step_done = (wb_fast && wb_lane == LAST_LANE) || (SLOW && ctl == C_SLOW_END);
 
@@ -881,6 +929,7 @@ module tspu_core #(
     always @(posedge clk)
         if (rst || do_next_fast || do_next_slow) s_acc <= S_BIAS;
         else if (ls == LS_WK && mul_done) s_acc <= s_acc + mul_p[SW-1:0];
+    reg steps_lo_ones;   // steps[31:0] == 2^32 - 1
     // work: only slow steps add to it (a constant 0 without them)
     always @(posedge clk)
         if (rst || seq_start || !SLOW) work <= 64'd0;
@@ -888,11 +937,17 @@ module tspu_core #(
                                            : work_sum;
     always @(posedge clk) begin
         if (rst || seq_start) begin
-            sat_count <= 32'd0; fifo_dropped <= 32'd0; steps <= 64'd0;
+            sat_count <= 32'd0; fifo_dropped <= 32'd0; steps <= 64'd0; steps_lo_ones <= 1'b0;
             mom_count <= 32'd0;
         end else begin
             if (sat_inc_q != 4'd0) sat_count <= sat_sum[32] ? 32'hFFFFFFFF : sat_sum[31:0];
-            if (seq_commit) steps <= steps + 64'd1;
+            // two 32-bit incrementers (Fmax): the high word's carry is the
+            // flag "low word all ones", kept up to date at every increment
+            if (seq_commit) begin
+                steps[31:0] <= steps[31:0] + 32'd1;
+                if (steps_lo_ones) steps[63:32] <= steps[63:32] + 32'd1;
+                steps_lo_ones <= steps[31:0] == 32'hFFFFFFFE;
+            end
             // the incrementers' carry-out is "at 2^32 - 1"
             if (keep_now && !mom_inc[32]) mom_count <= mom_inc[31:0];
             if (keep_now && !fifo_room && !drop_inc[32]) fifo_dropped <= drop_inc[31:0];
@@ -904,7 +959,7 @@ module tspu_core #(
         if (rst) begin
             m_valid <= 1'b0; a_valid <= 1'b0; y_valid <= 1'b0; q_valid <= 1'b0;
             y2_valid <= 1'b0; y3_valid <= 1'b0; q1_valid <= 1'b0; q2_valid <= 1'b0;
-            k1_valid <= 1'b0; k2_valid <= 1'b0;
+            kx_valid <= 1'b0; k1_valid <= 1'b0; k2_valid <= 1'b0; iq2_valid <= 1'b0;
         end else begin
             m_valid <= iss_valid; m_set <= iss_set; m_row <= iss_row;
             m_first <= iss_chunk == {CW{1'b0}}; m_last <= iss_chunk == LAST_CHUNK;
@@ -917,9 +972,12 @@ module tspu_core #(
             q2_valid <= q1_valid; q2_row <= q1_row;
             if (DEEP) begin q_valid <= q2_valid; q_row <= q2_row; end
             else begin q_valid <= y_valid && fast_reg; q_row <= y_row; end
-            k1_valid <= k0_valid; k1_sum <= kmode == K_SUM; k1_mp <= kmode == K_MP;
-            k1_fifo <= (kmode == K_PAIR && ki == 0) || kmode == K_MP;
-            k1_k <= (kmode == K_SUM) ? TK + {{(MAW - LW){1'b0}}, ki} : kk;
+            kx_valid <= k0_valid; kx_sum <= kmode == K_SUM; kx_mp <= kmode == K_MP;
+            kx_fifo <= (kmode == K_PAIR && ki == 0) || kmode == K_MP;
+            kx_k <= (kmode == K_SUM) ? TK + {{(MAW - LW){1'b0}}, ki} : kk;
+            k1_valid <= kx_valid; k1_sum <= kx_sum; k1_mp <= kx_mp;
+            k1_fifo <= kx_fifo; k1_k <= kx_k;
+            iq2_valid <= iq_valid; iq2_lane <= iq_lane;
             k2_valid <= k1_valid; k2_mp <= k1_mp; k2_k <= k1_k;
         end
     end
@@ -954,7 +1012,7 @@ module tspu_core #(
             iss_valid = 1'b1; iss_set = b_set;
         end
         if (do_next_fast || do_next_slow)
-            la_sat_now = la_lo || la_hi;
+            la_sat_now = HAVE_SCHEDULE != 0 && (la_lo || la_hi);   // lambda 0 or 2^31 otherwise
         if (ctl == C_FAST) begin
             iss_valid = 1'b1; iss_row = cur_row; iss_chunk = cur_chunk;
         end
@@ -1020,7 +1078,7 @@ module tspu_core #(
                     if (ir == LAST_LANE) ctl <= C_INITW;
                     else ir <= ir + 1'b1;
                 end
-                C_INITW: if (init_wr && iq_lane == LAST_LANE) ctl <= C_NEXT;
+                C_INITW: if (init_wr && iq2_lane == LAST_LANE) ctl <= C_NEXT;
                 C_FAST: begin
                     if (last_iss) begin
                         lambda_acc <= la_c;
@@ -1083,7 +1141,7 @@ module tspu_core #(
                 C_GAP: ctl <= C_NEXT;
                 C_KEEP: begin
                     if (kmode == K_END) begin
-                        kdrain <= 2'd2; ctl <= C_KEEP_DRAIN;
+                        kdrain <= 2'd3; ctl <= C_KEEP_DRAIN;
                     end
                 end
                 C_KEEP_DRAIN: begin
