@@ -12,15 +12,21 @@ root = sys.argv[1] if len(sys.argv) > 1 else "."
 fj, rj, doc = f"{root}/bench/results/fpga.json", f"{root}/bench/results/rtl.json", f"{root}/docs/benchmarks.md"
 fpga = json.load(open(fj))
 try:
-    rtl = {(r["n"], r["p"]): r["cycles_per_step"] for r in json.load(open(rj))["rows"]}
+    rj_all = json.load(open(rj))
+    rtl = {(r["n"], r["p"]): r["cycles_per_step"] for r in rj_all["rows"]}
+    # the iCEBreaker runs the small core (deep pipeline): its own measurement
+    rtl_small = {(r["n"], r["p"]): r["cycles_per_step"] for r in rj_all.get("small_rows", [])}
 except (OSError, ValueError, KeyError):
-    rtl = {}
+    rtl, rtl_small = {}, {}
 
 RC = 1e-6  # the analog 8-cell unit's time constant, s
 
 
-def cps(n, p):
-    """cycles per step: measured (rtl.json) or the core's steady figure"""
+def cps(n, p, board):
+    """cycles per step: measured (rtl.json) or the core's steady figure
+    (ceil(N^2/P) + 3; the iCEBreaker's small core with its deep pipeline + 7)"""
+    if board == "icebreaker":
+        return rtl_small.get((n, p), (n * n + p - 1) // p + 7), (n, p) in rtl_small
     return rtl.get((n, p), (n * n + p - 1) // p + 3), (n, p) in rtl
 
 
@@ -35,14 +41,14 @@ relax = []
 for name, kappa in refs:
     steps = 4.0 * kappa
     for b in fpga["builds"]:
-        c, measured = cps(b["n"], b["p"])
+        c, measured = cps(b["n"], b["p"], b["board"])
         t = steps * c / (b["clock_mhz"] * 1e6)
         relax.append({"problem": name, "kappa": round(kappa, 3), "tau_steps": round(steps, 2),
                       "board": b["board"], "n": b["n"], "p": b["p"], "clock_mhz": b["clock_mhz"],
                       "tau_us": round(t * 1e6, 3), "tau_over_rc": round(t / RC, 2),
                       "tau_over_kappa_rc": round(t / (kappa * RC), 2)})
 for b in fpga["builds"]:
-    c, measured = cps(b["n"], b["p"])
+    c, measured = cps(b["n"], b["p"], b["board"])
     b["cycles_per_step"] = c
     b["cycles_measured"] = measured
     b["steps_per_s"] = round(b["clock_mhz"] * 1e6 / c)
@@ -62,8 +68,9 @@ L = ["## FPGA: resources, clock and projected device throughput", "",
      f"From `bench/results/fpga.json` ({date}): every board build of `make bitstream` "
      "(yosys + nextpnr figures, fixed seed) with the clock its bitstream claims in CLOCK_HZ.  "
      "Projected steps/s = clock / cycles per step (cycles per step of the core from "
-     "`bench/results/rtl.json`, measured by the lockstep harness; `*` = the core's steady "
-     "formula ceil(N^2/P) + 3 where no measurement exists).  A build that does not fit or "
+     "`bench/results/rtl.json`, measured by the lockstep harness: the iCEBreaker rows the small "
+     "core with its deep pipeline; `*` = the steady formula ceil(N^2/P) + 3, + 7 for the small "
+     "core, where no measurement exists).  A build that does not fit or "
      "misses its clock has no bitstream: its throughput is what it would be.", "",
      "| board | N | P | LCs / LUT4 | DSP | BRAM | Fmax (MHz) | clock (MHz) | fits | meets clock | cycles/step | steps/s at clock | steps/s at Fmax |",
      "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]

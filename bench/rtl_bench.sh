@@ -22,6 +22,19 @@ for n in 2 8 16; do
   rows+=("{\"n\":$n,\"p\":$P,\"cycles_per_step\":$cps,\"roofline_cycles\":$roof,\"mac_utilization\":$util}")
   md+=$'\n'"| $n | $P | $cps | $roof | $(awk -v u=$util 'BEGIN {printf "%.1f %%", 100 * u}') |"
 done
+# the iCEBreaker's small core (no UD, no schedule: the deep fast pipeline,
+# docs/architecture.md "Deep pipeline"), the cycles its bitstream runs at
+srows=()
+md+=$'\n\n'"Small core of the iCEBreaker (HAVE_UD = HAVE_SCHEDULE = 0, deep pipeline):"$'\n\n'"| N | P | cycles/step | roofline ceil(N^2/P) | MAC utilization |"$'\n'"|---|---|---|---|---|"
+for n in 8 16; do
+  out=$("$B/sim/ls${n}small/lockstep" --bench --int lm --steps 5000 --seed 1)
+  echo "$out" | grep -q '^PASS' || { echo "$out" >&2; exit 1; }
+  cps=$(echo "$out" | sed -n 's/^BENCH n=[0-9]* cycles_per_step=\([0-9]*\).*/\1/p')
+  roof=$(( (n * n + P - 1) / P ))
+  util=$(awk -v n=$n -v p=$P -v c=$cps 'BEGIN {printf "%.4f", n * n / (p * c)}')
+  srows+=("{\"n\":$n,\"p\":$P,\"cycles_per_step\":$cps,\"roofline_cycles\":$roof,\"mac_utilization\":$util}")
+  md+=$'\n'"| $n | $P | $cps | $roof | $(awk -v u=$util 'BEGIN {printf "%.1f %%", 100 * u}') |"
+done
 # data-driven drift (the lockstep builds have it): cycles per step at lambda 1
 # against K, Gaussian and logistic (docs/architecture.md, "Data-driven drift")
 drows=()
@@ -59,8 +72,8 @@ for n in 8 16; do
   md+=$'\n'"| $n | $P | $lcs | $est | $(get luts) | $(get dffs) | $dsps | $brams | $fits | ${fmax:--} |"
 done
 join() { local IFS=,; echo "$*"; }
-printf '{"rows":[%s],"data_rows":[%s],"synth":[%s]}\n' "$(join "${rows[@]}")" "$(join "${drows[@]}")" \
-  "$(join "${synth[@]}")" > bench/results/rtl.json
+printf '{"rows":[%s],"small_rows":[%s],"data_rows":[%s],"synth":[%s]}\n' "$(join "${rows[@]}")" \
+  "$(join "${srows[@]}")" "$(join "${drows[@]}")" "$(join "${synth[@]}")" > bench/results/rtl.json
 body="## RTL: cycles per step and resources
 
 Cycles per step of tspu_core (fixed-lambda LM, steady state, measured by the
