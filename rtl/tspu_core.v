@@ -298,10 +298,14 @@ module tspu_core #(
     reg [LW-1:0] m_row;
     reg          a_valid, a_set, a_first, a_last;
     reg [LW-1:0] a_row;
+    // deep: the adder tree takes two cycles (A, A2; TREE_REG of the MAC array)
+    reg          a2_valid, a2_set, a2_first, a2_last;
+    reg [LW-1:0] a2_row;
     reg          y_valid, y_set;
     reg [LW-1:0] y_row;
     reg          q_valid;
     reg [LW-1:0] q_row;
+    reg          q_last;   // q_row == LAST_LANE, decided a stage earlier (Fmax)
     // deep pipeline only: Y1 = y_*, then Y2, Y3, Q1, Q2; Q3 = q_* (write-back)
     reg          y2_valid, y3_valid, q1_valid, q2_valid;
     reg [LW-1:0] y2_row, y3_row, q1_row, q2_row;
@@ -356,10 +360,11 @@ module tspu_core #(
     wire signed [39:0] acc;
     /* verilator lint_on UNUSEDSIGNAL */
     wire signed [31:0] prod0;
-    tspu_mac_array #(.P(P), .ACC(C > 1 ? 1 : 0)) u_mac (
+    tspu_mac_array #(.P(P), .ACC(C > 1 ? 1 : 0), .TREE_REG(DEEP ? 1 : 0)) u_mac (
         .clk(clk), .mul_en(m_valid), .coef(coef), .opw(opw),
         .aux_en(aux_en), .aux_a(aux_a), .aux_b(aux_b),
-        .acc_en(a_valid), .acc_first(a_first), .acc(acc), .prod0(prod0));
+        .acc_en(DEEP ? a2_valid : a_valid), .acc_first(DEEP ? a2_first : a_first),
+        .acc(acc), .prod0(prod0));
 
     // ---- per-lane memories -------------------------------------------------
     reg           xp_re, b_re, z_re, xip_re;
@@ -402,9 +407,9 @@ module tspu_core #(
     tspu_ram #(.W(32), .DEPTH(2 << LW), .AW(LW + 1)) u_b (
         .clk(clk), .we(bias_we && host_ok), .waddr({bias_set, bias_lane[LW-1:0]}),
         .wdata(bias_data), .re(b_re), .raddr(b_ra), .rdata(bq));
-    // deep: the lane's state is read in M, advanced and written back in ACC
-    wire          z_adv_we   = DEEP ? a_valid && a_last : wb_valid;
-    wire [LW-1:0] z_adv_lane = DEEP ? a_row : wb_lane;
+    // deep: the lane's state is read in A, advanced and written back in A2
+    wire          z_adv_we   = DEEP ? a2_valid && a2_last : wb_valid;
+    wire [LW-1:0] z_adv_lane = DEEP ? a2_row : wb_lane;
     tspu_noise_lanes #(.N(N), .LW(LW), .REG_XI(DEEP ? 1 : 0)) u_noise (
         .clk(clk), .rd_en(z_re), .rd_lane(z_ra), .adv_we(z_adv_we), .adv_lane(z_adv_lane),
         .seed_we(seed_we && host_ok), .seed_lane(seed_lane[LW-1:0]), .seed_word(seed_word),
@@ -539,11 +544,19 @@ module tspu_core #(
         if (DEEP) begin : g_p2deep
             // Y3: noise registered; Q1: u = noise - F; Q2: r = x + u (x read
             // in Q1); Q3 takes sat32 of the registered r
+            // u = noise - sat32(F): the three candidates (F, or its clamp to
+            // 2^31 - 1 or -2^31) are subtracted side by side and the clamp
+            // selects after the adders
             reg [32:0]    noise_r;
             reg [DW-1:0]  u_r, r_r;
+            wire [DW-1:0] nz     = {{(DW - 33){noise_r[32]}}, noise_r};
+            wire [DW-1:0] u_f    = nz - d_sx32(f_q[31:0]);
+            wire [DW-1:0] u_fmax = nz - d_sx32(32'h7FFFFFFF);
+            wire [DW-1:0] u_fmin = nz - d_sx32(32'h80000000);
+            wire          f_clamp = d_is_sat(f_q);
             always @(posedge clk) begin
                 noise_r <= noise_t;
-                u_r     <= {{(DW - 33){noise_r[32]}}, noise_r} - d_sx32(d_sat32(f_q));
+                u_r     <= !f_clamp ? u_f : f_q[DW-1] ? u_fmin : u_fmax;
                 r_r     <= d_sx32(r_a) + u_r;
             end
             assign r_sum = r_r;
@@ -784,8 +797,8 @@ module tspu_core #(
         if (!DEEP && a_valid && a_last) begin     // ACC -> P1 bias (fast and slow)
             b_re = 1'b1; b_ra = {a_set, a_row};
         end
-        if (DEEP && m_valid && m_last) begin      // deep: noise state for ACC
-            z_re = 1'b1; z_ra = m_row;
+        if (DEEP && a_valid && a_last) begin      // deep: noise state for A2
+            z_re = 1'b1; z_ra = a_row;
         end
         if (DEEP && y_valid) begin                // deep: bias for Y2
             b_re = 1'b1; b_ra = {y_set, y_row};
@@ -870,9 +883,10 @@ module tspu_core #(
             assign opr_rot = opr;
         end
     endgenerate
-    wire swap = (wb_valid && wb_lane == LAST_LANE) || (init_wr && iq2_lane == LAST_LANE);
+    wire wb_last = wb_fast ? q_last : lane_r == LAST_LANE;   // wb_lane == LAST_LANE
+    wire swap = (wb_valid && wb_last) || (init_wr && iq2_lane == LAST_LANE);
     // a fast step ends with its last write-back, a slow one in C_SLOW_END
-    assign obs_step_done = (wb_fast && wb_lane == LAST_LANE) || (SLOW && ctl == C_SLOW_END);
+    assign obs_step_done = (wb_fast && q_last) || (SLOW && ctl == C_SLOW_END);
 
     always @(posedge clk) begin
         if (rst) begin
@@ -893,7 +907,8 @@ module tspu_core #(
     // ---- step-level decisions shared by the controller -------------------
     wire next_keep = keep_reg;
     wire do_next_fast, do_next_slow;
-    wire at_decide = (ctl == C_NEXT) || (ctl == C_DRAIN && wb_valid && wb_lane == LAST_LANE);
+    // (in C_DRAIN every write-back is a fast one)
+    wire at_decide = (ctl == C_NEXT) || (ctl == C_DRAIN && wb_fast && q_last);
     wire go_step   = at_decide && !next_keep && !seq_done && !stop_req && !hold;
     assign do_next_fast = go_step && b_fast;
     assign do_next_slow = go_step && !b_fast;
@@ -957,7 +972,7 @@ module tspu_core #(
     // ---- MAC pipeline tags and keep-pass stages ---------------------------
     always @(posedge clk) begin
         if (rst) begin
-            m_valid <= 1'b0; a_valid <= 1'b0; y_valid <= 1'b0; q_valid <= 1'b0;
+            m_valid <= 1'b0; a_valid <= 1'b0; a2_valid <= 1'b0; y_valid <= 1'b0; q_valid <= 1'b0;
             y2_valid <= 1'b0; y3_valid <= 1'b0; q1_valid <= 1'b0; q2_valid <= 1'b0;
             kx_valid <= 1'b0; k1_valid <= 1'b0; k2_valid <= 1'b0; iq2_valid <= 1'b0;
         end else begin
@@ -965,13 +980,16 @@ module tspu_core #(
             m_first <= iss_chunk == {CW{1'b0}}; m_last <= iss_chunk == LAST_CHUNK;
             a_valid <= m_valid; a_set <= m_set; a_row <= m_row;
             a_first <= m_first; a_last <= m_last;
-            y_valid <= a_valid && a_last; y_set <= a_set; y_row <= a_row;
+            a2_valid <= DEEP && a_valid; a2_set <= a_set; a2_row <= a_row;
+            a2_first <= a_first; a2_last <= a_last;
+            if (DEEP) begin y_valid <= a2_valid && a2_last; y_set <= a2_set; y_row <= a2_row; end
+            else begin y_valid <= a_valid && a_last; y_set <= a_set; y_row <= a_row; end
             y2_valid <= DEEP && y_valid; y2_row <= y_row;
             y3_valid <= y2_valid; y3_row <= y2_row;
             q1_valid <= y3_valid; q1_row <= y3_row;
             q2_valid <= q1_valid; q2_row <= q1_row;
-            if (DEEP) begin q_valid <= q2_valid; q_row <= q2_row; end
-            else begin q_valid <= y_valid && fast_reg; q_row <= y_row; end
+            if (DEEP) begin q_valid <= q2_valid; q_row <= q2_row; q_last <= q2_row == LAST_LANE; end
+            else begin q_valid <= y_valid && fast_reg; q_row <= y_row; q_last <= y_row == LAST_LANE; end
             kx_valid <= k0_valid; kx_sum <= kmode == K_SUM; kx_mp <= kmode == K_MP;
             kx_fifo <= (kmode == K_PAIR && ki == 0) || kmode == K_MP;
             kx_k <= (kmode == K_SUM) ? TK + {{(MAW - LW){1'b0}}, ki} : kk;

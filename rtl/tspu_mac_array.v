@@ -3,12 +3,16 @@
 // the iCE40UP5K), an adder tree and a row accumulator.
 //   cycle M  : prod[k] <= coef[k] * opw[k]            (mul_en)
 //   cycle M+1: acc <= (acc_first ? 0 : acc) + sum(prod) (acc_en)
+//   (TREE_REG: the tree's last-but-one level is registered in M+1 and the
+//   accumulate is in M+2)
 // Multiplier 0 can be borrowed (aux_en) for the integrator and moment
 // products; its registered product is prod0.  With P <= 16 and N <= 64 a
 // row sum is below 2^36, so a 40-bit accumulator never wraps.
 module tspu_mac_array #(
     parameter P   = 8, // multipliers, 1..16
-    parameter ACC = 1  // 0: every row is one chunk (acc_first always 1): no accumulator adder
+    parameter ACC = 1, // 0: every row is one chunk (acc_first always 1): no accumulator adder
+    parameter TREE_REG = 0 // 1: the adder tree's last-but-one level is registered (Fmax):
+                           //    acc_en / acc_first come a cycle after the products
 ) (
     input  wire                clk,
     input  wire                mul_en,
@@ -48,6 +52,9 @@ module tspu_mac_array #(
     // balanced adder tree, each level one bit wider than the one below it
     // (products are 32 bits, level l sums 2^l of them in 32 + l bits)
     localparam LG = (P <= 1) ? 0 : $clog2(P);
+    localparam LR = (LG >= 1) ? LG - 1 : 0;          // the level TREE_REG registers
+    localparam LRW = (32 + LR) * (P >> LR);
+    wire [LRW-1:0] lvl_q;   // level LR as the level above reads it
     genvar l, j;
     generate
         for (l = 0; l <= LG; l = l + 1) begin : g_lvl
@@ -56,14 +63,34 @@ module tspu_mac_array #(
                 if (l == 0) begin : g_leaf
                     assign s[32*j +: 32] = prod_flat[32*j +: 32];
                 end else begin : g_add
-                    wire [32 + l - 2:0] lo = g_lvl[l-1].s[(32 + l - 1) * (2 * j) +: 32 + l - 1];
-                    wire [32 + l - 2:0] hi = g_lvl[l-1].s[(32 + l - 1) * (2 * j + 1) +: 32 + l - 1];
+                    wire [32 + l - 2:0] lo, hi;
+                    if (l - 1 == LR) begin : g_from_q
+                        assign lo = lvl_q[(32 + l - 1) * (2 * j) +: 32 + l - 1];
+                        assign hi = lvl_q[(32 + l - 1) * (2 * j + 1) +: 32 + l - 1];
+                    end else begin : g_from_s
+                        assign lo = g_lvl[l-1].s[(32 + l - 1) * (2 * j) +: 32 + l - 1];
+                        assign hi = g_lvl[l-1].s[(32 + l - 1) * (2 * j + 1) +: 32 + l - 1];
+                    end
                     assign s[(32 + l) * j +: 32 + l] = {lo[32 + l - 2], lo} + {hi[32 + l - 2], hi};
                 end
             end
         end
+        if (TREE_REG != 0) begin : g_treg
+            reg [LRW-1:0] q;
+            always @(posedge clk) q <= g_lvl[LR].s;
+            assign lvl_q = q;
+        end else begin : g_tcomb
+            assign lvl_q = g_lvl[LR].s;
+        end
     endgenerate
-    wire [31 + LG:0] tree = g_lvl[LG].s;
+    wire [31 + LG:0] tree;
+    generate
+        if (LG == LR) begin : g_top_q   // P = 1: the registered level is the tree
+            assign tree = lvl_q;
+        end else begin : g_top
+            assign tree = g_lvl[LG].s;
+        end
+    endgenerate
     wire signed [39:0] sum = {{(8 - LG){tree[31 + LG]}}, tree};
 
     generate
