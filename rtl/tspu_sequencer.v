@@ -89,36 +89,79 @@ module tspu_sequencer #(
                     first_seg = {1'b1, k[3:0]};
         end
     endfunction
-    wire        from_next = !start && phase == PH_SCHEDULE;
-    wire [15:0] seg_after = from_next ? (16'hFFFE << seg_idx) : 16'hFFFF;   // k > seg_idx
+    // at start: from 0
+    wire [4:0]  fs0    = first_seg(nz);
+    wire        fs0_ok = fs0[4] && (cfg_n_segments[4] || fs0[3:0] < cfg_n_segments[3:0]);
+    // at a commit: from seg_idx + 1 in the schedule, else from 0
+    wire [15:0] seg_after = phase == PH_SCHEDULE ? (16'hFFFE << seg_idx) : 16'hFFFF;   // k > seg_idx
     wire [4:0]  fs  = first_seg(nz & seg_after);
     wire        fs_ok = fs[4] && (cfg_n_segments[4] || fs[3:0] < cfg_n_segments[3:0]);
 
     wire [31:0] cnt1 = cnt + 32'd1;
-    wire [32:0] smp1 = {1'b0, samples} + 33'd1;
+    wire [31:0] smp1 = samples + 32'd1;
     // The counters never pass their limits (cnt <= burnin / steps / thin,
     // samples < n_samples, the limits being held while a program runs), so
     // "reached" is an equality.
-    wire        burn_end = cnt == cfg_burnin;
-    wire        seg_end  = cnt == cur_steps;
-
-    assign keep = commit && phase == PH_SAMPLING && cnt == cfg_thin;
-    assign done = phase == PH_DONE;
-
-    // enter_from(SCHEDULE) given the search result
-    task enter_schedule;
-        begin
-            cnt <= 32'd1;
-            if (fs_ok) begin
-                phase   <= PH_SCHEDULE;
-                seg_idx <= fs[3:0];
-            end else if (cfg_n_samples != 32'd0) begin
-                phase <= PH_SAMPLING;
-            end else begin
-                phase <= PH_DONE;
-            end
+    //
+    // Timing: what a commit decides on is registered a clock before (the
+    // *_q below).  A commit never comes with a start, nor in the clock after
+    // a start or a commit (a step takes several clocks), and the
+    // configuration and the segment table (nz) are held while a program
+    // runs, so in a clock with a commit the registers equal what they were
+    // computed from.  cur_steps (the table entry of seg_idx, read a clock
+    // late) is one clock later still: in the clock after the entry of a
+    // segment (ent) the registered compare would see the previous entry, so
+    // the first step of a segment ends it iff cur_steps == 1 (cnt is 1),
+    // compared in the clock of the commit (fresh_q).
+    reg [31:0] ns_m1;       // cfg_n_samples - 1
+    reg        ent;         // cnt was set to 1 at the last clock edge
+    reg        end_q;       // a commit now ends burn-in or the (not fresh) segment
+    reg        fresh_q;     // ... or the fresh segment, if cur_steps == 1
+    reg        thin_q;      // cnt == thin: a commit in sampling keeps a sample
+    reg        last_q;      // ... the last one (samples == n_samples - 1)
+    reg [2:0]  tgt_q;       // the phase enter_from(SCHEDULE) goes to
+    reg        act_q;       // phase is BURNIN, SCHEDULE or SAMPLING (a commit counts)
+    reg [3:0]  fs1_q;       // the segment after this one ...
+    reg        fs1_ok_q;    // ... runs
+    always @(posedge clk) begin
+        ns_m1   <= cfg_n_samples - 32'd1;
+        thin_q  <= cnt == cfg_thin;
+        last_q  <= samples == ns_m1;
+        fs1_q   <= fs[3:0];
+        if (rst) begin // (the phase conditions hold no stale decision over a reset)
+            end_q <= 1'b0; fresh_q <= 1'b0; act_q <= 1'b0; fs1_ok_q <= 1'b0; tgt_q <= PH_DONE;
+        end else begin
+            end_q   <= (phase == PH_BURNIN && cnt == cfg_burnin) ||
+                       (phase == PH_SCHEDULE && !ent && cnt == cur_steps);
+            fresh_q <= phase == PH_SCHEDULE && ent;
+            act_q   <= phase == PH_BURNIN || phase == PH_SCHEDULE || phase == PH_SAMPLING;
+            fs1_ok_q <= fs_ok;
+            tgt_q    <= fs_ok ? PH_SCHEDULE : cfg_n_samples != 32'd0 ? PH_SAMPLING : PH_DONE;
         end
-    endtask
+    end
+    // (cur_steps == 1 meets only the last level: enter is enter_a, or enter_f
+    // if it holds)
+    wire        seg1    = cur_steps == 32'd1;
+    wire        enter_a = commit && end_q;
+    wire        enter_f = commit && fresh_q;
+    wire        enter   = enter_a || (enter_f && seg1);   // enter_from(SCHEDULE)
+    wire        one_now = start || keep || enter_a;       // cnt <= 1 (also with enter_f && seg1)
+    // the phase after this clock if enter_f && seg1, and if not
+    reg  [2:0]  ph_no;
+    always @(*) begin
+        ph_no = phase;
+        if (start) begin
+            if (cfg_burnin != 32'd0)         ph_no = PH_BURNIN;
+            else if (fs0_ok)                 ph_no = PH_SCHEDULE;
+            else if (cfg_n_samples != 32'd0) ph_no = PH_SAMPLING;
+            else                             ph_no = PH_DONE;
+        end else if (enter_a) ph_no = tgt_q;
+        else if (keep && last_q) ph_no = PH_DONE;
+    end
+    wire [2:0]  ph_yes = tgt_q;   // (enter_f excludes start, enter_a, keep)
+
+    assign keep = commit && phase == PH_SAMPLING && thin_q;
+    assign done = phase == PH_DONE;
 
     always @(posedge clk) begin
         if (rst) begin
@@ -127,38 +170,19 @@ module tspu_sequencer #(
             cnt       <= 32'd1;
             samples   <= 32'd0;
             nz        <= 16'd0;
+            ent       <= 1'b0;
         end else begin
             if (seg_we)
                 nz[seg_addr] <= seg_steps != 32'd0;
+            ent <= one_now || (enter_f && seg1);
+            if (one_now || (enter_f && seg1)) cnt <= 32'd1;
+            else if (commit && act_q)         cnt <= cnt1;
+            phase <= (enter_f && seg1) ? ph_yes : ph_no;
             if (start) begin
                 samples <= 32'd0;
-                cnt     <= 32'd1;
-                seg_idx <= 4'd0;
-                if (cfg_burnin != 32'd0) begin
-                    phase <= PH_BURNIN;
-                end else begin
-                    enter_schedule;
-                end
-            end else if (commit) begin
-                case (phase)
-                    PH_BURNIN:
-                        if (burn_end) enter_schedule;
-                        else cnt <= cnt1;
-                    PH_SCHEDULE:
-                        if (seg_end) enter_schedule;
-                        else cnt <= cnt1;
-                    PH_SAMPLING:
-                        if (keep) begin
-                            cnt     <= 32'd1;
-                            samples <= smp1[31:0];
-                            if (smp1 == {1'b0, cfg_n_samples})
-                                phase <= PH_DONE;
-                        end else begin
-                            cnt <= cnt1;
-                        end
-                    default: ;
-                endcase
-            end
+                seg_idx <= (cfg_burnin == 32'd0 && fs0_ok) ? fs0[3:0] : 4'd0;
+            end else if (enter && fs1_ok_q) seg_idx <= fs1_q;
+            else if (keep) samples <= smp1;
         end
     end
 
