@@ -50,19 +50,7 @@ module tspu_frame_rx #(
     reg [1:0]  ri;             // bytes replayed
     reg [$clog2(TIMEOUT+1)-1:0] idle;
 
-    // request headers the device accepts (link_dev.c dev_hdr_ok)
-    function f_hdr_ok;
-        input [7:0]  cmd;
-        input [15:0] len;
-        begin
-            f_hdr_ok = 1'b0;
-            if (len <= TSPU_LINK_MAX_PAYLOAD[15:0]) begin
-                if (cmd == TSPU_CMD_PING || cmd == TSPU_CMD_LINK_RESET) f_hdr_ok = len == 16'd0;
-                if (cmd == TSPU_CMD_READ || cmd == TSPU_CMD_READ_FIFO)  f_hdr_ok = len == 16'd4;
-                if (cmd == TSPU_CMD_WRITE) f_hdr_ok = len >= 16'd6 && len[1:0] == 2'b10;
-            end
-        end
-    endfunction
+    // request headers the device accepts (link_dev.c dev_hdr_ok): hdr_ok below
 
     // A replay takes h0 and shifts it back in at h3 (a rotation): the four
     // bytes come out in order, and the shift register still holds the last
@@ -71,9 +59,19 @@ module tspu_frame_rx #(
     assign in_ready  = state != S_FULL && !from_rp;
     wire       take  = from_rp || (in_valid && in_ready);
 
-    // the header whose LEN_HI is b: CMD h1, SEQ h2, LEN_LO h3 (h0 is SYNC)
-    wire [15:0] len16  = {b, h3};
-    wire        hdr_ok = f_hdr_ok(h1, len16);
+    // the header whose LEN_HI is b: CMD h1, SEQ h2, LEN_LO h3 (h0 is SYNC);
+    // f_hdr_ok split so that the byte taken (b) meets only the last levels:
+    // the CMD and LEN_LO compares are of registers
+    localparam [15:0] MAXP = TSPU_LINK_MAX_PAYLOAD[15:0];
+    wire        hi0    = b == 8'd0;
+    wire        len_ok = b < MAXP[15:8] || (b == MAXP[15:8] && h3 <= MAXP[7:0]); // LEN <= MAX_PAYLOAD
+    wire        len0   = hi0 && h3 == 8'd0;
+    wire        len4   = hi0 && h3 == 8'd4;
+    wire        lenw   = (!hi0 || h3 >= 8'd6) && h3[1:0] == 2'b10;              // >= 6, 2 mod 4
+    wire        c_pr   = h1 == TSPU_CMD_PING || h1 == TSPU_CMD_LINK_RESET;
+    wire        c_rd   = h1 == TSPU_CMD_READ || h1 == TSPU_CMD_READ_FIFO;
+    wire        c_wr   = h1 == TSPU_CMD_WRITE;
+    wire        hdr_ok = len_ok && ((c_pr && len0) || (c_rd && len4) || (c_wr && lenw));
     wire        h_sh   = take && (state == S_HUNT || state == S_HDR);
 
     wire [15:0] crc, crc_next;
@@ -120,7 +118,7 @@ module tspu_frame_rx #(
                             2'd3: begin
                                 if (hdr_ok) begin
                                     got <= 11'd0;
-                                    state <= (len16 == 16'd0) ? S_CRC1 : S_PAY;
+                                    state <= len0 ? S_CRC1 : S_PAY;
                                 end else begin
                                     // the SYNC was data: scan the header bytes again
                                     from_rp <= 1'b1; ri <= 2'd0;

@@ -29,6 +29,10 @@ module tspu_frame_tx (
     reg [2:0]  state;
 
     wire can = !out_valid || out_ready;   // the output register is free this cycle
+    // The CRC takes a summed byte from out_data in the clock after it is
+    // loaded (pend), not from the byte multiplexer: the CRC bytes wait
+    // until it has (T_CRCH loads only with !pend).
+    reg  pend;
     assign pay_ready = state == T_PAY && can;
     assign busy = state != T_IDLE || out_valid;
 
@@ -44,13 +48,13 @@ module tspu_frame_tx (
             T_LENLO: begin nb = len[7:0]; load = can; sum = 1'b1; end
             T_LENHI: begin nb = {5'd0, len[10:8]}; load = can; sum = 1'b1; end
             T_PAY:   begin nb = pay_data; load = can && pay_valid; sum = 1'b1; end
-            T_CRCH:  begin nb = crc[15:8]; load = can; end
+            T_CRCH:  begin nb = crc[15:8]; load = can && !pend; end
             T_CRCL:  begin nb = crc[7:0]; load = can; end
             default: ;
         endcase
     end
     tspu_crc16 #(.POLY(TSPU_LINK_CRC_POLY), .INIT(TSPU_LINK_CRC_INIT)) u_crc (
-        .clk(clk), .rst(rst), .init(start && state == T_IDLE), .en(load && sum), .din(nb),
+        .clk(clk), .rst(rst), .init(start && state == T_IDLE), .en(pend), .din(out_data),
         .crc(crc), .crc_next(crc_next));
     /* verilator lint_off UNUSEDSIGNAL */ // the CRC is sent from its register
     wire unused_crc_next = ^crc_next;
@@ -58,8 +62,9 @@ module tspu_frame_tx (
 
     always @(posedge clk) begin
         if (rst) begin
-            state <= T_IDLE; out_valid <= 1'b0; out_data <= 8'd0;
+            state <= T_IDLE; out_valid <= 1'b0; out_data <= 8'd0; pend <= 1'b0;
         end else begin
+            pend <= load && sum;
             if (out_valid && out_ready) out_valid <= 1'b0;
             if (state == T_IDLE) begin
                 if (start && can) begin

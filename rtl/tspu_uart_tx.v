@@ -15,24 +15,25 @@ module tspu_uart_tx (
     reg [9:0]  sh;      // {stop, data, start}, LSB goes out first
     reg [3:0]  left;    // bits still to send
     reg [15:0] cnt;     // clocks left in this bit (1: its last)
+    reg        c1;      // cnt == 1 (registered with cnt: in_ready is two LUT levels)
     // ready while idle and in the last clock of a stop bit: bytes go out
     // back to back, 10 bit times each
-    assign in_ready = left == 4'd0 || (left == 4'd1 && cnt == 16'd1);
+    assign in_ready = left == 4'd0 || (left == 4'd1 && c1);
     assign tx = sh[0];
 
     always @(posedge clk) begin
         if (rst) begin
-            sh <= 10'h3FF; left <= 4'd0; cnt <= 16'd0;
+            sh <= 10'h3FF; left <= 4'd0; cnt <= 16'd0; c1 <= 1'b0;
         end else if (in_ready && in_valid) begin
-            sh <= {1'b1, in_data, 1'b0}; left <= 4'd10; cnt <= div;
+            sh <= {1'b1, in_data, 1'b0}; left <= 4'd10; cnt <= div; c1 <= div == 16'd1;
         end else if (left == 4'd0) begin
             // idle: the line stays high
-        end else if (cnt != 16'd1) begin
-            cnt <= cnt - 16'd1;
+        end else if (!c1) begin
+            cnt <= cnt - 16'd1; c1 <= cnt == 16'd2;
         end else begin
             sh <= {1'b1, sh[9:1]};
             left <= left - 4'd1;
-            cnt <= div;
+            cnt <= div; c1 <= div == 16'd1;
         end
     end
 endmodule
