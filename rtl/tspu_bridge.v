@@ -102,6 +102,16 @@ module tspu_bridge (
     reg [1:0]  nak_why;
     reg [1:0]  kind;        // answer payload: 0 none, 1 NAK byte, 2 words, 3 FIFO elements
     reg [1:0]  bi;          // the byte of bus_rdata being sent
+    // timing (the flattened board top): the burst address addr + i kept in a
+    // register of its own (ba, moved with i and addr), and the compares the
+    // state machine branches on registered a clock before they are used
+    // (their inputs are stable by then: see each use)
+    reg [15:0] ba;          // addr + i (mod 2^16): chk_addr, bus_addr
+    reg        dup_q;       // dup (frm_seq, cmd and last_* are stable from B_IDLE to B_DISP)
+    reg        last_q;      // i + 1 == cnt (i is stable for a clock before each use)
+    reg        lw_q;        // word i is the answer's last (i == cnt after the increment)
+    reg        cp;          // B_CHK: 0 the check of word i is registered, 1 it is used
+    reg        ck_bad, ck_bad_a; // chk_bad, chk_bad_a of word i, registered
 
     generate
         if (TSPU_NAK_CRC > 8'd3 || TSPU_NAK_ADDR > 8'd3 || TSPU_NAK_ACCESS > 8'd3 ||
@@ -121,16 +131,16 @@ module tspu_bridge (
     assign tx_pay_valid = st == B_SEND;
     assign tx_pay_data  = kind == K_NAK ? {6'd0, nak_why} : bus_rdata[{bi, 3'b000} +: 8];
     wire   last_b       = kind == K_NAK || (kind == K_FIFO ? bi[0] : &bi); // the last byte of a word
-    wire   last_w       = kind == K_NAK || i == cnt;   // ... of the last word: the answer's last
+    wire   last_w       = kind == K_NAK || lw_q;       // ... of the last word: the answer's last
     assign tx_pay_last  = last_b && last_w;
     assign tx_seq   = seq;
-    assign chk_addr = addr + {6'd0, i};                // also the address of word i
+    assign chk_addr = ba;                              // addr + i: the address of word i
     assign bus_addr = chk_addr;                        // word i; PEEK: element i
     assign bus_wdata = {pb_q, wlo};                    // the RAM holds the high half during a write
-    wire   last     = i + 10'd1 == cnt;                // word i is the burst's last
+    wire   last     = last_q;                          // word i is the burst's last
     wire   av_less  = fifo_avail < {1'b0, cnt};        // fewer elements than asked
 
-    wire        dup    = have_last && frm_seq == last_seq && cmd == last_cmd;
+    wire        dup    = dup_q;
 
     task answer;
         input [7:0]  typ;
@@ -150,9 +160,16 @@ module tspu_bridge (
 
     // the burst check of word i: its address is outside the map (or past
     // 0xFFFF, or the COUNT is bad: word 0), or it is not writable
+    // (B_CHK uses the check registered in the clock before: ck_*)
     wire   chk_bad_a = (i == 10'd0 ? (cnt == 10'd0 || cbig || cnt > MAXW[9:0]) : chk_addr == 16'd0) ||
                        chk_acc == 2'd0;
     wire   chk_bad   = chk_bad_a || (chk_wr && !chk_acc[1]);
+    always @(posedge clk) begin
+        ck_bad   <= chk_bad;
+        ck_bad_a <= chk_bad_a;
+        last_q  <= i + 10'd1 == cnt;
+        dup_q   <= have_last && frm_seq == last_seq && cmd == last_cmd;
+    end
 
     always @(posedge clk) begin
         if (rst) begin
@@ -162,13 +179,14 @@ module tspu_bridge (
             bi <= 2'd0; bus_req <= 1'b0; bus_op <= OP_RD;
             tx_typ <= 8'd0; tx_len <= 11'd0;
             pb_re <= 1'b0; pb_ra <= 10'd0;
+            ba <= 16'd0; lw_q <= 1'b0; cp <= 1'b0;
         end else begin
             if (bus_ack) bus_req <= 1'b0;
             pb_re <= 1'b0;
             case (st)
                 B_IDLE: if (frm_valid && !tx_busy) begin
                     seq <= frm_seq;
-                    i <= 10'd0; is_new <= 1'b0; cbig <= 1'b0;
+                    i <= 10'd0; ba <= addr; is_new <= 1'b0; cbig <= 1'b0;
                     if (!frm_crc_ok) refuse(TSPU_NAK_CRC[1:0]); // is_new is 0: not remembered
                     else begin
                         pb_re <= 1'b1; pb_ra <= 10'd0; st <= B_P0; // ADDR
@@ -179,7 +197,7 @@ module tspu_bridge (
                     if (pb_ra[0]) begin
                         cnt <= pb_q[9:0]; cbig <= |pb_q[15:10]; st <= B_DISP;
                     end else begin
-                        addr <= pb_q;
+                        addr <= pb_q; ba <= pb_q; // (i = 0)
                         if (cmd == TSPU_CMD_WRITE[2:0]) begin
                             cnt <= {1'b0, frm_len[10:2]}; st <= B_DISP;
                         end else begin
@@ -198,7 +216,7 @@ module tspu_bridge (
                         else if (cmd == TSPU_CMD_READ[2:0]) begin
                             chk_wr <= 1'b0; st <= B_CHK;
                         end else begin // READ_FIFO: the same elements again
-                            cnt <= pend_n; addr <= 16'd0;
+                            cnt <= pend_n; addr <= 16'd0; ba <= 16'd0; // (i = 0)
                             answer(ack, {pend_n, 1'b0}, K_FIFO);
                         end
                     end else begin
@@ -228,7 +246,7 @@ module tspu_bridge (
                         refuse(TSPU_NAK_ADDR[1:0]);
                     else begin
                         if (cbig || cnt > MAXF[9:0]) cnt <= MAXF[9:0];
-                        addr <= 16'd0;
+                        addr <= 16'd0; ba <= 16'd0; // (i = 0)
                         st <= B_FSTART; // fifo_avail after the commit
                     end
                 end
@@ -238,15 +256,19 @@ module tspu_bridge (
                     answer(ack,
                            av_less ? {fifo_avail[9:0], 1'b0} : {cnt[9:0], 1'b0}, K_FIFO);
                 end
-                B_CHK: begin // every address of the burst, one a clock
-                    if (chk_bad)
-                        refuse(chk_bad_a ? TSPU_NAK_ADDR[1:0] : TSPU_NAK_ACCESS[1:0]);
-                    else if (last) begin
-                        i <= 10'd0;
-                        if (chk_wr) st <= B_WR;
-                        else answer(ack, {cnt[8:0], 2'b00}, K_WORDS);
-                    end else
-                        i <= i + 10'd1;
+                B_CHK: begin // every address of the burst, one in two clocks (cp 0: ck_* take word i)
+                    cp <= !cp;
+                    if (cp) begin
+                        if (ck_bad)
+                            refuse(ck_bad_a ? TSPU_NAK_ADDR[1:0] : TSPU_NAK_ACCESS[1:0]);
+                        else if (last) begin
+                            i <= 10'd0; ba <= addr;
+                            if (chk_wr) st <= B_WR;
+                            else answer(ack, {cnt[8:0], 2'b00}, K_WORDS);
+                        end else begin
+                            i <= i + 10'd1; ba <= ba + 16'd1;
+                        end
+                    end
                 end
                 B_WR: begin // word i: its halves from the payload (2i+1, 2i+2), then the bus
                     pb_re <= 1'b1; pb_ra <= {i[8:0], 1'b1}; st <= B_WL;
@@ -262,10 +284,10 @@ module tspu_bridge (
                 end
                 B_WH: if (bus_ack) begin
                     if (last) answer(ack, 11'd0, K_NONE);
-                    else begin i <= i + 10'd1; st <= B_WR; end
+                    else begin i <= i + 10'd1; ba <= ba + 16'd1; st <= B_WR; end
                 end
                 B_HDR: if (!tx_busy) begin
-                    i <= 10'd0;
+                    i <= 10'd0; ba <= addr;
                     case (kind)
                         K_NONE:  st <= B_FD;
                         K_NAK:   begin bi <= 2'd0; st <= B_SEND; end
@@ -273,8 +295,8 @@ module tspu_bridge (
                     endcase
                 end
                 B_RD: begin // word / element i into bus_rdata
-                    if (bus_ack) begin
-                        bi <= 2'd0; i <= i + 10'd1; st <= B_SEND;
+                    if (bus_ack) begin // (i was set two clocks before the request at least: last_q holds)
+                        bi <= 2'd0; i <= i + 10'd1; ba <= ba + 16'd1; lw_q <= last; st <= B_SEND;
                     end else if (!bus_req) begin
                         bus_req <= 1'b1;
                         bus_op <= (kind == K_FIFO) ? OP_PEEK : OP_RD;

@@ -291,6 +291,7 @@ module tspu_csr #(
     // FIFO stage ring
     reg [SAW-1:0] s_head;
     reg [SAW:0]   s_len;
+    reg [SAW-1:0] s_tail;   // s_head + s_len (mod SMAX): where the next element is staged
 
     // ---- FIFO room, stall -----------------------------------------------------
     // The stage is a buffer of its own: the core is held while its FIFO
@@ -307,8 +308,12 @@ module tspu_csr #(
     wire        room  = a_sm ? !NOROOM2 && lvl12 <= ROOM2 : !NOROOM1 && lvl12 <= ROOM1;
     assign hold       = a_stall && phase == PH_SAMPLING && !room;
     wire   stalled    = hold && held;
+    reg    stalled_q;   // FLAGS.STALLED as read: a clock late (no compare in the read path)
+    always @(posedge clk) stalled_q <= stalled;
     assign run_free   = busy && room && !held;
-    assign fifo_avail = used;
+    reg [10:0] avail_q;   // used, a clock late (a lower bound while a READ_FIFO peeks: only the core adds)
+    always @(posedge clk) avail_q <= used;
+    assign fifo_avail = avail_q;
 
     // ---- soft reset (CTRL.RESET) ------------------------------------------------
     reg soft_rst;
@@ -326,15 +331,36 @@ module tspu_csr #(
     wire in_sd = f_in(a, TSPU_WIN_LANE_SEED_BASE, TSPU_WIN_LANE_SEED_SIZE[15:0]);
     wire in_ms = f_in(a, TSPU_WIN_MOM_SUM_BASE, TSPU_WIN_MOM_SUM_SIZE[15:0]);
     wire in_mq = f_in(a, TSPU_WIN_MOM_SUMSQ_BASE, TSPU_WIN_MOM_SUMSQ_SIZE[15:0]);
-    wire in_sc = f_in(a, TSPU_WIN_SCHEDULE_BASE, TSPU_WIN_SCHEDULE_SIZE[15:0]);
-    wire in_cf = a >= TSPU_REG_INTEGRATOR && a <= TSPU_REG_FIFO_STALL;
     // DATA block (rw part): shadowed like CONFIG for the read-back; the
     // checked values are kept in flip-flops (w_*) and taken at START (a_d*)
     localparam HAVE_DATA = DATA_MAX_OBS > 0;
-    wire in_dreg = HAVE_DATA && a >= TSPU_REG_DATA_MODE && a <= TSPU_REG_DATA_DD;
     // shadowed registers (UART_DIV too: read back from the shadow; the board's
-    // UART takes the flip-flop copy uart_div)
-    wire in_regs = in_cf || in_sc || a == TSPU_REG_SCRATCH || a == TSPU_REG_UART_DIV || in_dreg;
+    // UART takes the flip-flop copy uart_div).  The classes of the registers
+    // (all below 0x80) are tables of constants indexed by a[6:0] (no
+    // comparators): 0 shadowed, 1 DATA block, 2 STEPS_HI / WORK_HI
+    function [127:0] f_rtab;
+        input [1:0] c;
+        integer k;
+        reg [15:0] ka;
+        begin
+            f_rtab = 128'd0;
+            for (k = 0; k < 128; k = k + 1) begin
+                ka = k[15:0];
+                case (c)
+                    2'd0: f_rtab[k] = (ka >= TSPU_REG_INTEGRATOR && ka <= TSPU_REG_FIFO_STALL) ||
+                                      f_in(ka, TSPU_WIN_SCHEDULE_BASE, TSPU_WIN_SCHEDULE_SIZE[15:0]) ||
+                                      ka == TSPU_REG_SCRATCH || ka == TSPU_REG_UART_DIV ||
+                                      (HAVE_DATA && ka >= TSPU_REG_DATA_MODE && ka <= TSPU_REG_DATA_DD);
+                    2'd1: f_rtab[k] = HAVE_DATA && ka >= TSPU_REG_DATA_MODE && ka <= TSPU_REG_DATA_DD;
+                    default: f_rtab[k] = ka == TSPU_REG_STEPS_HI || ka == TSPU_REG_WORK_HI;
+                endcase
+            end
+        end
+    endfunction
+    localparam [127:0] RT_REGS = f_rtab(2'd0), RT_DREG = f_rtab(2'd1), RT_HI = f_rtab(2'd2);
+    wire a_lo7   = a[15:7] == 9'd0;
+    wire in_dreg = a_lo7 && RT_DREG[a[6:0]];
+    wire in_regs = a_lo7 && RT_REGS[a[6:0]];
     // data windows -> the core's dat_* port (sel 0 X, 1 y, 2 l, 3 link table)
     wire in_dx = HAVE_DATA && f_in(a, TSPU_WIN_DATA_X_BASE, TSPU_WIN_DATA_X_SIZE[15:0]);
     wire in_dy = HAVE_DATA && f_in(a, TSPU_WIN_DATA_Y_BASE, TSPU_WIN_DATA_Y_SIZE[15:0]);
@@ -355,7 +381,7 @@ module tspu_csr #(
     wire       data_bad = w_bad_dm || w_bad_k || w_bad_sr || w_bad_sg || w_bad_dd || (w_dm != 2'd0 && w_k0);
     assign cfg_data_mode = a_dm; assign cfg_n_obs = a_k;
     assign cfg_data_sr = a_sr; assign cfg_data_sg = a_sg; assign cfg_data_dd = a_dd;
-    wire in_hi   = a == TSPU_REG_STEPS_HI || a == TSPU_REG_WORK_HI; // shadowed at the LO read
+    wire in_hi   = a_lo7 && RT_HI[a[6:0]]; // STEPS_HI, WORK_HI: shadowed at the LO read
     wire        in_c  = in_c0 || in_c1;
     wire        in_b  = in_b0 || in_b1;
     wire        in_st = in_x || in_p;
@@ -421,6 +447,19 @@ module tspu_csr #(
     reg        fl_then;   // after a flush: fill the lane of the pending seed write
     reg        clr_ack;   // acknowledge CTRL.RESET when the clear is done
     wire req = bus_req && !bus_ack;
+    // Timing: a request is taken in its second clock (go); in its first the
+    // decode of bus_addr / bus_op / bus_wdata (held until the acknowledge)
+    // and of the state it depends on (sh_*, s_*: changed only by requests,
+    // which are done by then) is registered in d_*.
+    reg  req_q;
+    wire go = req && req_q;
+    always @(posedge clk) req_q <= req;
+    reg        d_lo, d_smrd, d_strd, d_dat, d_sdrd, d_mom, d_ctrl, d_udiv, d_regs, d_cw, d_bw;
+    reg        d_dreg, d_sdw, d_hit, d_sx, d_momhi, d_ring, d_call;
+    reg [13:0] d_smreq;
+    reg [31:0] d_rd;
+    reg [SAW-1:0] d_pos;
+    reg [SAW:0]   d_csub;
 
     assign seg_addr    = cnt[4:1];
     assign seg_steps   = bus_rdata;  // fetched first ...
@@ -429,9 +468,7 @@ module tspu_csr #(
     assign seed_word   = cnt[1:0];
     assign seed_data   = sm_q;       // at seed_we, the shadow word of seed_word
     wire [31:0] seed_w = seed_rdata[32 * cnt[1:0] +: 32];
-    // LFSR113 word cnt below its minimum (2, 8, 16, 128)?
-    wire z_small = cnt[1:0] == 2'd0 ? ~|sm_q[31:1] : cnt[1:0] == 2'd1 ? ~|sm_q[31:3] :
-                   cnt[1:0] == 2'd2 ? ~|sm_q[31:4] : ~|sm_q[31:7];
+    // LFSR113 word cnt below its minimum (2, 8, 16, 128): z_q below
 
     // shadow write data
     always @(*) begin
@@ -440,28 +477,54 @@ module tspu_csr #(
             SRC_CLR: sm_d = (sm_a == SM_INT || sm_a == SM_THIN) ? 32'd1 :       // LM, thin 1
                             sm_a == SM_UDIV ? {16'd0, UDIV_RESET} : 32'd0;
             SRC_HI:  sm_d = sm_a[7:0] == TSPU_REG_WORK_HI[7:0] ? work[63:32] : steps[63:32];
-            default: sm_d = (in_c || is_k16) ? {{16{bus_wdata[15]}}, bus_wdata[15:0]} : bus_wdata;
+            default: sm_d = d_sx ? {{16{bus_wdata[15]}}, bus_wdata[15:0]} : bus_wdata;
         endcase
     end
 
-    // the START check of one CONFIG word (tspu_model_configure)
-    // (bit tests rather than comparators: w > 2, > 62, > 20, == 0, > 16, > 2^31)
-    function cfg_word_bad;
-        input [3:0]  k;
-        input [31:0] w;
-        begin
-            case (k)
-                CI_INTEGRATOR: cfg_word_bad = |w[31:2] || &w[1:0] || (HAVE_UD == 0 && w[1]);
-                CI_DRIFT_SHIFT, CI_KA_SHIFT, CI_KO_SHIFT: cfg_word_bad = |w[31:6] || &w[5:0];
-                CI_NOISE_SHIFT: cfg_word_bad = |w[31:5] || (w[4] && (w[3] || (w[2] && |w[1:0])));
-                CI_THIN: cfg_word_bad = ~|w;
-                CI_N_SEGMENTS: cfg_word_bad = |w[31:5] || (w[4] && |w[3:0]) || (HAVE_SCHEDULE == 0 && |w[4:0]);
-                CI_LAMBDA_INIT: cfg_word_bad = (w[31] || HAVE_SCHEDULE == 0) && |w[30:0];
-                default: cfg_word_bad = 1'b0;
-            endcase
-        end
-    endfunction
+    // the START check of one CONFIG word (tspu_model_configure): wbad_q below
+    //   INTEGRATOR > 2 (or UD without it), *_SHIFT > 62, NOISE_SHIFT > 20,
+    //   THIN == 0, N_SEGMENTS > 16 (or > 0 without the schedule),
+    //   LAMBDA_INIT > 2^31 (or != 0 without the schedule)
     reg c_sm, c_ud, c_ns;  // START check: SAMPLE_MOMENTUM set, INTEGRATOR UD, N_SAMPLES != 0
+    reg wbad_q, z_q;       // cfg_word_bad, z_small of the word on sm_q, a clock late
+    // Both as masks of sm_q registered from cnt (held while its word is
+    // read), so that the bits of the word meet one reduction of its high
+    // bits and small low ones: cfg_word_bad = any bit of hl / (hh: 31:8)
+    // set, or the extra test of the word's kind (e_*); z_small = no bit of
+    // zl / 31:8 set.  (cnt of a CONFIG word: cnt[3:0]; of a seed word: cnt[1:0])
+    reg        hh;                      // any of bits 31:8 set is bad
+    reg  [7:0] hl;                      // ... of bits 7:0
+    reg  [7:1] zl;                      // z_small: bits 7:1 that must be 0 too
+    reg        e_int, e_sh, e_noise, e_thin, e_nseg, e_lam;
+    always @(posedge clk) begin
+        hh <= 1'b0; hl <= 8'd0;
+        {e_int, e_sh, e_noise, e_thin, e_nseg, e_lam} <= 6'd0;
+        case (cnt[3:0])
+            CI_INTEGRATOR: begin hh <= 1'b1; hl <= {6'h3F, HAVE_UD == 0, 1'b0}; e_int <= 1'b1; end
+            CI_DRIFT_SHIFT, CI_KA_SHIFT, CI_KO_SHIFT: begin hh <= 1'b1; hl <= 8'hC0; e_sh <= 1'b1; end
+            CI_NOISE_SHIFT: begin hh <= 1'b1; hl <= 8'hE0; e_noise <= 1'b1; end
+            CI_THIN: e_thin <= 1'b1;
+            CI_N_SEGMENTS: begin hh <= 1'b1; hl <= HAVE_SCHEDULE == 0 ? 8'hFF : 8'hE0; e_nseg <= 1'b1; end
+            CI_LAMBDA_INIT: e_lam <= 1'b1;
+            default: ;
+        endcase
+        case (cnt[1:0])
+            2'd0: zl <= 7'h7F;   // >= 2
+            2'd1: zl <= 7'h7C;   // >= 8
+            2'd2: zl <= 7'h78;   // >= 16
+            default: zl <= 7'h40; // >= 128
+        endcase
+    end
+    wire w_h8  = |sm_q[31:8];
+    wire w_h30 = |sm_q[30:8] || |sm_q[7:0];   // |w[30:0]
+    wire w_ex  = (e_int && &sm_q[1:0]) || (e_sh && &sm_q[5:0]) ||
+                 (e_noise && sm_q[4] && (sm_q[3] || (sm_q[2] && |sm_q[1:0]))) ||
+                 (e_thin && !w_h8 && ~|sm_q[7:0]) || (e_nseg && sm_q[4] && |sm_q[3:0]) ||
+                 (e_lam && (sm_q[31] || HAVE_SCHEDULE == 0) && w_h30);
+    always @(posedge clk) begin
+        wbad_q <= (hh && w_h8) || |(sm_q[7:0] & hl) || w_ex;
+        z_q    <= !w_h8 && ~|(sm_q[7:1] & zl);
+    end
     wire cfg_bad = bad || (c_sm && !c_ud) || (c_ns && (c_sm ? BAD_2N : BAD_N)) || data_bad;
 
     // plain registers (everything below 0x80 that is neither shadowed nor a core read)
@@ -494,7 +557,7 @@ module tspu_csr #(
                 TSPU_REG_MAX_SEGMENTS[6:0]: rd_plain = NSEG32;
                 TSPU_REG_FLAGS[6:0]:
                     rd_plain = {27'd0, flags} | ({31'd0, rejected} << TSPU_FLAGS_REJECTED_LSB) |
-                               ({31'd0, busy} << TSPU_FLAGS_RUNNING_LSB) | ({31'd0, stalled} << TSPU_FLAGS_STALLED_LSB);
+                               ({31'd0, busy} << TSPU_FLAGS_RUNNING_LSB) | ({31'd0, stalled_q} << TSPU_FLAGS_STALLED_LSB);
                 TSPU_REG_PHASE[6:0]:    rd_plain = {29'd0, phase};
                 TSPU_REG_SAT_COUNT[6:0]: rd_plain = sat_count;
                 TSPU_REG_FIFO_DROPPED[6:0]: rd_plain = fifo_dropped;
@@ -511,11 +574,79 @@ module tspu_csr #(
     // end: head + len) and the commit (head + min(count, len))
     wire [15:0]    peek_idx = bus_addr;
     wire           in_ring  = peek_idx < {{(15 - SAW){1'b0}}, s_len};     // PEEK: a staged element
-    wire [SAW+1:0] c_sub    = {1'b0, s_len} - {1'b0, bus_wdata[SAW:0]};    // COMMIT: len - count
-    wire           c_all    = c_sub[SAW+1] || c_sub[SAW:0] == {(SAW+1){1'b0}}; // count >= len
-    wire [SAW-1:0] r_off    = (bus_op == OP_PEEK && in_ring) ? peek_idx[SAW-1:0] :
-                              (bus_op == OP_PEEK || c_all) ? s_len[SAW-1:0] : bus_wdata[SAW-1:0];
-    wire [SAW-1:0] r_pos    = s_head + r_off;
+    wire [SAW:0]   c_sub    = s_len - bus_wdata[SAW:0];                      // COMMIT: len - count (if <= len)
+    wire           c_all    = bus_wdata[SAW:0] >= s_len;                       // count >= len
+    // PEEK (bus_op[2] = 0): head + index if staged, else the tail; COMMIT
+    // (bus_op[2] = 1): head + count, or the tail when count >= len
+    wire [SAW-1:0] r_sum    = s_head + (bus_op[2] ? bus_wdata[SAW-1:0] : peek_idx[SAW-1:0]);
+    wire           r_sel    = bus_op[2] ? !c_all : in_ring;
+    wire [SAW-1:0] r_pos    = r_sel ? r_sum : s_tail;
+
+    // the request's next state, kind of read and acknowledge (the chain of
+    // CS_IDLE), registered with the decode
+    // (the address classes are disjoint: an OR of exclusive terms per bit, no
+    // priority chain; rk is only read in CS_RW1 / CS_RW2, so it may change
+    // with any request)
+    wire r_lo  = a == TSPU_REG_STEPS_LO || a == TSPU_REG_WORK_LO;
+    wire r_sm  = (in_c && c_ok) || (in_b && b_ok) || in_regs || in_hi || (in_sd && sd_hit);
+    wire r_st  = in_st && s_ok;
+    wire r_sd  = in_sd && sd_ok && !sd_hit;
+    wire r_mom = (in_ms && ms_ok) || (in_mq && mq_ok);
+    wire op_rd = bus_op == OP_RD, op_wr = bus_op == OP_WR, op_fd = bus_op == OP_FD, op_pk = bus_op == OP_PEEK;
+    wire w_rst = op_wr && a == TSPU_REG_CTRL && bus_wdata[TSPU_CTRL_RESET_LSB];
+    wire w_chk = op_wr && a == TSPU_REG_CTRL && !bus_wdata[TSPU_CTRL_RESET_LSB] &&
+                 bus_wdata[TSPU_CTRL_START_LSB] && !busy;
+    wire w_sd  = op_wr && r_sd;                 // a seed word of another lane: flush / fill
+    wire c_rw1 = (op_rd && (r_lo || r_sm || r_st || in_dat || r_sd || r_mom)) || (op_pk && in_ring);
+    wire c_pop = op_pk && !in_ring;
+    wire c_fl  = (w_sd && sh_valid) || (op_fd && sh_valid);
+    wire c_fi  = w_sd && !sh_valid;
+    // RK_ST 0, SEED 1, MOM 2, SM 3, STG 4, LO 5, DAT 6
+    wire [2:0] n_rk  = {(op_rd && (r_lo || in_dat)) || (op_pk && in_ring),
+                        op_rd && (r_mom || r_sm || in_dat),
+                        op_rd && (r_sd || r_sm || r_lo)};
+    generate
+        if (RK_ST != 3'd0 || RK_SEED != 3'd1 || RK_MOM != 3'd2 || RK_SM != 3'd3 || RK_STG != 3'd4 ||
+            RK_LO != 3'd5 || RK_DAT != 3'd6 || CS_IDLE != 4'd0) begin : g_bad_codes
+            tspu_param_error_rk_cs_codes u_err ();
+        end
+    endgenerate
+    // registered as the exclusive conditions; encoded in the clock of go
+    reg [2:0] d_rk;
+    reg       d_rw1, d_pop, d_chk, d_fl, d_fi, d_rst, d_busy;
+    always @(posedge clk) begin
+        d_rk <= n_rk; d_busy <= busy;
+        d_rw1 <= c_rw1; d_pop <= c_pop; d_chk <= w_chk; d_fl <= c_fl; d_fi <= c_fi; d_rst <= w_rst;
+    end
+    wire [3:0] d_cs  = (d_rw1 ? CS_RW1 : 4'd0) | (d_pop ? CS_POP1 : 4'd0) | (d_chk ? CS_CHK : 4'd0) |
+                       (d_fl ? CS_FLUSH : 4'd0) | (d_fi ? CS_FILL : 4'd0);
+    wire       d_ack = !(d_rw1 || d_pop || d_chk || d_fl || d_fi || d_rst);
+
+    // the request's decode, registered (see go)
+    always @(posedge clk) begin
+        d_lo    <= a == TSPU_REG_STEPS_LO || a == TSPU_REG_WORK_LO;
+        d_smrd  <= (in_c && c_ok) || (in_b && b_ok) || in_regs || in_hi || (in_sd && sd_hit);
+        d_strd  <= in_st && s_ok;
+        d_dat   <= in_dat;
+        d_sdrd  <= in_sd && sd_ok && !sd_hit;
+        d_mom   <= (in_ms && ms_ok) || (in_mq && mq_ok);
+        d_ctrl  <= a == TSPU_REG_CTRL;
+        d_udiv  <= a == TSPU_REG_UART_DIV;
+        d_regs  <= in_regs;
+        d_cw    <= in_c && c_ok;
+        d_bw    <= in_b && b_ok;
+        d_dreg  <= in_dreg;
+        d_sdw   <= in_sd && sd_ok;
+        d_hit   <= sd_hit;
+        d_sx    <= in_c || is_k16;
+        d_momhi <= in_ms ? o_ms[0] : o_mq[0];
+        d_smreq <= sm_req;
+        d_rd    <= rd_plain;
+        d_ring  <= in_ring;
+        d_call  <= c_all;
+        d_csub  <= c_sub;
+        d_pos   <= r_pos;
+    end
 
     always @(posedge clk) begin
         // single-cycle strobes
@@ -530,6 +661,7 @@ module tspu_csr #(
             sm_src <= SRC_CLR; sm_a <= 14'd0;
             uart_div <= UDIV_RESET; rejected <= 1'b0;
             sh_valid <= 1'b0; sh_lane <= 6'd0; s_head <= {SAW{1'b0}}; s_len <= {(SAW+1){1'b0}};
+            s_tail <= {SAW{1'b0}};
             a_int <= 2'd1; a_drift <= 6'd0; a_noise <= 5'd0; a_ka <= 16'd0; a_kash <= 6'd0;
             a_ko <= 16'd0; a_kosh <= 6'd0; a_burnin <= 32'd0; a_thin <= 32'd1; a_nsamp <= 32'd0;
             a_nseg <= 5'd0; a_linit <= 32'd0; a_sm <= 1'b0; a_stall <= 1'b0;
@@ -542,58 +674,41 @@ module tspu_csr #(
             bus_rdata <= 32'd0;
         end else begin
             case (cs)
-                CS_IDLE: if (req) begin
-                    sm_src <= SRC_REQ; sm_a <= sm_req;
+                CS_IDLE: if (go) begin
+                    // next state, kind of read and acknowledge: d_cs, d_rk, d_ack (n_* above)
+                    cs <= d_cs; rk <= d_rk; bus_ack <= d_ack;
+                    sm_src <= SRC_REQ; sm_a <= d_smreq;
                     case (bus_op)
                         OP_RD: begin
-                            bus_rdata <= rd_plain;
-                            bus_ack <= 1'b1; // unless a read of a memory follows (below)
-                            if (a == TSPU_REG_STEPS_LO || a == TSPU_REG_WORK_LO) begin
+                            bus_rdata <= d_rd;  // (a plain register: acknowledged now)
+                            if (d_lo) begin
                                 // the low word now, the high word into its shadow in the same clock
                                 sm_we <= 1'b1; sm_src <= SRC_HI; sm_a <= SM_REGS | {6'd0, a[7:1], 1'b1}; // STEPS_HI, WORK_HI (LO + 1, LO even)
-                                rk <= RK_LO; cs <= CS_RW1; bus_ack <= 1'b0;
                             end
-                            if ((in_c && c_ok) || (in_b && b_ok) || in_regs || in_hi || (in_sd && sd_hit)) begin
-                                sm_re <= 1'b1; rk <= RK_SM; cs <= CS_RW1; bus_ack <= 1'b0;
-                            end
-                            if (in_st && s_ok) begin
-                                st_re <= 1'b1; rk <= RK_ST; cs <= CS_RW1; bus_ack <= 1'b0;
-                            end
-                            if (in_dat) begin
-                                dat_re <= 1'b1; rk <= RK_DAT; cs <= CS_RW1; bus_ack <= 1'b0;
-                            end
-                            if (in_sd && sd_ok && !sd_hit) begin
-                                seed_re <= 1'b1; cnt <= {12'd0, o_sd[1:0]};
-                                rk <= RK_SEED; cs <= CS_RW1; bus_ack <= 1'b0;
-                            end
-                            if ((in_ms && ms_ok) || (in_mq && mq_ok)) begin
-                                mom_re <= 1'b1; rk <= RK_MOM; cs <= CS_RW1; bus_ack <= 1'b0;
-                            end
+                            if (d_smrd) sm_re <= 1'b1;
+                            if (d_strd) st_re <= 1'b1;
+                            if (d_dat) dat_re <= 1'b1;
+                            if (d_sdrd) begin seed_re <= 1'b1; cnt <= {12'd0, o_sd[1:0]}; end
+                            if (d_mom) mom_re <= 1'b1;
                         end
                         OP_WR: begin
-                            bus_ack <= 1'b1; // unless a longer operation follows (below)
-                            if (a == TSPU_REG_CTRL) begin
-                                if (bus_wdata[TSPU_CTRL_RESET_LSB]) begin
-                                    soft_rst <= 1'b1; bus_ack <= 1'b0; // acked after the reset
-                                end
+                            if (d_ctrl) begin
+                                if (bus_wdata[TSPU_CTRL_RESET_LSB]) soft_rst <= 1'b1; // acked after the reset
                                 else begin
                                     if (bus_wdata[TSPU_CTRL_STOP_LSB]) cmd_stop <= 1'b1;
                                     if (bus_wdata[TSPU_CTRL_START_LSB]) begin
-                                        if (busy) rejected <= 1'b1;
-                                        else begin
-                                            cnt <= 14'd0; ph <= 2'd0; bad <= 1'b0;
-                                            cs <= CS_CHK; bus_ack <= 1'b0;
-                                        end
+                                        if (d_busy) rejected <= 1'b1;
+                                        else begin cnt <= 14'd0; ph <= 2'd0; bad <= 1'b0; end // CS_CHK
                                     end
                                 end
                             end
-                            if (a == TSPU_REG_UART_DIV) uart_div <= bus_wdata[15:0];
-                            if (in_regs) sm_we <= 1'b1;
-                            if (in_c && c_ok && !busy) begin sm_we <= 1'b1; cpl_we <= 1'b1; end
-                            if (in_b && b_ok && !busy) begin sm_we <= 1'b1; bias_we <= 1'b1; end
-                            if (in_st && s_ok) st_we <= 1'b1;
-                            if (in_dat) dat_we <= 1'b1;   // the core ignores it while running
-                            if (in_dreg) begin
+                            if (d_udiv) uart_div <= bus_wdata[15:0];
+                            if (d_regs) sm_we <= 1'b1;
+                            if (d_cw && !busy) begin sm_we <= 1'b1; cpl_we <= 1'b1; end
+                            if (d_bw && !busy) begin sm_we <= 1'b1; bias_we <= 1'b1; end
+                            if (d_strd) st_we <= 1'b1;
+                            if (d_dat) dat_we <= 1'b1;   // the core ignores it while running
+                            if (d_dreg) begin
                                 case (a)
                                     TSPU_REG_DATA_MODE: begin
                                         w_dm <= bus_wdata[1:0]; w_bad_dm <= |bus_wdata[31:2] || &bus_wdata[1:0];
@@ -606,33 +721,28 @@ module tspu_csr #(
                                     default: begin w_dd <= bus_wdata[5:0]; w_bad_dd <= bus_wdata > 32'd62; end
                                 endcase
                             end
-                            if (in_sd && sd_ok) begin
-                                if (sd_hit) sm_we <= 1'b1;
-                                else begin
+                            if (d_sdw) begin
+                                if (d_hit) sm_we <= 1'b1;
+                                else begin // CS_FLUSH, then CS_FILL (or CS_FILL)
                                     cnt <= 14'd0; ph <= 2'd0; pass2 <= 1'b0; bad <= 1'b0;
-                                    fl_then <= 1'b1; bus_ack <= 1'b0;
-                                    cs <= sh_valid ? CS_FLUSH : CS_FILL;
+                                    fl_then <= 1'b1;
                                 end
                             end
                         end
                         OP_FD: begin
-                            if (sh_valid) begin
+                            if (sh_valid) begin // CS_FLUSH
                                 cnt <= 14'd0; ph <= 2'd0; pass2 <= 1'b0; bad <= 1'b0;
-                                fl_then <= 1'b0; cs <= CS_FLUSH;
-                            end else bus_ack <= 1'b1;
-                        end
-                        OP_PEEK: begin
-                            sm_a <= SM_STAGE | {{(14 - SAW){1'b0}}, r_pos};
-                            if (in_ring) begin
-                                sm_re <= 1'b1; rk <= RK_STG; cs <= CS_RW1;
-                            end else begin // the next element from the core, staged at the end
-                                fifo_re <= 1'b1; cs <= CS_POP1;
+                                fl_then <= 1'b0;
                             end
                         end
+                        OP_PEEK: begin
+                            sm_a <= SM_STAGE | {{(14 - SAW){1'b0}}, d_pos};
+                            if (d_ring) sm_re <= 1'b1;   // CS_RW1
+                            else fifo_re <= 1'b1;        // CS_POP1: the next element from the core, staged at the end
+                        end
                         default: begin // OP_COMMIT (and unused codes): min(count, s_len) elements
-                            s_head <= r_pos;
-                            s_len <= c_all ? {(SAW+1){1'b0}} : c_sub[SAW:0];
-                            bus_ack <= 1'b1;
+                            s_head <= d_pos; // (s_tail stays)
+                            s_len <= d_call ? {(SAW+1){1'b0}} : d_csub;
                         end
                     endcase
                 end
@@ -647,7 +757,7 @@ module tspu_csr #(
                     case (rk)
                         RK_ST:   bus_rdata <= st_rdata;
                         RK_SEED: bus_rdata <= seed_w;
-                        RK_MOM:  bus_rdata <= (in_ms ? o_ms[0] : o_mq[0]) ? mom_rdata[63:32] : mom_rdata[31:0];
+                        RK_MOM:  bus_rdata <= d_momhi ? mom_rdata[63:32] : mom_rdata[31:0];
                         RK_SM:   bus_rdata <= sm_q;
                         RK_DAT:  bus_rdata <= {{16{dat_rdata[15]}}, dat_rdata};
                         default: bus_rdata <= {16'd0, sm_q[15:0]};  // RK_STG
@@ -660,13 +770,13 @@ module tspu_csr #(
                 end
                 // START: check CONFIG (CS_CHK), copy SCHEDULE into the core
                 // (CS_SEG), take CONFIG (CS_CPY), start; one word per 3 clocks
-                CS_CHK, CS_CPY: begin
+                CS_CHK, CS_CPY: begin // (the word is on sm_q at ph 2 and 3; its check registered at 3)
                     ph <= ph + 2'd1;
                     if (ph == 2'd0) begin sm_re <= 1'b1; sm_a <= SM_CFG | cnt; end
-                    if (ph == 2'd2) begin
-                        ph <= 2'd0; cnt <= cnt + 14'd1;
+                    if (ph == 2'd3) begin
+                        cnt <= cnt + 14'd1;
                         if (cs == CS_CHK) begin
-                            if (cfg_word_bad(cnt[3:0], sm_q)) bad <= 1'b1;
+                            if (wbad_q) bad <= 1'b1;
                             if (cnt[3:0] == CI_SAMPLE_MOMENTUM) c_sm <= sm_q[0];
                             if (cnt[3:0] == CI_INTEGRATOR) c_ud <= sm_q == 32'd2;
                             if (cnt[3:0] == CI_N_SAMPLES) c_ns <= sm_q != 32'd0;
@@ -693,6 +803,7 @@ module tspu_csr #(
                             cnt <= 14'd0;
                             rejected <= 1'b0;
                             s_len <= {(SAW+1){1'b0}}; // the core clears its FIFO at start
+                            s_tail <= s_head;
                             cmd_start <= 1'b1;        // cfg_* hold the new values from the next cycle
                             a_dm <= w_dm; a_k <= w_k; a_sr <= w_sr; a_sg <= w_sg; a_dd <= w_dd;
                             bus_ack <= 1'b1; cs <= CS_IDLE;
@@ -735,12 +846,12 @@ module tspu_csr #(
                     ph <= ph + 2'd1;
                     if (ph == 2'd0) begin sm_re <= 1'b1; sm_a <= SM_SEED | cnt; end
                     if (ph == 2'd1 && pass2) seed_we <= 1'b1; // with word cnt on sm_q
-                    if (ph == 2'd2) begin
-                        ph <= 2'd0; cnt <= cnt + 14'd1;
-                        if (z_small) bad <= 1'b1;
+                    if (ph == 2'd3) begin // (z_small of the word registered)
+                        cnt <= cnt + 14'd1;
+                        if (z_q) bad <= 1'b1;
                         if (cnt[1:0] == 2'd3) begin
                             cnt <= 14'd0;
-                            if (!pass2 && !bad && !z_small) pass2 <= 1'b1; // valid: take it
+                            if (!pass2 && !bad && !z_q) pass2 <= 1'b1; // valid: take it
                             else begin
                                 if (!pass2) rejected <= 1'b1;
                                 sh_valid <= 1'b0; pass2 <= 1'b0;
@@ -753,7 +864,7 @@ module tspu_csr #(
                 CS_POP1: cs <= CS_POP2;
                 CS_POP2: begin
                     sm_we <= 1'b1; sm_src <= SRC_RD; // bus_rdata into the stage (sm_a = head + len)
-                    s_len <= s_len + 1'b1;
+                    s_len <= s_len + 1'b1; s_tail <= s_tail + 1'b1;
                     bus_rdata <= {16'd0, fifo_rdata};
                     bus_ack <= 1'b1; cs <= CS_IDLE;
                 end
