@@ -7,13 +7,16 @@ module tspu_top #(
     parameter P = 8,                // parallel multipliers, power of 2, 1..16
     parameter FIFO_AW = 9,          // sample FIFO of 2^FIFO_AW 16-bit words
     parameter CLOCK_HZ = 12000000,  // clock of the unit, reported in CLOCK_HZ
-    parameter CYCLES_PER_STEP = (N * N + P - 1) / P + 3, // reported: the steady figure of
-                                    // bench/results/rtl.json (N=8: 11, N=16: 35 at P=8)
     parameter RX_TIMEOUT = 4096,    // idle clocks that abandon a half-received frame
     parameter UART_DIV_RESET = 0,   // UART_DIV register at reset (0: no UART)
     parameter DATA_MAX_OBS = 0,     // data-driven drift: observations (0: not built)
     parameter HAVE_UD = 1,          // underdamped integrator built (tspu_core)
-    parameter HAVE_SCHEDULE = 1     // lambda schedule, second coupling set and work built
+    parameter HAVE_SCHEDULE = 1,    // lambda schedule, second coupling set and work built
+    // reported: the steady figure N*ceil(N/P) + 3 of bench/results/rtl.json
+    // (N=2: 5, N=8: 11, N=16: 35 at P=8); a core without slow steps has the
+    // deep pipeline, 5 cycles more (N=8: 16, N=16: 40; docs/architecture.md)
+    parameter CYCLES_PER_STEP = N * ((N + P - 1) / P) +
+                                ((HAVE_UD == 0 && HAVE_SCHEDULE == 0 && DATA_MAX_OBS == 0) ? 8 : 3)
 ) (
     input  wire       clk,
     input  wire       rst,
