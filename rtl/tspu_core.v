@@ -780,8 +780,13 @@ module tspu_core #(
     localparam [15:0] ROOM1 = (R1 >= 0) ? R1 : 0, ROOM2 = (R2 >= 0) ? R2 : 0;
     /* verilator lint_on WIDTH */
     wire [15:0] level16   = {{(15 - FIFO_AW){1'b0}}, fifo_level};
-    wire        fifo_room = cfg_sample_momentum ? (R2 >= 0 && level16 <= ROOM2)
-                                                : (R1 >= 0 && level16 <= ROOM1);
+    // registered (Fmax): the level a clock old.  A keep pass's last FIFO
+    // write is cycles before the next step boundary, and host reads only
+    // add room, so at worst a sample waits for a room one clock old
+    reg         fifo_room;
+    always @(posedge clk)
+        fifo_room <= cfg_sample_momentum ? (R2 >= 0 && level16 <= ROOM2)
+                                         : (R1 >= 0 && level16 <= ROOM1);
 
     // ---- read-port multiplexing (the users are mutually exclusive) -------
     always @(*) begin
