@@ -547,10 +547,20 @@ endif
 # the link side's register semantics (tspu_csr: SPRAM shadows, START check,
 # seed lane, STEPS/WORK latch, CTRL.RESET): sim?n=8, sim and vboard against
 # the model device, word for word (fpga/test_link_regs.c)
+# (and the iCEBreaker's small gateware on a Verilated board, N = 8 without UD
+# and the schedule: its START refusals, tspu-vboard-small)
 $(B)/tests/test_link_regs: fpga/test_link_regs.c $(LIBS) $(SIM_LIBS) $(GEN_H)
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) $(CFLAGS) $(INC) $< $(SIM_LDFLAGS) $(LIBS) $(LIBS_REF) -o $@
-$(B)/tests/test_link_regs: | $(B)/bin/tspu-vboard
+	$(CC) $(WARN) $(CFLAGS) $(INC) -DVBOARD_SMALL='"$(CURDIR)/$(B)/bin/tspu-vboard-small"' $< \
+	  $(SIM_LDFLAGS) $(LIBS) $(LIBS_REF) -o $@
+$(B)/tests/test_link_regs: | $(B)/bin/tspu-vboard $(B)/bin/tspu-vboard-small
+$(B)/bin/tspu-vboard-small: sim/vboard.cpp $(VBOARD_V) rtl/tspu_fixed.vh $(B)/gen/tspu_regs.vh
+	@mkdir -p $(B)/sim/vboard-small $(dir $@)
+	verilator --cc --exe --build -O3 -Wno-fatal -Wno-lint -Wno-style -Irtl -I$(CURDIR)/$(B)/gen \
+	  -CFLAGS "-O2 -std=c++17 -Wall -Wextra -Werror" -MAKEFLAGS "-s" --top-module tspu_vboard_top \
+	  -GN=8 -GP=8 -GHAVE_UD=0 -GHAVE_SCHEDULE=0 \
+	  $(VBOARD_V) $(CURDIR)/sim/vboard.cpp -Mdir $(B)/sim/vboard-small -o tspu-vboard-small >/dev/null
+	cp $(B)/sim/vboard-small/tspu-vboard-small $@
 
 TEST_PROGS += $(B)/tests/test_link_regs
 

@@ -15,7 +15,14 @@
  * defaults) and STEPS_LO/HI, WORK_LO/HI after a short run.
  * Would-fail twin: the model's trace with one word changed must be found
  * different by the same comparison.
+ *
+ * The iCEBreaker's small gateware (tspu-vboard-small: N = 8, HAVE_UD =
+ * HAVE_SCHEDULE = 0) must refuse at START, in the register block itself, a
+ * program written raw that needs a feature it lacks (UD, schedule segments,
+ * a lambda strictly between 0 and 1), report those FEATURES bits as 0, and
+ * take the same program with EM (twin: the refusal is the feature's).
  */
+#define _POSIX_C_SOURCE 200809L /* setenv */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +30,7 @@
 
 #include "tspu.h"
 #include "tspu_regs.h"
+#include "tspu_model.h"
 
 #define MAXW 20000
 typedef struct {
@@ -183,8 +191,66 @@ static size_t first_diff(const trace *a, const trace *b)
     return a->n == b->n ? (size_t)-1 : n;
 }
 
+/* one raw program on the small gateware: FLAGS.REJECTED after START? */
+static int small_start(tspu_dev *d, uint32_t integ, uint32_t nseg, uint32_t linit, uint32_t *fl)
+{
+    uint32_t cfg[TSPU_REG_FIFO_STALL - TSPU_REG_INTEGRATOR + 1] = {0};
+    cfg[TSPU_REG_INTEGRATOR - TSPU_REG_INTEGRATOR] = integ;
+    cfg[TSPU_REG_THIN - TSPU_REG_INTEGRATOR] = 1;
+    cfg[TSPU_REG_BURNIN - TSPU_REG_INTEGRATOR] = 10;
+    cfg[TSPU_REG_N_SEGMENTS - TSPU_REG_INTEGRATOR] = nseg;
+    cfg[TSPU_REG_LAMBDA_INIT - TSPU_REG_INTEGRATOR] = linit;
+    int rc = tspu_mem_write(d, TSPU_REG_INTEGRATOR, cfg, sizeof cfg / sizeof cfg[0]);
+    if (!rc)
+        rc = tspu_reg_write(d, TSPU_REG_CTRL, TSPU_CTRL_START);
+    if (!rc)
+        rc = tspu_reg_read(d, TSPU_REG_FLAGS, fl);
+    uint32_t f = *fl;
+    for (int k = 0; !rc && (f & TSPU_FLAGS_RUNNING) && k < 1000; k++) /* let an accepted run end */
+        rc = tspu_reg_read(d, TSPU_REG_FLAGS, &f);
+    return rc;
+}
+
+static void small_gateware(void)
+{
+#ifdef VBOARD_SMALL
+    const char *prev = getenv("TSPU_VBOARD");
+    char saved[4096] = "";
+    if (prev)
+        snprintf(saved, sizeof saved, "%s", prev);
+    setenv("TSPU_VBOARD", VBOARD_SMALL, 1);
+    tspu_dev *d = NULL;
+    int rc = tspu_open(&d, "vboard");
+    uint32_t feat = 0, fl = 0;
+    if (!rc)
+        rc = tspu_reg_read(d, TSPU_REG_FEATURES, &feat);
+    const uint32_t lack = TSPU_FEATURES_UD | TSPU_FEATURES_SCHEDULE | TSPU_FEATURES_WORK;
+    printf("%s: small gateware (vboard N=8, no UD, no schedule) reports FEATURES 0x%X without UD / SCHEDULE / WORK\n",
+           !rc && (feat & lack) == 0 && (feat & TSPU_FEATURES_EM) ? "PASS" : "FAIL", feat);
+    static const struct { const char *what; uint32_t integ, nseg, linit; int rej; } c[] = {
+        {"a raw UD program is rejected at START", TSPU_INT_UD, 0, 0, 1},
+        {"a raw program with a schedule segment is rejected at START", TSPU_INT_EM, 1, 0, 1},
+        {"a raw program at lambda 1/2 is rejected at START", TSPU_INT_EM, 0, 0x40000000u, 1},
+        {"twin: the same program with EM at lambda 1 is taken", TSPU_INT_EM, 0, 0x80000000u, 0},
+    };
+    for (size_t k = 0; k < sizeof c / sizeof c[0]; k++) {
+        if (!rc)
+            rc = small_start(d, c[k].integ, c[k].nseg, c[k].linit, &fl);
+        const int rej = (fl & TSPU_FLAGS_REJECTED) != 0;
+        printf("%s: small gateware: %s (rc %d FLAGS 0x%X)\n", !rc && rej == c[k].rej ? "PASS" : "FAIL",
+               c[k].what, rc, fl);
+    }
+    tspu_close(d);
+    if (prev) /* the full vboard below */
+        setenv("TSPU_VBOARD", saved, 1);
+    else
+        unsetenv("TSPU_VBOARD");
+#endif
+}
+
 int main(void)
 {
+    small_gateware();
     static trace tm, ts;
     const char *pairs[][2] = {{"model?n=8", "sim?n=8"}, {"model?n=16", "sim"}, {"model?n=16", "vboard"}};
     for (unsigned p = 0; p < sizeof pairs / sizeof pairs[0]; p++) {
