@@ -135,7 +135,7 @@ if mutate "$seq" "$out/seq_mut_noskip.v" \
   prove seq_twin_noskip bmc fail "$(seq_script 1 "$out/seq_mut_noskip.v")" || rc=1
 else rc=1; fi
 if mutate "$seq" "$out/seq_mut_nseg.v" \
-     's/wire        fs_ok = fs\[4\] \&\& (cfg_n_segments\[4\] || fs\[3:0\] < cfg_n_segments\[3:0\]);/wire fs_ok = fs[4];/'; then
+     's/wire        fs_ok = HAVE_SCHEDULE != 0 \&\& fs\[4\] \&\& (cfg_n_segments\[4\] || fs\[3:0\] < cfg_n_segments\[3:0\]);/wire fs_ok = fs[4];/'; then
   prove seq_twin_nseg bmc fail "$(seq_script 1 "$out/seq_mut_nseg.v")" || rc=1
 else rc=1; fi
 

@@ -244,7 +244,7 @@ module tspu_core #(
     // keep pass only runs in the sampling phase, where cur_dl is unused)
     wire [3:0]  seq_tab_idx;
     wire [63:0] seq_tab_q;
-    tspu_sequencer #(.EXT_TABLE(1)) u_seq (
+    tspu_sequencer #(.EXT_TABLE(1), .HAVE_SCHEDULE(HAVE_SCHEDULE)) u_seq (
         .clk(clk), .rst(rst), .start(seq_start), .commit(seq_commit),
         .cfg_burnin(cfg_burnin), .cfg_thin(cfg_thin), .cfg_n_samples(cfg_n_samples),
         .cfg_n_segments(n_seg),

@@ -306,7 +306,12 @@ module tspu_csr #(
     /* verilator lint_on WIDTH */
     wire [11:0] lvl12 = {{(11 - FIFO_AW){1'b0}}, fifo_level};
     wire        room  = a_sm ? !NOROOM2 && lvl12 <= ROOM2 : !NOROOM1 && lvl12 <= ROOM1;
-    assign hold       = a_stall && phase == PH_SAMPLING && !room;
+    // registered (Fmax: the level compare no longer feeds the core's step
+    // decision): a keep pass fills the FIFO cycles before the next step
+    // boundary, and a host read that makes room releases the hold a clock later
+    reg    hold_q;
+    always @(posedge clk) hold_q <= !rst && a_stall && phase == PH_SAMPLING && !room;
+    assign hold       = hold_q;
     wire   stalled    = hold && held;
     reg    stalled_q;   // FLAGS.STALLED as read: a clock late (no compare in the read path)
     always @(posedge clk) stalled_q <= stalled;

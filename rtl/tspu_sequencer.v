@@ -9,8 +9,12 @@
 // of the moment RAM); the owner reads entry tab_idx every cycle and returns
 // it on tab_steps / tab_dl one cycle later (a registered RAM read), which
 // gives the same timing as the internal table.
+// HAVE_SCHEDULE = 0 (a core without the lambda schedule, whose register block
+// refuses segments at START): the schedule phase is never entered, so its
+// segment search, table compares and seg_idx are constants synthesis drops.
 module tspu_sequencer #(
-    parameter EXT_TABLE = 0
+    parameter EXT_TABLE = 0,
+    parameter HAVE_SCHEDULE = 1
 ) (
     input  wire        clk,
     input  wire        rst,
@@ -91,11 +95,11 @@ module tspu_sequencer #(
     endfunction
     // at start: from 0
     wire [4:0]  fs0    = first_seg(nz);
-    wire        fs0_ok = fs0[4] && (cfg_n_segments[4] || fs0[3:0] < cfg_n_segments[3:0]);
+    wire        fs0_ok = HAVE_SCHEDULE != 0 && fs0[4] && (cfg_n_segments[4] || fs0[3:0] < cfg_n_segments[3:0]);
     // at a commit: from seg_idx + 1 in the schedule, else from 0
     wire [15:0] seg_after = phase == PH_SCHEDULE ? (16'hFFFE << seg_idx) : 16'hFFFF;   // k > seg_idx
     wire [4:0]  fs  = first_seg(nz & seg_after);
-    wire        fs_ok = fs[4] && (cfg_n_segments[4] || fs[3:0] < cfg_n_segments[3:0]);
+    wire        fs_ok = HAVE_SCHEDULE != 0 && fs[4] && (cfg_n_segments[4] || fs[3:0] < cfg_n_segments[3:0]);
 
     wire [31:0] cnt1 = cnt + 32'd1;
     wire [31:0] smp1 = samples + 32'd1;
@@ -132,8 +136,8 @@ module tspu_sequencer #(
             end_q <= 1'b0; fresh_q <= 1'b0; act_q <= 1'b0; fs1_ok_q <= 1'b0; tgt_q <= PH_DONE;
         end else begin
             end_q   <= (phase == PH_BURNIN && cnt == cfg_burnin) ||
-                       (phase == PH_SCHEDULE && !ent && cnt == cur_steps);
-            fresh_q <= phase == PH_SCHEDULE && ent;
+                       (HAVE_SCHEDULE != 0 && phase == PH_SCHEDULE && !ent && cnt == cur_steps);
+            fresh_q <= HAVE_SCHEDULE != 0 && phase == PH_SCHEDULE && ent;
             act_q   <= phase == PH_BURNIN || phase == PH_SCHEDULE || phase == PH_SAMPLING;
             fs1_ok_q <= fs_ok;
             tgt_q    <= fs_ok ? PH_SCHEDULE : cfg_n_samples != 32'd0 ? PH_SAMPLING : PH_DONE;
