@@ -450,7 +450,7 @@ TEST_PROGS += $(B)/tests/plot_tests
 # ==== end plots ===============================================================
 
 # ==== fpga: board bitstreams and post-synthesis lockstep (issue 6) ==========
-# `make bitstream BOARD=icebreaker [N=8] [FPGA_MHZ=24] [FPGA_SEED=1]`:
+# `make bitstream BOARD=icebreaker [N=8] [FPGA_MHZ=30] [FPGA_SEED=1]`:
 # fpga/build.sh synthesizes rtl/boards/tspu_icebreaker_top.v (yosys
 # synth_ice40 -dsp), places and routes it (nextpnr-ice40 --up5k --package
 # sg48, constraints/icebreaker.pcf, timing-driven at FPGA_MHZ), packs
@@ -463,7 +463,7 @@ TEST_PROGS += $(B)/tests/plot_tests
 BOARD     ?= icebreaker
 FPGA_N    ?= $(if $(N),$(N),8)
 FPGA_P    ?= 8
-FPGA_MHZ  ?= $(if $(filter ulx3s,$(BOARD)),15,24)
+FPGA_MHZ  ?= $(if $(filter ulx3s,$(BOARD)),15,30)
 FPGA_SEED ?= 1
 ICE40_DAT := $(shell yosys-config --datdir 2>/dev/null || echo /usr/share/yosys)/ice40
 FPGA_LINT := verilator --lint-only -Wall --timescale 1ns/1ps -Irtl -I$(B)/gen -DTSPU_ICE40 \
@@ -525,7 +525,7 @@ $(B)/fpga/postsynth_tests: fpga/postsynth_tests.sh $(PS_DIR)/obj/lockstep $(PSS_
 # twins (a claim above the achieved Fmax, an LC count over the device) are
 # judged by the same parser on the report text (fpga/fit_test.sh).  One yosys
 # and one nextpnr run, a few minutes; no fpga.json row (FPGA_JSON=0).
-FIT_MHZ ?= 24
+FIT_MHZ ?= 30
 FIT_DIR := $(B)/fpga/fit_icebreaker
 $(B)/fpga/fit_tests: fpga/fit_test.sh $(B)/gen/tspu_regs.vh
 	@mkdir -p $(dir $@)
