@@ -11,29 +11,29 @@ cd "$(dirname "$0")/.."
 B=${B:-build}
 P=8
 mkdir -p bench/results docs
-rows=(); synth=()
-md="| N | P | cycles/step | roofline ceil(N^2/P) | MAC utilization |"$'\n'"|---|---|---|---|---|"
-for n in 2 8 16; do
-  out=$("$B/sim/ls$n/lockstep" --bench --int lm --steps 5000 --seed 1)
+rows=(); srows=(); synth=()
+HDR="| N | P | cycles/step | roofline ceil(N^2/P) | MAC utilization |"$'\n'"|---|---|---|---|---|"
+# cps_row BUILD N: one steady-state measurement (LM, burn-in only); sets
+# row (the rtl.json object) and mdrow (the table line)
+cps_row() {
+  local out cps roof util n=$2
+  out=$("$B/sim/$1/lockstep" --bench --int lm --steps 5000 --seed 1)
   echo "$out" | grep -q '^PASS' || { echo "$out" >&2; exit 1; }
   cps=$(echo "$out" | sed -n 's/^BENCH n=[0-9]* cycles_per_step=\([0-9]*\).*/\1/p')
   roof=$(( (n * n + P - 1) / P ))
   util=$(awk -v n=$n -v p=$P -v c=$cps 'BEGIN {printf "%.4f", n * n / (p * c)}')
-  rows+=("{\"n\":$n,\"p\":$P,\"cycles_per_step\":$cps,\"roofline_cycles\":$roof,\"mac_utilization\":$util}")
-  md+=$'\n'"| $n | $P | $cps | $roof | $(awk -v u=$util 'BEGIN {printf "%.1f %%", 100 * u}') |"
+  row="{\"n\":$n,\"p\":$P,\"cycles_per_step\":$cps,\"roofline_cycles\":$roof,\"mac_utilization\":$util}"
+  mdrow="| $n | $P | $cps | $roof | $(awk -v u=$util 'BEGIN {printf "%.1f %%", 100 * u}') |"
+}
+md=$HDR
+for n in 2 8 16; do
+  cps_row "ls$n" $n; rows+=("$row"); md+=$'\n'"$mdrow"
 done
 # the iCEBreaker's small core (no UD, no schedule: the deep fast pipeline,
 # docs/architecture.md "Deep pipeline"), the cycles its bitstream runs at
-srows=()
-md+=$'\n\n'"Small core of the iCEBreaker (HAVE_UD = HAVE_SCHEDULE = 0, deep pipeline):"$'\n\n'"| N | P | cycles/step | roofline ceil(N^2/P) | MAC utilization |"$'\n'"|---|---|---|---|---|"
+md+=$'\n\n'"Small core of the iCEBreaker (HAVE_UD = HAVE_SCHEDULE = 0, deep pipeline):"$'\n\n'"$HDR"
 for n in 8 16; do
-  out=$("$B/sim/ls${n}small/lockstep" --bench --int lm --steps 5000 --seed 1)
-  echo "$out" | grep -q '^PASS' || { echo "$out" >&2; exit 1; }
-  cps=$(echo "$out" | sed -n 's/^BENCH n=[0-9]* cycles_per_step=\([0-9]*\).*/\1/p')
-  roof=$(( (n * n + P - 1) / P ))
-  util=$(awk -v n=$n -v p=$P -v c=$cps 'BEGIN {printf "%.4f", n * n / (p * c)}')
-  srows+=("{\"n\":$n,\"p\":$P,\"cycles_per_step\":$cps,\"roofline_cycles\":$roof,\"mac_utilization\":$util}")
-  md+=$'\n'"| $n | $P | $cps | $roof | $(awk -v u=$util 'BEGIN {printf "%.1f %%", 100 * u}') |"
+  cps_row "ls${n}small" $n; srows+=("$row"); md+=$'\n'"$mdrow"
 done
 # data-driven drift (the lockstep builds have it): cycles per step at lambda 1
 # against K, Gaussian and logistic (docs/architecture.md, "Data-driven drift")
