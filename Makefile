@@ -210,7 +210,8 @@ RTL_NS     := 2 8 16
 VFLAGS     := --cc --exe --build -O2 -Wno-fatal -Wno-lint -Wno-style -Irtl \
               -CFLAGS "-O2 -I$(CURDIR)/host/model" -MAKEFLAGS "-s"
 LOCKSTEP_BIN := $(foreach n,$(RTL_NS),$(B)/sim/ls$(n)/lockstep) $(B)/sim/ls8brk/lockstep \
-                $(B)/sim/ls8dbrk/lockstep $(B)/sim/ls8small/lockstep $(B)/sim/ls16small/lockstep
+                $(B)/sim/ls8dbrk/lockstep $(B)/sim/ls8small/lockstep $(B)/sim/ls16small/lockstep \
+                $(B)/sim/ls16p4small/lockstep
 # the lockstep builds have the data drift (DATA_MAX_OBS = dp_kmax below; the
 # runs without --data check that data mode 0 leaves everything unchanged)
 
@@ -243,6 +244,14 @@ $(B)/sim/ls8small/lockstep $(B)/sim/ls16small/lockstep: $(B)/sim/ls%small/lockst
 	@mkdir -p $(dir $@)
 	$(VERILATOR) $(VFLAGS) --trace-fst --top-module tspu_core -GN=$* -GP=$(RTL_P) -GHAVE_UD=0 -GHAVE_SCHEDULE=0 \
 	  $(filter %.v,$(RTL_SRC)) $(CURDIR)/sim/lockstep.cpp -CFLAGS -DTSPU_N=$* \
+	  -LDFLAGS "$(CURDIR)/$(B)/lib/libtspumodel.a" -Mdir $(dir $@) -o lockstep >/dev/null
+
+# ... and the iCEBreaker's N = 16 build: P = 4, four chunks a row, the
+# operands in block RAMs (OPS_RAM of tspu_core)
+$(B)/sim/ls16p4small/lockstep: sim/lockstep.cpp $(RTL_SRC) $(B)/lib/libtspumodel.a
+	@mkdir -p $(dir $@)
+	$(VERILATOR) $(VFLAGS) --trace-fst --top-module tspu_core -GN=16 -GP=4 -GHAVE_UD=0 -GHAVE_SCHEDULE=0 \
+	  $(filter %.v,$(RTL_SRC)) $(CURDIR)/sim/lockstep.cpp -CFLAGS -DTSPU_N=16 \
 	  -LDFLAGS "$(CURDIR)/$(B)/lib/libtspumodel.a" -Mdir $(dir $@) -o lockstep >/dev/null
 
 # the deliberately broken twin: operand rounding drops its half LSB
@@ -287,6 +296,7 @@ lint:
 	$(VERILATOR) --lint-only -Wall -Irtl --top-module tspu_core -GN=16 -GP=8 -GDATA_MAX_OBS=832 $(filter %.v,$(RTL_SRC))
 	$(VERILATOR) --lint-only -Wall -Irtl --top-module tspu_core -GN=2 -GP=8 -GDATA_MAX_OBS=1024 $(filter %.v,$(RTL_SRC))
 	$(VERILATOR) --lint-only -Wall -Irtl --top-module tspu_core -GN=8 -GP=8 -GHAVE_UD=0 -GHAVE_SCHEDULE=0 $(filter %.v,$(RTL_SRC))
+	$(VERILATOR) --lint-only -Wall -Irtl --top-module tspu_core -GN=16 -GP=4 -GHAVE_UD=0 -GHAVE_SCHEDULE=0 $(filter %.v,$(RTL_SRC))
 	@echo "lint: clean"
 
 # formal/run.sh: FIFO + sequencer property wrappers (formal/*_props.v), BMC depth 24
@@ -462,7 +472,8 @@ TEST_PROGS += $(B)/tests/plot_tests
 # -> ecppack, $(B)/ulx3s/tspu.bit; FPGA_MHZ 15, 30, 45 or 60.  See docs/boards.md.
 BOARD     ?= icebreaker
 FPGA_N    ?= $(if $(N),$(N),8)
-FPGA_P    ?= 8
+# the iCEBreaker holds N = 16 with 4 MACs (at P = 8 N = 16 needs ~5520 of its 5280 logic cells)
+FPGA_P    ?= $(if $(filter icebreaker,$(BOARD)),$(shell [ $(FPGA_N) -gt 8 ] 2>/dev/null && echo 4 || echo 8),8)
 FPGA_MHZ  ?= $(if $(filter ulx3s,$(BOARD)),15,30)
 FPGA_SEED ?= 1
 ICE40_DAT := $(shell yosys-config --datdir 2>/dev/null || echo /usr/share/yosys)/ice40
@@ -481,6 +492,7 @@ lint-fpga: $(B)/gen/tspu_regs.vh
 	$(FPGA_LINT) -GN=8 -GP=8
 	$(FPGA_LINT) -GN=2 -GP=8 -GCLOCK_HZ=12000000
 	$(FPGA_LINT) -GN=8 -GP=8 -GCLOCK_HZ=6000000
+	$(FPGA_LINT) -GN=16 -GP=4
 	verilator --lint-only -Wall --timescale 1ns/1ps -Irtl -I$(B)/gen --top-module tspu_ulx3s_top \
 	  -GN=16 -GP=8 fpga/lint.vlt rtl/boards/tspu_ulx3s_top.v $(VBOARD_V) \
 	  -v $(dir $(ICE40_DAT))ecp5/cells_bb.v
@@ -496,49 +508,68 @@ lint-fpga: $(B)/gen/tspu_regs.vh
 PS_N   := 2
 PS_DIR := $(B)/fpga/ps$(PS_N)
 PSS_DIR := $(B)/fpga/ps$(PS_N)small
-# $(1) directory, $(2) read_verilog defines, $(3) extra chparam settings
+# $(1) directory, $(2) read_verilog defines, $(3) extra chparam settings, $(4) N, $(5) P
 define ps_netlist
 $(1)/netlist.v: $$(RTL_SRC)
 	@mkdir -p $$(dir $$@)
 	yosys -q -l $(1)/synth.log -p "read_verilog $(2) -Irtl $$(filter %.v,$$(RTL_SRC)); \
-	  chparam -set N $$(PS_N) -set P 8 $(3) tspu_core; synth_ice40 -dsp -top tspu_core; \
+	  chparam -set N $(4) -set P $(5) $(3) tspu_core; synth_ice40 -dsp -top tspu_core; \
 	  write_verilog -noattr $$@.tmp" >/dev/null && mv $$@.tmp $$@
 
 $(1)/obj/lockstep: $(1)/netlist.v sim/lockstep.cpp $$(B)/lib/libtspumodel.a
 	$$(VERILATOR) --cc --exe --build -j 2 -Wno-fatal -Wno-lint -Wno-style -Wno-UNOPTFLAT \
 	  --trace-fst --trace-depth 1 --timescale 1ns/1ps -DNO_ICE40_DEFAULT_ASSIGNMENTS \
 	  --top-module tspu_core $$< $$(ICE40_DAT)/cells_sim.v $$(CURDIR)/sim/lockstep.cpp \
-	  -CFLAGS "-I$$(CURDIR)/host/model -DTSPU_N=$$(PS_N)" -LDFLAGS "$$(CURDIR)/$$(B)/lib/libtspumodel.a" \
+	  -CFLAGS "-I$$(CURDIR)/host/model -DTSPU_N=$(4)" -LDFLAGS "$$(CURDIR)/$$(B)/lib/libtspumodel.a" \
 	  -MAKEFLAGS "-s OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O0" -Mdir $(1)/obj -o lockstep \
 	  >$(1)/verilator.log 2>&1 || { tail -20 $(1)/verilator.log; exit 1; }
 endef
-$(eval $(call ps_netlist,$(PS_DIR),,))
-$(eval $(call ps_netlist,$(PSS_DIR),-DTSPU_ICE40,-set HAVE_UD 0 -set HAVE_SCHEDULE 0))
+$(eval $(call ps_netlist,$(PS_DIR),,,$(PS_N),8))
+$(eval $(call ps_netlist,$(PSS_DIR),-DTSPU_ICE40,-set HAVE_UD 0 -set HAVE_SCHEDULE 0,$(PS_N),8))
+# the small core with four chunks a row (N = 8, P = 2): its operands in block
+# RAMs (OPS_RAM of tspu_core; SB_RAM40_4K from 8 words, two banks of four
+# chunks), as the iCEBreaker's N = 16 build (P = 4) has them
+PSR_DIR := $(B)/fpga/ps8p2small
+$(eval $(call ps_netlist,$(PSR_DIR),-DTSPU_ICE40,-set HAVE_UD 0 -set HAVE_SCHEDULE 0,8,2))
 
-$(B)/fpga/postsynth_tests: fpga/postsynth_tests.sh $(PS_DIR)/obj/lockstep $(PSS_DIR)/obj/lockstep
-	@printf '#!/bin/sh\nexec bash %s/fpga/postsynth_tests.sh %s/$(PS_DIR)/obj/lockstep $(PS_N) %s/$(PSS_DIR)/obj/lockstep\n' "$(CURDIR)" "$(CURDIR)" "$(CURDIR)" > $@
+$(B)/fpga/postsynth_tests: fpga/postsynth_tests.sh $(PS_DIR)/obj/lockstep $(PSS_DIR)/obj/lockstep $(PSR_DIR)/obj/lockstep
+	@printf '#!/bin/sh\nexec bash %s/fpga/postsynth_tests.sh %s/$(PS_DIR)/obj/lockstep $(PS_N) %s/$(PSS_DIR)/obj/lockstep %s/$(PSR_DIR)/obj/lockstep\n' "$(CURDIR)" "$(CURDIR)" "$(CURDIR)" "$(CURDIR)" > $@
 	@chmod +x $@
 
-# CI check (issue 6): the iCEBreaker bitstream built from the sources at
-# N = 8 and FIT_MHZ (the icebreaker default clock) must fit the UP5K and meet
+# CI check (issue 6): the iCEBreaker bitstreams built from the sources at
+# N = 8 (P = 8) and N = 16 (P = 4, the operands in block RAMs) and FIT_MHZ
+# (the icebreaker default clock) must fit the UP5K and meet
 # the clock it claims in CLOCK_HZ, judged on nextpnr's report; would-fail
 # twins (a claim above the achieved Fmax, an LC count over the device) are
-# judged by the same parser on the report text (fpga/fit_test.sh).  One yosys
-# and one nextpnr run, a few minutes; no fpga.json row (FPGA_JSON=0).
+# judged by the same parser on the report text (fpga/fit_test.sh).  Two yosys
+# and two nextpnr runs, ~6 minutes; no fpga.json row (FPGA_JSON=0).
 FIT_MHZ ?= 30
 FIT_DIR := $(B)/fpga/fit_icebreaker
 $(B)/fpga/fit_tests: fpga/fit_test.sh $(B)/gen/tspu_regs.vh
 	@mkdir -p $(dir $@)
-	@printf '#!/bin/sh\nexec bash %s/fpga/fit_test.sh %s/$(FIT_DIR) %s/$(B)/gen 8 $(FIT_MHZ)\n' "$(CURDIR)" "$(CURDIR)" "$(CURDIR)" > $@
+	@printf '#!/bin/sh\nbash %s/fpga/fit_test.sh %s/$(FIT_DIR) %s/$(B)/gen 8 $(FIT_MHZ) 8\nexec bash %s/fpga/fit_test.sh %s/$(FIT_DIR)16 %s/$(B)/gen 16 $(FIT_MHZ) 4\n' \
+	  "$(CURDIR)" "$(CURDIR)" "$(CURDIR)" "$(CURDIR)" "$(CURDIR)" "$(CURDIR)" > $@
 	@chmod +x $@
 
 .PHONY: fit-test
 fit-test: $(B)/fpga/fit_tests
 	@$<
 
-# In `make test` (FIT_TEST=0 skips it): the N = 8 board top, built without
-# UD and the lambda schedule (HAVE_UD = HAVE_SCHEDULE = 0 in
-# rtl/boards/tspu_icebreaker_top.v), places in ~5250 of the UP5K's 5280 cells.
+# crude unit-delay timing of the board's netlist (fpga/sta.py): every
+# register endpoint deeper than STA_LIMIT LUT levels, with its path, from
+# $(B)/$(BOARD)/tspu.json of `make bitstream` (nextpnr reports only the
+# worst path); fpga/sta_test.py checks it on hand-made netlists (make test)
+STA_LIMIT ?= 6
+.PHONY: sta
+sta:
+	@[ -f $(B)/$(BOARD)/tspu.json ] || { echo "sta: $(B)/$(BOARD)/tspu.json missing (make bitstream first)" >&2; exit 1; }
+	@python3 fpga/sta.py $(B)/$(BOARD)/tspu.json tspu_$(BOARD)_top $(STA_LIMIT)
+TEST_PROGS += fpga/sta_test.py
+
+# In `make test` (FIT_TEST=0 skips it): the board top, built without UD and
+# the lambda schedule (HAVE_UD = HAVE_SCHEDULE = 0 in
+# rtl/boards/tspu_icebreaker_top.v), places in ~4900 (N = 8) and ~4760
+# (N = 16, P = 4) of the UP5K's 5280 cells.
 FIT_TEST ?= 1
 ifneq ($(FIT_TEST),0)
 TEST_PROGS += $(B)/fpga/fit_tests

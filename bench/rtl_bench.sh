@@ -13,17 +13,17 @@ P=8
 mkdir -p bench/results docs
 rows=(); srows=(); synth=()
 HDR="| N | P | cycles/step | roofline ceil(N^2/P) | MAC utilization |"$'\n'"|---|---|---|---|---|"
-# cps_row BUILD N: one steady-state measurement (LM, burn-in only); sets
+# cps_row BUILD N [P]: one steady-state measurement (LM, burn-in only); sets
 # row (the rtl.json object) and mdrow (the table line)
 cps_row() {
-  local out cps roof util n=$2
+  local out cps roof util n=$2 p=${3:-$P}
   out=$("$B/sim/$1/lockstep" --bench --int lm --steps 5000 --seed 1)
   echo "$out" | grep -q '^PASS' || { echo "$out" >&2; exit 1; }
   cps=$(echo "$out" | sed -n 's/^BENCH n=[0-9]* cycles_per_step=\([0-9]*\).*/\1/p')
-  roof=$(( (n * n + P - 1) / P ))
-  util=$(awk -v n=$n -v p=$P -v c=$cps 'BEGIN {printf "%.4f", n * n / (p * c)}')
-  row="{\"n\":$n,\"p\":$P,\"cycles_per_step\":$cps,\"roofline_cycles\":$roof,\"mac_utilization\":$util}"
-  mdrow="| $n | $P | $cps | $roof | $(awk -v u=$util 'BEGIN {printf "%.1f %%", 100 * u}') |"
+  roof=$(( (n * n + p - 1) / p ))
+  util=$(awk -v n=$n -v p=$p -v c=$cps 'BEGIN {printf "%.4f", n * n / (p * c)}')
+  row="{\"n\":$n,\"p\":$p,\"cycles_per_step\":$cps,\"roofline_cycles\":$roof,\"mac_utilization\":$util}"
+  mdrow="| $n | $p | $cps | $roof | $(awk -v u=$util 'BEGIN {printf "%.1f %%", 100 * u}') |"
 }
 md=$HDR
 for n in 2 8 16; do
@@ -35,6 +35,8 @@ md+=$'\n\n'"Small core of the iCEBreaker (HAVE_UD = HAVE_SCHEDULE = 0, deep pipe
 for n in 8 16; do
   cps_row "ls${n}small" $n; srows+=("$row"); md+=$'\n'"$mdrow"
 done
+# ... and its N = 16 build: P = 4, the operands in block RAMs
+cps_row ls16p4small 16 4; srows+=("$row"); md+=$'\n'"$mdrow"
 # data-driven drift (the lockstep builds have it): cycles per step at lambda 1
 # against K, Gaussian and logistic (docs/architecture.md, "Data-driven drift")
 drows=()

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# fit_test.sh OUTDIR GENDIR [N] [CLOCK_MHZ] - the CI check of issue 6: build the
+# fit_test.sh OUTDIR GENDIR [N] [CLOCK_MHZ] [P] - the CI check of issue 6: build the
 # iCEBreaker bitstream from the sources (fpga/build.sh, fixed seed) and check,
 # on nextpnr's own report (OUTDIR/pnr.log), that
 #   - it fits the iCE40UP5K: every resource used <= available and routing done;
@@ -10,7 +10,7 @@
 # judged "misses", and the report with the LC count over the device must be
 # judged "does not fit".  One PASS/FAIL line per check.
 set -u
-out=$1; gen=$2; n=${3:-8}; mhz=${4:-6}
+out=$1; gen=$2; n=${3:-8}; mhz=${4:-6}; p=${5:-8}
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 # ---- the parser (shared by the check and its twins) ---------------------------
@@ -39,10 +39,10 @@ meets() { # LOG CLAIM_MHZ -> "yes|no FMAX"
 
 # ---- the build --------------------------------------------------------------------
 t0=$(date +%s)
-FPGA_JSON=0 bash "$root/fpga/build.sh" icebreaker "$out" "$n" 8 "$mhz" 1 "$gen" >"$out.build.log" 2>&1
+FPGA_JSON=0 bash "$root/fpga/build.sh" icebreaker "$out" "$n" "$p" "$mhz" 1 "$gen" >"$out.build.log" 2>&1
 t1=$(date +%s)
 log="$out/pnr.log"
-what="iCEBreaker N=$n bitstream ($mhz MHz, $((t1 - t0)) s)"
+what="iCEBreaker N=$n P=$p bitstream ($mhz MHz, $((t1 - t0)) s)"
 if [ ! -s "$log" ]; then
   echo "FAIL: $what: no nextpnr report ($(tail -1 "$out.build.log"))"
   exit 0

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# postsynth_tests.sh LOCKSTEP N [SMALL_LOCKSTEP] - post-synthesis lockstep: tspu_core as Yosys
+# postsynth_tests.sh LOCKSTEP N [SMALL_LOCKSTEP [OPSRAM_LOCKSTEP]] - post-synthesis lockstep: tspu_core as Yosys
 # synthesized it for the iCE40 (synth_ice40 -dsp, write_verilog -noattr:
 # SB_LUT4 / SB_CARRY / SB_DFF* / SB_MAC16 / SB_RAM40_4K cells), simulated with
 # Yosys's ice40/cells_sim.v in Verilator, against the C model step by step
@@ -23,5 +23,12 @@ if [ -n "${3:-}" ]; then
   "$small" --int lm --steps "$S" --seed 42 --name "$what lm $S steps"
   "$small" --int lm --sat --steps "$S" --seed 43 --name "$what lm saturating $S steps"
   "$small" --int ud --steps 200 --seed 44 --expect-fail --name "$what: a UD program is not run as UD (twin)"
+fi
+# the small core with four chunks a row (N = 8, P = 2): the operands in block
+# RAMs (SB_RAM40_4K), as the iCEBreaker's N = 16 build (P = 4) keeps them
+if [ -n "${4:-}" ]; then
+  what="post-synthesis lockstep, small core with operand RAMs (iCE40 netlist) N=8 P=2"
+  "$4" --int em --steps "$S" --seed 55 --name "$what em $S steps"
+  "$4" --int lm --steps "$S" --seed 56 --name "$what lm $S steps"
 fi
 exit 0

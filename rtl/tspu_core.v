@@ -218,6 +218,11 @@ module tspu_core #(
     // chain their integrator states through the same adders and keep the
     // two-stage P1 / P2 (docs/architecture.md, "Deep pipeline").
     localparam DEEP = !SLOW;
+    // deep builds whose rows have three or more chunks of whole MAC width
+    // keep their operands in block RAMs (the operand buffers below; from
+    // 8 words on yosys maps a tspu_ram to SB_RAM40_4K, below that to
+    // flip-flops, which would cost more than the rotating registers)
+    localparam OPS_RAM = DEEP && C > 2 && N % P == 0;
     // without the schedule: no segments, lambda 0 or 2^31 (START checks it)
     wire [4:0]  n_seg = HAVE_SCHEDULE != 0 ? cfg_n_segments : 5'd0;
     wire [31:0] l_init = HAVE_SCHEDULE != 0 ? cfg_lambda_init : {cfg_lambda_init[31], 31'd0};
@@ -310,10 +315,6 @@ module tspu_core #(
     reg          y2_valid, y3_valid, q1_valid, q2_valid;
     reg [LW-1:0] y2_row, y3_row, q1_row, q2_row;
 
-    reg [16*NP-1:0] opr;   // operands in use, rotated: the M-stage chunk is opr[16P-1:0]
-    /* verilator lint_off UNUSEDSIGNAL */ // opn[15:0] (last step's lane 0) shifts out
-    reg [16*N-1:0]  opn;   // operands being produced (Jacobi double buffer)
-    /* verilator lint_on UNUSEDSIGNAL */
 
     // coupling word address {set, row, chunk} = (set*N + row)*C + chunk
     /* verilator lint_off UNUSEDSIGNAL */ // 32-bit arithmetic, CAW bits used
@@ -348,11 +349,8 @@ module tspu_core #(
         end
     endgenerate
 
-    // operand window of the chunk in the M stage: opr rotates by one chunk
-    // after every M cycle (every row issues chunks 0..C-1 in order), so the
-    // window is always its low 16 P bits and the rotation is the LUT in
-    // front of each operand flip-flop (no C-way window multiplexer)
-    wire [16*P-1:0] opw = opr[16*P-1:0];
+    // operand window of the chunk in the M stage (the operand buffers below)
+    wire [16*P-1:0] opw;
 
     reg         aux_en;
     reg  [15:0] aux_a, aux_b;
@@ -637,7 +635,7 @@ module tspu_core #(
             tspu_data_pass #(.N(N), .KMAX(DATA_MAX_OBS), .BREAK_Z(BREAK_DATA)) u_data (
                 .clk(clk), .rst(rst), .cfg_mode(cfg_data_mode), .cfg_n_obs(cfg_n_obs),
                 .cfg_sr(cfg_data_sr), .cfg_sg(cfg_data_sg), .cfg_dd(cfg_data_dd),
-                .ops(opr[16*N-1:0]), .start1(dp_start1), .start2(dp_start2),
+                .ops(ops_all), .start1(dp_start1), .start2(dp_start2),
                 .lane({{(6 - LW){1'b0}}, lane_r}), .busy(o_busy), .done(dp_done), .fd(dp_fd),
                 .s_sum(dp_s), .sat(dp_sat), .mul_en(dp_mul_en), .mul_a(dp_mul_a),
                 .mul_b(dp_mul_b), .prod(prod0),
@@ -866,44 +864,96 @@ module tspu_core #(
 
     // ---- operand buffers ---------------------------------------------------
     // Every producer (fast rows, slow lanes, the initial refresh; never two
-    // at once) writes lanes 0..N-1 in order, so opn is a shift register: the
-    // new operand enters at the top, and after lane N-1 lane i is at i.
+    // at once) writes lanes 0..N-1 in order, and the last write swaps the
+    // operands in use for the ones produced (Jacobi double buffer).
     wire             op_wr  = wb_valid || init_wr;
     wire [15:0]      op_in  = wb_valid ? wb_op : init_op;
-    wire [16*N-1:0]  opn_sh = {op_in, opn[16*N-1:16]};
-    wire [16*NP-1:0] opn_next;
-    generate
-        if (NP > N) begin : g_pad
-            assign opn_next = {{(16 * (NP - N)){1'b0}}, opn_sh}; // padding columns: 0
-        end else begin : g_nopad
-            assign opn_next = opn_sh;
-        end
-    endgenerate
-    // opr after one M cycle: chunk c moves to c - 1, chunk 0 to C - 1
-    wire [16*NP-1:0] opr_rot;
-    generate
-        if (C > 1) begin : g_rot
-            assign opr_rot = {opr[16*P-1:0], opr[16*NP-1:16*P]};
-        end else begin : g_norot
-            assign opr_rot = opr;
-        end
-    endgenerate
     wire wb_last = wb_fast ? q_last : lane_r == LAST_LANE;   // wb_lane == LAST_LANE
     wire swap = (wb_valid && wb_last) || (init_wr && iq2_lane == LAST_LANE);
     // a fast step ends with its last write-back, a slow one in C_SLOW_END
     assign obs_step_done = (wb_fast && q_last) || (SLOW && ctl == C_SLOW_END);
-
-    always @(posedge clk) begin
-        if (rst) begin
-            opn <= {16*N{1'b0}};
-        end else begin
-            if (op_wr) opn <= opn_sh;
+    /* verilator lint_off UNUSEDSIGNAL */ // only the data pass reads every operand at once
+    wire [16*N-1:0]  ops_all;
+    /* verilator lint_on UNUSEDSIGNAL */
+    generate
+        if (OPS_RAM) begin : g_opram
+            // One small block RAM per MAC instead of 2 N x 16 flip-flops (N = 16
+            // fits the UP5K): MAC k's operand of chunk c at {bank, c}.  The
+            // issue reads the bank in use beside the coupling RAMs (both arrive
+            // in the M stage); the step being produced writes the other bank
+            // and its last write flips the bank.  The next step's first issue
+            // may fall in that clock: it reads the new bank's chunk 0 while lane
+            // N-1 is written into chunk C-1 != 0, never the same word.
+            localparam KW = (P <= 1) ? 1 : $clog2(P);
+            /* verilator lint_off WIDTH */ // sized copies of integer parameters (values fit)
+            localparam [KW-1:0] LAST_K = P - 1;
+            /* verilator lint_on WIDTH */
+            reg          bank;
+            reg [KW-1:0] wk;    // MAC of the next write
+            reg [CW-1:0] wc;    // chunk of the next write
+            always @(posedge clk) begin
+                if (rst) begin
+                    bank <= 1'b0; wk <= {KW{1'b0}}; wc <= {CW{1'b0}};
+                end else if (op_wr) begin
+                    if (swap) begin
+                        bank <= !bank; wk <= {KW{1'b0}}; wc <= {CW{1'b0}};
+                    end else if (wk == LAST_K) begin
+                        wk <= {KW{1'b0}}; wc <= wc + 1'b1;
+                    end else begin
+                        wk <= wk + 1'b1;
+                    end
+                end
+            end
+            wire rbank = swap ? !bank : bank;
+            genvar go;
+            for (go = 0; go < P; go = go + 1) begin : g_op
+                /* verilator lint_off WIDTH */
+                localparam [KW-1:0] K = go;
+                /* verilator lint_on WIDTH */
+                tspu_ram #(.W(16), .DEPTH(2 << CW), .AW(CW + 1)) u_op (
+                    .clk(clk), .we(op_wr && wk == K), .waddr({!bank, wc}), .wdata(op_in),
+                    .re(iss_valid), .raddr({rbank, iss_chunk}), .rdata(opw[16*go +: 16]));
+            end
+            assign ops_all = {16*N{1'b0}};
+        end else begin : g_opff
+            // opn is a shift register: the new operand enters at the top, and
+            // after lane N-1 lane i is at i.  opr (in use) rotates by one chunk
+            // after every M cycle (every row issues chunks 0..C-1 in order), so
+            // the window is always its low 16 P bits and the rotation is the
+            // LUT in front of each operand flip-flop (no C-way multiplexer)
+            reg [16*NP-1:0] opr;
+            /* verilator lint_off UNUSEDSIGNAL */ // opn[15:0] (last step's lane 0) shifts out
+            reg [16*N-1:0]  opn;
+            /* verilator lint_on UNUSEDSIGNAL */
+            wire [16*N-1:0]  opn_sh = {op_in, opn[16*N-1:16]};
+            wire [16*NP-1:0] opn_next;
+            if (NP > N) begin : g_pad
+                assign opn_next = {{(16 * (NP - N)){1'b0}}, opn_sh}; // padding columns: 0
+            end else begin : g_nopad
+                assign opn_next = opn_sh;
+            end
+            // opr after one M cycle: chunk c moves to c - 1, chunk 0 to C - 1
+            wire [16*NP-1:0] opr_rot;
+            if (C > 1) begin : g_rot
+                assign opr_rot = {opr[16*P-1:0], opr[16*NP-1:16*P]};
+            end else begin : g_norot
+                assign opr_rot = opr;
+            end
+            always @(posedge clk) begin
+                if (rst) begin
+                    opn <= {16*N{1'b0}};
+                end else begin
+                    if (op_wr) opn <= opn_sh;
+                end
+                if (swap) opr <= opn_next;
+                else if (m_valid) opr <= opr_rot;
+            end
+            assign opw = opr[16*P-1:0];
+            assign ops_all = opr[16*N-1:0];
         end
-        if (swap) opr <= opn_next;
-        else if (m_valid) opr <= opr_rot;
-    end
+    endgenerate
 `ifndef SYNTHESIS
-    // the rotation assumes no row is in the M stage when the operands swap
+    // the rotation / bank swap assumes no row is in the M stage when the operands swap
     always @(posedge clk)
         if (!rst && swap && m_valid && C > 1)
             $display("FAIL: tspu_core %m: operand swap during an M cycle");

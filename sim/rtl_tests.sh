@@ -64,4 +64,9 @@ D=${RTL_DATA_STEPS:-10000}
 "$B/sim/ls16small/lockstep" --int lm --sat --steps 5000 --seed 47 --name "small core (deep pipeline) N=16 lm saturating"
 "$B/sim/ls16small/lockstep" --int em --dshift 0 --steps 3000 --seed 49 --name "small core (deep pipeline) N=16 em D=0"
 "$B/sim/ls16small/lockstep" --int em --dshift 62 --steps 3000 --seed 51 --name "small core (deep pipeline) N=16 em D=62"
+# N = 16 with P = 4 (the iCEBreaker's N = 16 build): four chunks a row, the
+# operands in block RAMs
+"$B/sim/ls16p4small/lockstep" --int em --steps 20000 --seed 52 --name "small core P=4 (operand RAMs) N=16 em lambda 0"
+"$B/sim/ls16p4small/lockstep" --int lm --steps 20000 --seed 53 --name "small core P=4 (operand RAMs) N=16 lm lambda 1"
+"$B/sim/ls16p4small/lockstep" --int lm --sat --steps 5000 --seed 54 --name "small core P=4 (operand RAMs) N=16 lm saturating"
 exit 0
