@@ -115,6 +115,7 @@ module tspu_core #(
     input  wire        fifo_re,
     output wire [15:0] fifo_rdata,
     output wire [FIFO_AW:0] fifo_level,
+    output wire        fifo_room_now,  // room for a whole sample (tspu_csr: FIFO-stall hold)
     // observation (lockstep): lane write-backs and step ends
     output wire        obs_valid,
     output wire [5:0]  obs_lane,
@@ -778,13 +779,14 @@ module tspu_core #(
     localparam [15:0] ROOM1 = (R1 >= 0) ? R1 : 0, ROOM2 = (R2 >= 0) ? R2 : 0;
     /* verilator lint_on WIDTH */
     wire [15:0] level16   = {{(15 - FIFO_AW){1'b0}}, fifo_level};
+    // (the one test of it: tspu_csr holds the core on fifo_room_now too)
+    assign fifo_room_now = cfg_sample_momentum ? (R2 >= 0 && level16 <= ROOM2)
+                                               : (R1 >= 0 && level16 <= ROOM1);
     // registered (Fmax): the level a clock old.  A keep pass's last FIFO
     // write is cycles before the next step boundary, and host reads only
     // add room, so at worst a sample waits for a room one clock old
     reg         fifo_room;
-    always @(posedge clk)
-        fifo_room <= cfg_sample_momentum ? (R2 >= 0 && level16 <= ROOM2)
-                                         : (R1 >= 0 && level16 <= ROOM1);
+    always @(posedge clk) fifo_room <= fifo_room_now;
 
     // ---- read-port multiplexing (the users are mutually exclusive) -------
     always @(*) begin

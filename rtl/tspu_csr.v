@@ -121,6 +121,7 @@ module tspu_csr #(
     output reg          fifo_re,
     input  wire [15:0]  fifo_rdata,
     input  wire [FIFO_AW:0] fifo_level,
+    input  wire         fifo_room,  // the core has room for a whole sample (tspu_core fifo_room_now)
     // data-driven drift (DATA block, DATA_* windows; DATA_MAX_OBS > 0)
     output wire [1:0]   cfg_data_mode,
     output wire [10:0]  cfg_n_obs,
@@ -299,13 +300,9 @@ module tspu_csr #(
     // bridge sends the staged words (the model's device counts both against
     // one capacity; with no drops the samples are the same either way).
     wire [10:0] used  = {{(10 - FIFO_AW){1'b0}}, fifo_level} + {{(10 - SAW){1'b0}}, s_len};
-    // room for a sample of N (2N with momentum) words: level <= DEPTH - words
-    /* verilator lint_off WIDTH */
-    localparam [11:0] ROOM1 = DEPTH >= N ? DEPTH - N : 0, ROOM2 = DEPTH >= 2 * N ? DEPTH - 2 * N : 0;
-    localparam        NOROOM1 = DEPTH < N, NOROOM2 = DEPTH < 2 * N;
-    /* verilator lint_on WIDTH */
-    wire [11:0] lvl12 = {{(11 - FIFO_AW){1'b0}}, fifo_level};
-    wire        room  = a_sm ? !NOROOM2 && lvl12 <= ROOM2 : !NOROOM1 && lvl12 <= ROOM1;
+    // room for a sample of N (2N with momentum, the core's
+    // cfg_sample_momentum = a_sm) words: fifo_room, the core's own test
+    wire        room  = fifo_room;
     // registered (Fmax: the level compare no longer feeds the core's step
     // decision): a keep pass fills the FIFO cycles before the next step
     // boundary, and a host read that makes room releases the hold a clock later

@@ -92,6 +92,7 @@ module tspu_top #(
     wire [2:0]  phase;
     wire [15:0] fifo_rdata;
     wire [FIFO_AW:0] fifo_level;
+    wire        fifo_room;
     assign core_busy  = busy;
     assign core_flags = flags;
 
@@ -127,7 +128,7 @@ module tspu_top #(
         .mom_re(mom_re), .mom_addr(mom_addr), .mom_rdata(mom_rdata), .mom_count(mom_count),
         .work(work), .flags(flags), .sat_count(sat_count), .fifo_dropped(fifo_dropped),
         .steps(steps), .samples(samples), .lambda_acc(lambda_acc), .phase(phase), .busy(busy),
-        .fifo_re(fifo_re), .fifo_rdata(fifo_rdata), .fifo_level(fifo_level));
+        .fifo_re(fifo_re), .fifo_rdata(fifo_rdata), .fifo_level(fifo_level), .fifo_room(fifo_room));
 
     /* verilator lint_off UNUSEDSIGNAL */ // lockstep observation ports: not used here
     wire        obs_valid, obs_step_done;
@@ -156,7 +157,7 @@ module tspu_top #(
         .work(work), .flags(flags), .sat_count(sat_count), .fifo_dropped(fifo_dropped),
         .steps(steps), .samples(samples), .lambda_acc(lambda_acc), .phase(phase), .busy(busy),
         .fifo_re(fifo_re), .fifo_rdata(fifo_rdata), .fifo_level(fifo_level),
-        .obs_valid(obs_valid), .obs_lane(obs_lane), .obs_x(obs_x), .obs_p(obs_p),
+        .fifo_room_now(fifo_room), .obs_valid(obs_valid), .obs_lane(obs_lane), .obs_x(obs_x), .obs_p(obs_p),
         .obs_step_done(obs_step_done));
 endmodule
 `default_nettype wire
