@@ -460,7 +460,7 @@ TEST_PROGS += $(B)/tests/plot_tests
 # ==== end plots ===============================================================
 
 # ==== fpga: board bitstreams and post-synthesis lockstep (issue 6) ==========
-# `make bitstream BOARD=icebreaker [N=8] [FPGA_MHZ=30] [FPGA_SEED=1]`:
+# `make bitstream BOARD=icebreaker [N=8] [FPGA_MHZ=30] [FPGA_SEED=1 | "1 2 3"]`:
 # fpga/build.sh synthesizes rtl/boards/tspu_icebreaker_top.v (yosys
 # synth_ice40 -dsp), places and routes it (nextpnr-ice40 --up5k --package
 # sg48, constraints/icebreaker.pcf, timing-driven at FPGA_MHZ), packs
@@ -482,7 +482,7 @@ FPGA_LINT := verilator --lint-only -Wall --timescale 1ns/1ps -Irtl -I$(B)/gen -D
              rtl/boards/tspu_icebreaker_top.v $(VBOARD_V) -v $(ICE40_DAT)/cells_sim.v
 .PHONY: bitstream prog lint-fpga
 bitstream: $(B)/gen/tspu_regs.vh
-	@bash fpga/build.sh $(BOARD) $(B)/$(BOARD) $(FPGA_N) $(FPGA_P) $(FPGA_MHZ) $(FPGA_SEED) $(B)/gen
+	@bash fpga/build.sh $(BOARD) $(B)/$(BOARD) $(FPGA_N) $(FPGA_P) $(FPGA_MHZ) "$(FPGA_SEED)" $(B)/gen
 
 prog:
 	@bash fpga/prog.sh $(BOARD) $(B)/$(BOARD)/tspu.bin

@@ -3,6 +3,9 @@
 #   iCEBreaker bitstream of rtl/boards/tspu_icebreaker_top.v (make bitstream):
 #   yosys synth_ice40 -dsp -> nextpnr-ice40 --up5k --package sg48 (timing-driven
 #   at CLOCK_MHZ, fixed seed) -> icepack -> OUTDIR/tspu.bin.
+#   SEED may be a list ("1 2 3" or 1,2,3): a seed sweep, one place and route
+#   per seed of the same netlist, keeping the one with the highest post-route
+#   Fmax (OUTDIR/seeds.txt: seed and Fmax of each; the report names the seed).
 #   OUTDIR/report.txt: yosys cells, nextpnr utilisation, achieved Fmax, verdict.
 #   bench/results/fpga.json: this build's row (board, n, p) replaced or added:
 #   {"board","n","p","lcs","dsps","brams","fmax_mhz","clock_mhz","fits","meets_timing"}.
@@ -14,6 +17,12 @@ board=$1; out=$2; n=$3; p=$4; mhz=$5; seed=${6:-1}; gen=$7
 root=$(cd "$(dirname "$0")/.." && pwd)
 json="$root/bench/results/fpga.json"
 die() { echo "bitstream: $*" >&2; exit 1; }
+seeds=$(echo "$seed" | tr ',' ' ')
+for s in $seeds; do
+  case "$s" in ''|*[!0-9]*) die "FPGA_SEED=$seed: seeds are numbers (a sweep: \"1 2 3\")";; esac
+done
+set -- $seeds; [ $# -ge 1 ] || die "FPGA_SEED is empty"; seed=$1; nseeds=$#
+[ "$board" = ulx3s ] && [ "$nseeds" -gt 1 ] && die "FPGA_SEED=\"$seeds\": the seed sweep is for the iCEBreaker build (one ULX3S place and route takes minutes)"
 [ "$board" = ulx3s ] && exec bash "$root/fpga/build_ulx3s.sh" "$out" "$n" "$p" "$mhz" "$seed" "$gen"
 [ "$board" = icebreaker ] || die "BOARD=$board: icebreaker or ulx3s"
 for t in yosys nextpnr-ice40 icepack icepll; do
@@ -59,12 +68,33 @@ echo "$stamp" > "$out/synth.stamp"
 fi
 
 # ---- place and route ------------------------------------------------------------
-echo "bitstream: nextpnr-ice40 --up5k --package sg48 --freq $mhz --seed $seed -> $out/pnr.log"
-rm -f "$out/tspu.asc" "$out/tspu.bin"
-nextpnr-ice40 --up5k --package sg48 --json "$out/tspu.json" --pcf constraints/icebreaker.pcf \
-  --freq "$mhz" --seed "$seed" --timing-allow-fail --asc "$out/tspu.asc" --log "$out/pnr.log" -q \
-  >/dev/null 2>&1
-prc=$?
+rm -f "$out/tspu.asc" "$out/tspu.bin" "$out/seeds.txt"
+postroute_fmax() { # LOG -> the slowest clock's post-route Fmax (the second half of the reports)
+  sed -n "s/.*Max frequency for clock .*: \([0-9.]*\) MHz.*/\1/p" "$1" |
+    tail -n "$(grep -c "Max frequency for clock" "$1" | awk '{print int(($1 + 1) / 2)}')" | sort -g | head -1
+}
+best=""; bestf=""; bestok=0; prc=1
+for s in $seeds; do
+  sfx=""; [ "$nseeds" -gt 1 ] && sfx="-s$s"
+  echo "bitstream: nextpnr-ice40 --up5k --package sg48 --freq $mhz --seed $s -> $out/pnr$sfx.log"
+  nextpnr-ice40 --up5k --package sg48 --json "$out/tspu.json" --pcf constraints/icebreaker.pcf \
+    --freq "$mhz" --seed "$s" --timing-allow-fail --asc "$out/tspu$sfx.asc" --log "$out/pnr$sfx.log" -q \
+    >/dev/null 2>&1
+  rc=$?
+  f=$(postroute_fmax "$out/pnr$sfx.log")
+  [ "$nseeds" -gt 1 ] && echo "seed $s fmax ${f:-n/a} rc $rc" | tee -a "$out/seeds.txt"
+  # keep the routed seed with the highest Fmax (the first seed when none routes:
+  # its report says why)
+  ok=0; [ $rc = 0 ] && [ -n "$f" ] && ok=1
+  if [ -z "$best" ] || { [ $ok = 1 ] && { [ $bestok = 0 ] || awk -v a="$f" -v b="$bestf" 'BEGIN{exit !(a > b)}'; }; }; then
+    best=$s; bestf=$f; bestok=$ok; prc=$rc
+  fi
+done
+seed=$best
+if [ "$nseeds" -gt 1 ]; then
+  cp "$out/pnr-s$seed.log" "$out/pnr.log"
+  [ -f "$out/tspu-s$seed.asc" ] && cp "$out/tspu-s$seed.asc" "$out/tspu.asc"
+fi
 util() { # resource -> "used total"
   sed -n "s/^Info:[[:space:]]*$1:[[:space:]]*\([0-9]*\)\/[[:space:]]*\([0-9]*\).*/\1 \2/p" "$out/pnr.log" | head -1
 }
@@ -80,9 +110,7 @@ done
 fits=true; [ -n "$over" ] && fits=false
 [ $prc != 0 ] && fits=false
 # achieved Fmax: the post-route figure of each clock, the slowest one
-fmax=$(sed -n "s/.*Max frequency for clock .*: \([0-9.]*\) MHz.*/\1/p" "$out/pnr.log" |
-       tail -n "$(grep -c "Max frequency for clock" "$out/pnr.log" | awk '{print int(($1 + 1) / 2)}')" |
-       sort -g | head -1)
+fmax=$(postroute_fmax "$out/pnr.log")
 meets=false
 if [ "$fits" = true ] && [ -n "$fmax" ] && awk -v a="$fmax" -v b="$mhz" 'BEGIN{exit !(a >= b)}'; then
   meets=true
@@ -97,7 +125,7 @@ fi
 {
   echo "board      icebreaker (iCE40UP5K-SG48), tspu_icebreaker_top N=$n P=$p"
   echo "clock      $mhz MHz ($( [ "$mhz" = 6 ] && echo "12 MHz / 2, UART 1.5 Mbaud" || { [ "$mhz" = 12 ] && echo "the 12 MHz pin" || echo "PLL from 12 MHz"; }); reported by the CLOCK_HZ register: $hz)"
-  echo "seed       $seed"
+  echo "seed       $seed$( [ "$nseeds" -gt 1 ] && echo " (best of a sweep: $(awk '{printf "%s%s %s MHz", (NR > 1 ? ", " : ""), $2, $4}' "$out/seeds.txt"))")"
   echo "yosys      $(awk '$1 ~ /^SB_/ {printf "%s=%s ", $1, $2}' "$out/stat.txt")"
   echo "nextpnr    LCs $lcs/$lcs_max  BRAMs $brams/$brams_max  DSPs $dsps/$dsps_max"
   echo "fmax       ${fmax:-n/a} MHz (target $mhz MHz)"
