@@ -211,7 +211,7 @@ VFLAGS     := --cc --exe --build -O2 -Wno-fatal -Wno-lint -Wno-style -Irtl \
               -CFLAGS "-O2 -I$(CURDIR)/host/model" -MAKEFLAGS "-s"
 LOCKSTEP_BIN := $(foreach n,$(RTL_NS),$(B)/sim/ls$(n)/lockstep) $(B)/sim/ls8brk/lockstep \
                 $(B)/sim/ls8dbrk/lockstep $(B)/sim/ls8small/lockstep $(B)/sim/ls16small/lockstep \
-                $(B)/sim/ls16p4small/lockstep
+                $(B)/sim/ls16p4small/lockstep $(B)/sim/ls32p16/lockstep
 # the lockstep builds have the data drift (DATA_MAX_OBS = dp_kmax below; the
 # runs without --data check that data mode 0 leaves everything unchanged)
 
@@ -252,6 +252,14 @@ $(B)/sim/ls16p4small/lockstep: sim/lockstep.cpp $(RTL_SRC) $(B)/lib/libtspumodel
 	@mkdir -p $(dir $@)
 	$(VERILATOR) $(VFLAGS) --trace-fst --top-module tspu_core -GN=16 -GP=4 -GHAVE_UD=0 -GHAVE_SCHEDULE=0 \
 	  $(filter %.v,$(RTL_SRC)) $(CURDIR)/sim/lockstep.cpp -CFLAGS -DTSPU_N=16 \
+	  -LDFLAGS "$(CURDIR)/$(B)/lib/libtspumodel.a" -Mdir $(dir $@) -o lockstep >/dev/null
+
+# the ULX3S's wide build: the full core (UD, schedule; no data drift) at
+# N = 32 with 16 MACs (two chunks a row)
+$(B)/sim/ls32p16/lockstep: sim/lockstep.cpp $(RTL_SRC) $(B)/lib/libtspumodel.a
+	@mkdir -p $(dir $@)
+	$(VERILATOR) $(VFLAGS) --trace-fst --top-module tspu_core -GN=32 -GP=16 \
+	  $(filter %.v,$(RTL_SRC)) $(CURDIR)/sim/lockstep.cpp -CFLAGS -DTSPU_N=32 \
 	  -LDFLAGS "$(CURDIR)/$(B)/lib/libtspumodel.a" -Mdir $(dir $@) -o lockstep >/dev/null
 
 # the deliberately broken twin: operand rounding drops its half LSB
@@ -297,6 +305,7 @@ lint:
 	$(VERILATOR) --lint-only -Wall -Irtl --top-module tspu_core -GN=2 -GP=8 -GDATA_MAX_OBS=1024 $(filter %.v,$(RTL_SRC))
 	$(VERILATOR) --lint-only -Wall -Irtl --top-module tspu_core -GN=8 -GP=8 -GHAVE_UD=0 -GHAVE_SCHEDULE=0 $(filter %.v,$(RTL_SRC))
 	$(VERILATOR) --lint-only -Wall -Irtl --top-module tspu_core -GN=16 -GP=4 -GHAVE_UD=0 -GHAVE_SCHEDULE=0 $(filter %.v,$(RTL_SRC))
+	$(VERILATOR) --lint-only -Wall -Irtl --top-module tspu_core -GN=32 -GP=16 $(filter %.v,$(RTL_SRC))
 	@echo "lint: clean"
 
 # formal/run.sh: FIFO + sequencer property wrappers (formal/*_props.v), BMC depth 24

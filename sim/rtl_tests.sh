@@ -69,4 +69,8 @@ D=${RTL_DATA_STEPS:-10000}
 "$B/sim/ls16p4small/lockstep" --int em --steps 20000 --seed 52 --name "small core P=4 (operand RAMs) N=16 em lambda 0"
 "$B/sim/ls16p4small/lockstep" --int lm --steps 20000 --seed 53 --name "small core P=4 (operand RAMs) N=16 lm lambda 1"
 "$B/sim/ls16p4small/lockstep" --int lm --sat --steps 5000 --seed 54 --name "small core P=4 (operand RAMs) N=16 lm saturating"
+# N = 32 with 16 MACs (the ULX3S's wide build): the full core, two chunks a row
+"$B/sim/ls32p16/lockstep" --int em --steps 5000 --seed 61 --name "lockstep N=32 P=16 em 5000 steps"
+"$B/sim/ls32p16/lockstep" --int ud --steps 2000 --seed 63 --name "lockstep N=32 P=16 ud 2000 steps"
+"$B/sim/ls32p16/lockstep" --int lm --ramp --steps 3000 --seed 64 --name "lockstep N=32 P=16 lm ramp 3000 steps"
 exit 0
