@@ -2,7 +2,8 @@
 # bench/rtl_bench.sh - RTL benchmark, run by `make bench-rtl` (and `make
 # bench`): cycles per step of the Verilated core (lockstep harness, LM,
 # burn-in only, checked against the model while measuring) for N = 2, 8, 16
-# at P = 8, against the MAC roofline ceil(N^2/P); yosys synth_ice40 -dsp
+# at P = 8 and N = 32 at P = 16 (and the small cores), against the MAC
+# roofline ceil(N^2/P); yosys synth_ice40 -dsp
 # resources for N = 8, 16 and, with nextpnr-ice40, packed logic cells and
 # Fmax (synth/run.sh).  Writes bench/results/rtl.json and the rtl section of
 # docs/benchmarks.md.
@@ -29,6 +30,8 @@ md=$HDR
 for n in 2 8 16; do
   cps_row "ls$n" $n; rows+=("$row"); md+=$'\n'"$mdrow"
 done
+# the ULX3S's wide build: N = 32 with 16 MACs
+cps_row ls32p16 32 16; rows+=("$row"); md+=$'\n'"$mdrow"
 # the iCEBreaker's small core (no UD, no schedule: the deep fast pipeline,
 # docs/architecture.md "Deep pipeline"), the cycles its bitstream runs at
 md+=$'\n\n'"Small core of the iCEBreaker (HAVE_UD = HAVE_SCHEDULE = 0, deep pipeline):"$'\n\n'"$HDR"
