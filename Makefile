@@ -604,7 +604,7 @@ $(B)/bin/tspu-vboard-small: sim/vboard.cpp $(VBOARD_V) rtl/tspu_fixed.vh $(B)/ge
 
 TEST_PROGS += $(B)/tests/test_link_regs
 
-# `make bench`: the icebreaker N=8 bitstream (its fpga.json row), then the
+# `make bench`: the icebreaker N=8 and N=16 bitstreams (their fpga.json rows), then the
 # projected throughput and relaxation figures (bench/fpga_bench.sh; the
 # ULX3S builds with FPGA_BENCH_ULX3S=1, no builds with FPGA_BENCH_PNR=0)
 .PHONY: bench-fpga
