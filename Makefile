@@ -604,6 +604,17 @@ $(B)/bin/tspu-vboard-small: sim/vboard.cpp $(VBOARD_V) rtl/tspu_fixed.vh $(B)/ge
 
 TEST_PROGS += $(B)/tests/test_link_regs
 
+# the iCEBreaker's N = 16 gateware (small core, P = 4: the operands in block
+# RAMs) on a Verilated board: tests/test_cli.sh samples on it end to end
+$(B)/bin/tspu-vboard-small16: sim/vboard.cpp $(VBOARD_V) rtl/tspu_fixed.vh $(B)/gen/tspu_regs.vh
+	@mkdir -p $(B)/sim/vboard-small16 $(dir $@)
+	verilator --cc --exe --build -O3 -Wno-fatal -Wno-lint -Wno-style -Irtl -I$(CURDIR)/$(B)/gen \
+	  -CFLAGS "-O2 -std=c++17 -Wall -Wextra -Werror" -MAKEFLAGS "-s" --top-module tspu_vboard_top \
+	  -GN=16 -GP=4 -GHAVE_UD=0 -GHAVE_SCHEDULE=0 \
+	  $(VBOARD_V) $(CURDIR)/sim/vboard.cpp -Mdir $(B)/sim/vboard-small16 -o tspu-vboard-small16 >/dev/null
+	cp $(B)/sim/vboard-small16/tspu-vboard-small16 $@
+$(B)/tests/cli_tests: | $(B)/bin/tspu-vboard-small16
+
 # `make bench`: the icebreaker N=8 and N=16 bitstreams (their fpga.json rows), then the
 # projected throughput and relaxation figures (bench/fpga_bench.sh; the
 # ULX3S builds with FPGA_BENCH_ULX3S=1, no builds with FPGA_BENCH_PNR=0)

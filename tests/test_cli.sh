@@ -141,6 +141,23 @@ if [ -x "$(dirname "$T")/tspu-vboard" ]; then
 else
   fail "6 MHz board checks" "$(dirname "$T")/tspu-vboard not built"
 fi
+# ---- the iCEBreaker's N = 16 gateware (small core, P = 4, operands in block RAMs) ----
+VS16="$(dirname "$T")/tspu-vboard-small16"
+if [ -x "$VS16" ]; then
+  TSPU_VBOARD="$VS16" "$T" -d vboard --json info >"$W/vs16.json" 2>"$W/vs16e"; r=$?
+  got=$("$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); print(j["n"], j["p"], j["cycles_per_step"])' "$W/vs16.json" 2>&1)
+  [ $r -eq 0 ] && [ "$got" = "16 4 72" ] && pass "the N=16 iCEBreaker gateware (vboard) reports N P cycles/step: $got" ||
+    fail "the N=16 iCEBreaker gateware (vboard) reports N P cycles/step" "rc $r: $got $(head -c 200 "$W/vs16e")"
+  TSPU_VBOARD="$VS16" "$T" -d vboard --seed 11 $S >"$W/s16.txt" 2>"$W/s16e"; r=$?
+  [ $r -eq 0 ] && cmp -s "$W/s1.txt" "$W/s16.txt" && pass "sample on the N=16 iCEBreaker gateware (vboard, P=4) = -d model, bit for bit" ||
+    fail "sample on the N=16 iCEBreaker gateware (vboard, P=4) = -d model, bit for bit" "rc $r $(head -c 200 "$W/s16e")"
+  # twin: another seed on that board must not give the same samples
+  TSPU_VBOARD="$VS16" "$T" -d vboard --seed 12 $S >"$W/s16b.txt" 2>/dev/null
+  cmp -s "$W/s1.txt" "$W/s16b.txt" && fail "twin: seed 12 on the N=16 gateware differs from seed 11" "identical" ||
+    pass "twin: seed 12 on the N=16 gateware differs from seed 11"
+else
+  fail "N=16 iCEBreaker gateware checks" "$VS16 not built"
+fi
 if "$T" -d sim info >/dev/null 2>&1; then
   "$T" -d sim --seed 11 $S >"$W/s5.txt" 2>/dev/null
   [ $? -eq 0 ] && cmp -s "$W/s1.txt" "$W/s5.txt" && pass "sample: -d sim = -d model, bit for bit" ||
