@@ -594,25 +594,23 @@ $(B)/tests/test_link_regs: fpga/test_link_regs.c $(LIBS) $(SIM_LIBS) $(GEN_H)
 	$(CC) $(WARN) $(CFLAGS) $(INC) -DVBOARD_SMALL='"$(CURDIR)/$(B)/bin/tspu-vboard-small"' $< \
 	  $(SIM_LDFLAGS) $(LIBS) $(LIBS_REF) -o $@
 $(B)/tests/test_link_regs: | $(B)/bin/tspu-vboard $(B)/bin/tspu-vboard-small
-$(B)/bin/tspu-vboard-small: sim/vboard.cpp $(VBOARD_V) rtl/tspu_fixed.vh $(B)/gen/tspu_regs.vh
-	@mkdir -p $(B)/sim/vboard-small $(dir $@)
-	verilator --cc --exe --build -O3 -Wno-fatal -Wno-lint -Wno-style -Irtl -I$(CURDIR)/$(B)/gen \
-	  -CFLAGS "-O2 -std=c++17 -Wall -Wextra -Werror" -MAKEFLAGS "-s" --top-module tspu_vboard_top \
-	  -GN=8 -GP=8 -GHAVE_UD=0 -GHAVE_SCHEDULE=0 \
-	  $(VBOARD_V) $(CURDIR)/sim/vboard.cpp -Mdir $(B)/sim/vboard-small -o tspu-vboard-small >/dev/null
-	cp $(B)/sim/vboard-small/tspu-vboard-small $@
-
 TEST_PROGS += $(B)/tests/test_link_regs
 
-# the iCEBreaker's N = 16 gateware (small core, P = 4: the operands in block
-# RAMs) on a Verilated board: tests/test_cli.sh samples on it end to end
-$(B)/bin/tspu-vboard-small16: sim/vboard.cpp $(VBOARD_V) rtl/tspu_fixed.vh $(B)/gen/tspu_regs.vh
-	@mkdir -p $(B)/sim/vboard-small16 $(dir $@)
-	verilator --cc --exe --build -O3 -Wno-fatal -Wno-lint -Wno-style -Irtl -I$(CURDIR)/$(B)/gen \
+# the iCEBreaker's gateware (small core: HAVE_UD = HAVE_SCHEDULE = 0) on a
+# Verilated board, $(1) the program, $(2) N, $(3) P: tspu-vboard-small (N = 8)
+# for test_link_regs, tspu-vboard-small16 (N = 16, P = 4: the operands in
+# block RAMs) for tests/test_cli.sh, which samples on it end to end
+define vboard_small
+$(B)/bin/$(1): sim/vboard.cpp $$(VBOARD_V) rtl/tspu_fixed.vh $$(B)/gen/tspu_regs.vh
+	@mkdir -p $$(B)/sim/$(1) $$(dir $$@)
+	verilator --cc --exe --build -O3 -Wno-fatal -Wno-lint -Wno-style -Irtl -I$$(CURDIR)/$$(B)/gen \
 	  -CFLAGS "-O2 -std=c++17 -Wall -Wextra -Werror" -MAKEFLAGS "-s" --top-module tspu_vboard_top \
-	  -GN=16 -GP=4 -GHAVE_UD=0 -GHAVE_SCHEDULE=0 \
-	  $(VBOARD_V) $(CURDIR)/sim/vboard.cpp -Mdir $(B)/sim/vboard-small16 -o tspu-vboard-small16 >/dev/null
-	cp $(B)/sim/vboard-small16/tspu-vboard-small16 $@
+	  -GN=$(2) -GP=$(3) -GHAVE_UD=0 -GHAVE_SCHEDULE=0 \
+	  $$(VBOARD_V) $$(CURDIR)/sim/vboard.cpp -Mdir $$(B)/sim/$(1) -o $(1) >/dev/null
+	cp $$(B)/sim/$(1)/$(1) $$@
+endef
+$(eval $(call vboard_small,tspu-vboard-small,8,8))
+$(eval $(call vboard_small,tspu-vboard-small16,16,4))
 $(B)/tests/cli_tests: | $(B)/bin/tspu-vboard-small16
 
 # `make bench`: the icebreaker N=8 and N=16 bitstreams (their fpga.json rows), then the

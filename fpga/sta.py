@@ -85,9 +85,9 @@ def main(argv):
                 stack.pop()
                 continue
             d, ins = drivers[x]
-            todo = [i for i in ins if i not in arr]
-            if todo:
-                stack.extend(todo)
+            pending = [i for i in ins if i not in arr]
+            if pending:
+                stack.extend(pending)
                 continue
             best, pb = 0.0, None
             for i in ins:
