@@ -237,37 +237,28 @@ $(B)/sim/ls8dbrk/lockstep: sim/lockstep.cpp $(RTL_SRC) $(B)/lib/libtspumodel.a
 	  $(filter %.v,$(RTL_SRC)) $(CURDIR)/sim/lockstep.cpp -CFLAGS "-DTSPU_N=8 -DRTL_DATA_MAX_OBS=1024" \
 	  -LDFLAGS "$(CURDIR)/$(B)/lib/libtspumodel.a" -Mdir $(dir $@) -o lockstep >/dev/null
 
+# lockstep builds of one configuration: $(1) the build, $(2) N, $(3) P,
+# $(4) further parameters (no data drift: lockstep.cpp's TSPU_N only)
+define lockstep_build
+$(B)/sim/$(1)/lockstep: sim/lockstep.cpp $$(RTL_SRC) $$(B)/lib/libtspumodel.a
+	@mkdir -p $$(dir $$@)
+	$$(VERILATOR) $$(VFLAGS) --trace-fst --top-module tspu_core -GN=$(2) -GP=$(3) $(4) \
+	  $$(filter %.v,$$(RTL_SRC)) $$(CURDIR)/sim/lockstep.cpp -CFLAGS -DTSPU_N=$(2) \
+	  -LDFLAGS "$$(CURDIR)/$$(B)/lib/libtspumodel.a" -Mdir $$(dir $$@) -o lockstep >/dev/null
+endef
 # the small-FPGA core of the iCEBreaker top: no UD, no schedule / second set /
 # work, no data drift (HAVE_UD = HAVE_SCHEDULE = 0): fast steps only
-# (N = 8 and 16: one and two chunks a row through the deep pipeline)
-$(B)/sim/ls8small/lockstep $(B)/sim/ls16small/lockstep: $(B)/sim/ls%small/lockstep: sim/lockstep.cpp $(RTL_SRC) $(B)/lib/libtspumodel.a
-	@mkdir -p $(dir $@)
-	$(VERILATOR) $(VFLAGS) --trace-fst --top-module tspu_core -GN=$* -GP=$(RTL_P) -GHAVE_UD=0 -GHAVE_SCHEDULE=0 \
-	  $(filter %.v,$(RTL_SRC)) $(CURDIR)/sim/lockstep.cpp -CFLAGS -DTSPU_N=$* \
-	  -LDFLAGS "$(CURDIR)/$(B)/lib/libtspumodel.a" -Mdir $(dir $@) -o lockstep >/dev/null
-
-# ... and the iCEBreaker's N = 16 build: P = 4, four chunks a row, the
-# operands in block RAMs (OPS_RAM of tspu_core)
-$(B)/sim/ls16p4small/lockstep: sim/lockstep.cpp $(RTL_SRC) $(B)/lib/libtspumodel.a
-	@mkdir -p $(dir $@)
-	$(VERILATOR) $(VFLAGS) --trace-fst --top-module tspu_core -GN=16 -GP=4 -GHAVE_UD=0 -GHAVE_SCHEDULE=0 \
-	  $(filter %.v,$(RTL_SRC)) $(CURDIR)/sim/lockstep.cpp -CFLAGS -DTSPU_N=16 \
-	  -LDFLAGS "$(CURDIR)/$(B)/lib/libtspumodel.a" -Mdir $(dir $@) -o lockstep >/dev/null
-
+# (N = 8 and 16: one and two chunks a row through the deep pipeline), and
+# the iCEBreaker's N = 16 build: P = 4, four chunks a row, the operands in
+# block RAMs (OPS_RAM of tspu_core)
+$(eval $(call lockstep_build,ls8small,8,$(RTL_P),-GHAVE_UD=0 -GHAVE_SCHEDULE=0))
+$(eval $(call lockstep_build,ls16small,16,$(RTL_P),-GHAVE_UD=0 -GHAVE_SCHEDULE=0))
+$(eval $(call lockstep_build,ls16p4small,16,4,-GHAVE_UD=0 -GHAVE_SCHEDULE=0))
 # the ULX3S's wide build: the full core (UD, schedule; no data drift) at
 # N = 32 with 16 MACs (two chunks a row)
-$(B)/sim/ls32p16/lockstep: sim/lockstep.cpp $(RTL_SRC) $(B)/lib/libtspumodel.a
-	@mkdir -p $(dir $@)
-	$(VERILATOR) $(VFLAGS) --trace-fst --top-module tspu_core -GN=32 -GP=16 \
-	  $(filter %.v,$(RTL_SRC)) $(CURDIR)/sim/lockstep.cpp -CFLAGS -DTSPU_N=32 \
-	  -LDFLAGS "$(CURDIR)/$(B)/lib/libtspumodel.a" -Mdir $(dir $@) -o lockstep >/dev/null
-
+$(eval $(call lockstep_build,ls32p16,32,16,))
 # the deliberately broken twin: operand rounding drops its half LSB
-$(B)/sim/ls8brk/lockstep: sim/lockstep.cpp $(RTL_SRC) $(B)/lib/libtspumodel.a
-	@mkdir -p $(dir $@)
-	$(VERILATOR) $(VFLAGS) --trace-fst --top-module tspu_core -GN=8 -GP=$(RTL_P) -GBREAK_ROUNDING=1 \
-	  $(filter %.v,$(RTL_SRC)) $(CURDIR)/sim/lockstep.cpp -CFLAGS -DTSPU_N=8 \
-	  -LDFLAGS "$(CURDIR)/$(B)/lib/libtspumodel.a" -Mdir $(dir $@) -o lockstep >/dev/null
+$(eval $(call lockstep_build,ls8brk,8,$(RTL_P),-GBREAK_ROUNDING=1))
 
 # the data-drift pass engine alone (rtl/tspu_data_pass.v) against
 # tspu_model_data_passes, N = 2, 8, 16 (DATA_MAX_OBS 1024, 1024, 832), and
