@@ -546,17 +546,19 @@ module tspu_core #(
             // u = noise - sat32(F): the three candidates (F, or its clamp to
             // 2^31 - 1 or -2^31) are subtracted side by side and the clamp
             // selects after the adders
+            // (|u| < 2^32 + 2^31: 34 bits, the shortest carry chain)
             reg [32:0]    noise_r;
-            reg [DW-1:0]  u_r, r_r;
-            wire [DW-1:0] nz     = {{(DW - 33){noise_r[32]}}, noise_r};
-            wire [DW-1:0] u_f    = nz - d_sx32(f_q[31:0]);
-            wire [DW-1:0] u_fmax = nz - d_sx32(32'h7FFFFFFF);
-            wire [DW-1:0] u_fmin = nz - d_sx32(32'h80000000);
+            reg [33:0]    u_r;
+            reg [DW-1:0]  r_r;
+            wire [33:0]   nz     = {noise_r[32], noise_r};
+            wire [33:0]   u_f    = nz - {{2{f_q[31]}}, f_q[31:0]};
+            wire [33:0]   u_fmax = nz - 34'h07FFFFFFF;
+            wire [33:0]   u_fmin = nz - 34'h380000000;
             wire          f_clamp = d_is_sat(f_q);
             always @(posedge clk) begin
                 noise_r <= noise_t;
                 u_r     <= !f_clamp ? u_f : f_q[DW-1] ? u_fmin : u_fmax;
-                r_r     <= d_sx32(r_a) + u_r;
+                r_r     <= d_sx32(r_a) + {{(DW - 34){u_r[33]}}, u_r};
             end
             assign r_sum = r_r;
             /* verilator lint_off UNUSEDSIGNAL */

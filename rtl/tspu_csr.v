@@ -449,13 +449,17 @@ module tspu_csr #(
     reg        fl_then;   // after a flush: fill the lane of the pending seed write
     reg        clr_ack;   // acknowledge CTRL.RESET when the clear is done
     wire req = bus_req && !bus_ack;
-    // Timing: a request is taken in its second clock (go); in its first the
-    // decode of bus_addr / bus_op / bus_wdata (held until the acknowledge)
-    // and of the state it depends on (sh_*, s_*: changed only by requests,
-    // which are done by then) is registered in d_*.
-    reg  req_q;
-    wire go = req && req_q;
-    always @(posedge clk) req_q <= req;
+    // Timing: a request is taken in its third clock (go).  bus_addr / bus_op /
+    // bus_wdata are held until the acknowledge, and the state the decode
+    // depends on (sh_*, s_*) changes only by requests, which are done by
+    // then: in the first clock the address classes are registered (p_*), in
+    // the second what they mean for the request (d_*).
+    reg  req_q, req_qq;
+    wire go = req && req_q && req_qq;
+    always @(posedge clk) begin
+        req_q  <= req;
+        req_qq <= req && req_q;
+    end
     reg        d_lo, d_smrd, d_strd, d_dat, d_sdrd, d_mom, d_ctrl, d_udiv, d_regs, d_cw, d_bw;
     reg        d_dreg, d_sdw, d_hit, d_sx, d_momhi, d_ring, d_call;
     reg [13:0] d_smreq;
@@ -589,24 +593,41 @@ module tspu_csr #(
     // (the address classes are disjoint: an OR of exclusive terms per bit, no
     // priority chain; rk is only read in CS_RW1 / CS_RW2, so it may change
     // with any request)
-    wire r_lo  = a == TSPU_REG_STEPS_LO || a == TSPU_REG_WORK_LO;
-    wire r_sm  = (in_c && c_ok) || (in_b && b_ok) || in_regs || in_hi || (in_sd && sd_hit);
-    wire r_st  = in_st && s_ok;
-    wire r_sd  = in_sd && sd_ok && !sd_hit;
-    wire r_mom = (in_ms && ms_ok) || (in_mq && mq_ok);
+    // first clock: the address classes (p_*)
+    reg p_lo, p_sm, p_st, p_sd, p_mom, p_dat, p_ring, p_ctrl, p_udiv, p_regs, p_cw, p_bw, p_dreg,
+        p_sdw, p_hit, p_sx;
+    always @(posedge clk) begin
+        p_lo   <= a == TSPU_REG_STEPS_LO || a == TSPU_REG_WORK_LO;
+        p_sm   <= (in_c && c_ok) || (in_b && b_ok) || in_regs || in_hi || (in_sd && sd_hit);
+        p_st   <= in_st && s_ok;
+        p_sd   <= in_sd && sd_ok && !sd_hit;
+        p_mom  <= (in_ms && ms_ok) || (in_mq && mq_ok);
+        p_dat  <= in_dat;
+        p_ring <= in_ring;
+        p_ctrl <= a == TSPU_REG_CTRL;
+        p_udiv <= a == TSPU_REG_UART_DIV;
+        p_regs <= in_regs;
+        p_cw   <= in_c && c_ok;
+        p_bw   <= in_b && b_ok;
+        p_dreg <= in_dreg;
+        p_sdw  <= in_sd && sd_ok;
+        p_hit  <= sd_hit;
+        p_sx   <= in_c || is_k16;
+    end
+    // second clock: what the request does (registered in d_*)
     wire op_rd = bus_op == OP_RD, op_wr = bus_op == OP_WR, op_fd = bus_op == OP_FD, op_pk = bus_op == OP_PEEK;
-    wire w_rst = op_wr && a == TSPU_REG_CTRL && bus_wdata[TSPU_CTRL_RESET_LSB];
-    wire w_chk = op_wr && a == TSPU_REG_CTRL && !bus_wdata[TSPU_CTRL_RESET_LSB] &&
+    wire w_rst = op_wr && p_ctrl && bus_wdata[TSPU_CTRL_RESET_LSB];
+    wire w_chk = op_wr && p_ctrl && !bus_wdata[TSPU_CTRL_RESET_LSB] &&
                  bus_wdata[TSPU_CTRL_START_LSB] && !busy;
-    wire w_sd  = op_wr && r_sd;                 // a seed word of another lane: flush / fill
-    wire c_rw1 = (op_rd && (r_lo || r_sm || r_st || in_dat || r_sd || r_mom)) || (op_pk && in_ring);
-    wire c_pop = op_pk && !in_ring;
+    wire w_sd  = op_wr && p_sd;                 // a seed word of another lane: flush / fill
+    wire c_rw1 = (op_rd && (p_lo || p_sm || p_st || p_dat || p_sd || p_mom)) || (op_pk && p_ring);
+    wire c_pop = op_pk && !p_ring;
     wire c_fl  = (w_sd && sh_valid) || (op_fd && sh_valid);
     wire c_fi  = w_sd && !sh_valid;
     // RK_ST 0, SEED 1, MOM 2, SM 3, STG 4, LO 5, DAT 6
-    wire [2:0] n_rk  = {(op_rd && (r_lo || in_dat)) || (op_pk && in_ring),
-                        op_rd && (r_mom || r_sm || in_dat),
-                        op_rd && (r_sd || r_sm || r_lo)};
+    wire [2:0] n_rk  = {(op_rd && (p_lo || p_dat)) || (op_pk && p_ring),
+                        op_rd && (p_mom || p_sm || p_dat),
+                        op_rd && (p_sd || p_sm || p_lo)};
     generate
         if (RK_ST != 3'd0 || RK_SEED != 3'd1 || RK_MOM != 3'd2 || RK_SM != 3'd3 || RK_STG != 3'd4 ||
             RK_LO != 3'd5 || RK_DAT != 3'd6 || CS_IDLE != 4'd0) begin : g_bad_codes
@@ -626,25 +647,25 @@ module tspu_csr #(
 
     // the request's decode, registered (see go)
     always @(posedge clk) begin
-        d_lo    <= a == TSPU_REG_STEPS_LO || a == TSPU_REG_WORK_LO;
-        d_smrd  <= (in_c && c_ok) || (in_b && b_ok) || in_regs || in_hi || (in_sd && sd_hit);
-        d_strd  <= in_st && s_ok;
-        d_dat   <= in_dat;
-        d_sdrd  <= in_sd && sd_ok && !sd_hit;
-        d_mom   <= (in_ms && ms_ok) || (in_mq && mq_ok);
-        d_ctrl  <= a == TSPU_REG_CTRL;
-        d_udiv  <= a == TSPU_REG_UART_DIV;
-        d_regs  <= in_regs;
-        d_cw    <= in_c && c_ok;
-        d_bw    <= in_b && b_ok;
-        d_dreg  <= in_dreg;
-        d_sdw   <= in_sd && sd_ok;
-        d_hit   <= sd_hit;
-        d_sx    <= in_c || is_k16;
+        d_lo    <= p_lo;
+        d_smrd  <= p_sm;
+        d_strd  <= p_st;
+        d_dat   <= p_dat;
+        d_sdrd  <= p_sd;
+        d_mom   <= p_mom;
+        d_ctrl  <= p_ctrl;
+        d_udiv  <= p_udiv;
+        d_regs  <= p_regs;
+        d_cw    <= p_cw;
+        d_bw    <= p_bw;
+        d_dreg  <= p_dreg;
+        d_sdw   <= p_sdw;
+        d_hit   <= p_hit;
+        d_sx    <= p_sx;
         d_momhi <= in_ms ? o_ms[0] : o_mq[0];
         d_smreq <= sm_req;
         d_rd    <= rd_plain;
-        d_ring  <= in_ring;
+        d_ring  <= p_ring;
         d_call  <= c_all;
         d_csub  <= c_sub;
         d_pos   <= r_pos;

@@ -41,7 +41,9 @@ module tspu_fifo #(
         end else begin
             if (do_wr) wp <= wp + 1'b1;
             if (do_rd) rp <= rp + 1'b1;
-            level <= level + {{AW{1'b0}}, do_wr} - {{AW{1'b0}}, do_rd};
+            // level +/- 1 formed beside the full / empty tests, then selected
+            if (do_wr && !do_rd) level <= level + 1'b1;
+            else if (do_rd && !do_wr) level <= level - 1'b1;
         end
     end
 

@@ -46,6 +46,7 @@ module tspu_frame_rx #(
     reg [7:0]  h0, h1, h2, h3;
     reg [1:0]  hn;             // header bytes taken
     reg [10:0] got;            // payload bytes taken
+    reg [10:0] rem;            // payload bytes still to come (a down counter: no adder in the end test)
     reg        from_rp;        // replaying h0..h3 (a SYNC that was data)
     reg [1:0]  ri;             // bytes replayed
     reg [$clog2(TIMEOUT+1)-1:0] idle;
@@ -95,7 +96,7 @@ module tspu_frame_rx #(
 
     always @(posedge clk) begin
         if (rst) begin
-            state <= S_HUNT; hn <= 2'd0; got <= 11'd0; from_rp <= 1'b0; ri <= 2'd0;
+            state <= S_HUNT; hn <= 2'd0; got <= 11'd0; rem <= 11'd0; from_rp <= 1'b0; ri <= 2'd0;
             idle <= 0; frm_crc_ok <= 1'b0;
             h0 <= 8'd0; h1 <= 8'd0; h2 <= 8'd0; h3 <= 8'd0;
         end else begin
@@ -117,7 +118,7 @@ module tspu_frame_rx #(
                         case (hn)
                             2'd3: begin
                                 if (hdr_ok) begin
-                                    got <= 11'd0;
+                                    got <= 11'd0; rem <= {b[2:0], h3};  // LEN (<= MAX_PAYLOAD)
                                     state <= len0 ? S_CRC1 : S_PAY;
                                 end else begin
                                     // the SYNC was data: scan the header bytes again
@@ -129,8 +130,8 @@ module tspu_frame_rx #(
                         endcase
                     end
                     S_PAY: begin
-                        got <= got + 11'd1;
-                        if (got + 11'd1 == frm_len) state <= S_CRC1;
+                        got <= got + 11'd1; rem <= rem - 11'd1;
+                        if (rem == 11'd1) state <= S_CRC1;
                     end
                     S_CRC1: state <= S_CRC2;
                     S_CRC2: begin
