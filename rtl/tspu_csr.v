@@ -443,7 +443,7 @@ module tspu_csr #(
     reg [3:0]  cs;
     reg [2:0]  rk;        // what CS_RW2 captures
     reg [13:0] cnt;       // clear address / sequence index
-    reg [1:0]  ph;        // sequence step: 0 issue, 1 the memory reads, 2 use, 3 write
+    reg [2:0]  ph;        // sequence step: 0 issue, 1 the memory reads, 2 use, 3 write (4: checks)
     reg        pass2;     // sequences of two passes: the second
     reg        bad;       // a check of the first pass failed
     reg        fl_then;   // after a flush: fill the lane of the pending seed write
@@ -476,13 +476,16 @@ module tspu_csr #(
     wire [31:0] seed_w = seed_rdata[32 * cnt[1:0] +: 32];
     // LFSR113 word cnt below its minimum (2, 8, 16, 128): z_q below
 
-    // shadow write data
+    // shadow write data; the word's kind registered beside its address
+    // (Fmax: no address compare in front of the SPRAM's data pins):
+    // clr_* the reset value of the word CS_CLR writes, d_work WORK_HI (not
+    // STEPS_HI) at a LO read
+    reg clr_one, clr_udiv, d_work;
     always @(*) begin
         case (sm_src)
             SRC_RD:  sm_d = bus_rdata;
-            SRC_CLR: sm_d = (sm_a == SM_INT || sm_a == SM_THIN) ? 32'd1 :       // LM, thin 1
-                            sm_a == SM_UDIV ? {16'd0, UDIV_RESET} : 32'd0;
-            SRC_HI:  sm_d = sm_a[7:0] == TSPU_REG_WORK_HI[7:0] ? work[63:32] : steps[63:32];
+            SRC_CLR: sm_d = clr_one ? 32'd1 : clr_udiv ? {16'd0, UDIV_RESET} : 32'd0; // LM, thin 1
+            SRC_HI:  sm_d = d_work ? work[63:32] : steps[63:32];
             default: sm_d = d_sx ? {{16{bus_wdata[15]}}, bus_wdata[15:0]} : bus_wdata;
         endcase
     end
@@ -521,15 +524,19 @@ module tspu_csr #(
             default: zl <= 7'h40; // >= 128
         endcase
     end
-    wire w_h8  = |sm_q[31:8];
-    wire w_h30 = |sm_q[30:8] || |sm_q[7:0];   // |w[30:0]
-    wire w_ex  = (e_int && &sm_q[1:0]) || (e_sh && &sm_q[5:0]) ||
-                 (e_noise && sm_q[4] && (sm_q[3] || (sm_q[2] && |sm_q[1:0]))) ||
-                 (e_thin && !w_h8 && ~|sm_q[7:0]) || (e_nseg && sm_q[4] && |sm_q[3:0]) ||
-                 (e_lam && (sm_q[31] || HAVE_SCHEDULE == 0) && w_h30);
+    // of the shadow word registered first (Fmax: the SPRAM's output meets
+    // no logic), so the checks are a clock later (ph 4)
+    reg [31:0] sm_qr;
+    always @(posedge clk) sm_qr <= sm_q;
+    wire w_h8  = |sm_qr[31:8];
+    wire w_h30 = |sm_qr[30:8] || |sm_qr[7:0];   // |w[30:0]
+    wire w_ex  = (e_int && &sm_qr[1:0]) || (e_sh && &sm_qr[5:0]) ||
+                 (e_noise && sm_qr[4] && (sm_qr[3] || (sm_qr[2] && |sm_qr[1:0]))) ||
+                 (e_thin && !w_h8 && ~|sm_qr[7:0]) || (e_nseg && sm_qr[4] && |sm_qr[3:0]) ||
+                 (e_lam && (sm_qr[31] || HAVE_SCHEDULE == 0) && w_h30);
     always @(posedge clk) begin
-        wbad_q <= (hh && w_h8) || |(sm_q[7:0] & hl) || w_ex;
-        z_q    <= !w_h8 && ~|(sm_q[7:1] & zl);
+        wbad_q <= (hh && w_h8) || |(sm_qr[7:0] & hl) || w_ex;
+        z_q    <= !w_h8 && ~|(sm_qr[7:1] & zl);
     end
     wire cfg_bad = bad || (c_sm && !c_ud) || (c_ns && (c_sm ? BAD_2N : BAD_N)) || data_bad;
 
@@ -594,10 +601,11 @@ module tspu_csr #(
     // priority chain; rk is only read in CS_RW1 / CS_RW2, so it may change
     // with any request)
     // first clock: the address classes (p_*)
-    reg p_lo, p_sm, p_st, p_sd, p_mom, p_dat, p_ring, p_ctrl, p_udiv, p_regs, p_cw, p_bw, p_dreg,
+    reg p_lo, p_work, p_sm, p_st, p_sd, p_mom, p_dat, p_ring, p_ctrl, p_udiv, p_regs, p_cw, p_bw, p_dreg,
         p_sdw, p_hit, p_sx;
     always @(posedge clk) begin
         p_lo   <= a == TSPU_REG_STEPS_LO || a == TSPU_REG_WORK_LO;
+        p_work <= a == TSPU_REG_WORK_LO;
         p_sm   <= (in_c && c_ok) || (in_b && b_ok) || in_regs || in_hi || (in_sd && sd_hit);
         p_st   <= in_st && s_ok;
         p_sd   <= in_sd && sd_ok && !sd_hit;
@@ -648,6 +656,7 @@ module tspu_csr #(
     // the request's decode, registered (see go)
     always @(posedge clk) begin
         d_lo    <= p_lo;
+        d_work  <= p_work;
         d_smrd  <= p_sm;
         d_strd  <= p_st;
         d_dat   <= p_dat;
@@ -692,7 +701,7 @@ module tspu_csr #(
             a_dm <= 2'd0; a_k <= 11'd0; a_sr <= 6'd0; a_sg <= 6'd0; a_dd <= 6'd0;
             w_bad_dm <= 1'b0; w_bad_k <= 1'b0; w_k0 <= 1'b1; w_bad_sr <= 1'b0; w_bad_sg <= 1'b0;
             w_bad_dd <= 1'b0;
-            rk <= RK_ST; ph <= 2'd0; pass2 <= 1'b0; bad <= 1'b0; fl_then <= 1'b0;
+            rk <= RK_ST; ph <= 3'd0; pass2 <= 1'b0; bad <= 1'b0; fl_then <= 1'b0;
             c_sm <= 1'b0; c_ud <= 1'b0; c_ns <= 1'b0;
             bus_rdata <= 32'd0;
         end else begin
@@ -721,7 +730,7 @@ module tspu_csr #(
                                     if (bus_wdata[TSPU_CTRL_STOP_LSB]) cmd_stop <= 1'b1;
                                     if (bus_wdata[TSPU_CTRL_START_LSB]) begin
                                         if (d_busy) rejected <= 1'b1;
-                                        else begin cnt <= 14'd0; ph <= 2'd0; bad <= 1'b0; end // CS_CHK
+                                        else begin cnt <= 14'd0; ph <= 3'd0; bad <= 1'b0; end // CS_CHK
                                     end
                                 end
                             end
@@ -747,14 +756,14 @@ module tspu_csr #(
                             if (d_sdw) begin
                                 if (d_hit) sm_we <= 1'b1;
                                 else begin // CS_FLUSH, then CS_FILL (or CS_FILL)
-                                    cnt <= 14'd0; ph <= 2'd0; pass2 <= 1'b0; bad <= 1'b0;
+                                    cnt <= 14'd0; ph <= 3'd0; pass2 <= 1'b0; bad <= 1'b0;
                                     fl_then <= 1'b1;
                                 end
                             end
                         end
                         OP_FD: begin
                             if (sh_valid) begin // CS_FLUSH
-                                cnt <= 14'd0; ph <= 2'd0; pass2 <= 1'b0; bad <= 1'b0;
+                                cnt <= 14'd0; ph <= 3'd0; pass2 <= 1'b0; bad <= 1'b0;
                                 fl_then <= 1'b0;
                             end
                         end
@@ -772,7 +781,7 @@ module tspu_csr #(
                 CS_RW1: begin // the core / a memory reads; STEPS_LO, WORK_LO: the clock their HI is shadowed
                     cs <= CS_RW2;
                     if (rk == RK_LO) begin
-                        bus_rdata <= sm_a[7:0] == TSPU_REG_WORK_HI[7:0] ? work[31:0] : steps[31:0];
+                        bus_rdata <= d_work ? work[31:0] : steps[31:0];
                         bus_ack <= 1'b1; cs <= CS_IDLE;
                     end
                 end
@@ -789,36 +798,37 @@ module tspu_csr #(
                 end
                 CS_CLR: begin // one word a clock
                     sm_we <= 1'b1; sm_a <= cnt; cnt <= cnt + 14'd1;
+                    clr_one <= cnt == SM_INT || cnt == SM_THIN; clr_udiv <= cnt == SM_UDIV;
                     if (cnt == SM_LAST) begin bus_ack <= clr_ack; cs <= CS_IDLE; end
                 end
                 // START: check CONFIG (CS_CHK), copy SCHEDULE into the core
-                // (CS_SEG), take CONFIG (CS_CPY), start; one word per 3 clocks
-                CS_CHK, CS_CPY: begin // (the word is on sm_q at ph 2 and 3; its check registered at 3)
-                    ph <= ph + 2'd1;
-                    if (ph == 2'd0) begin sm_re <= 1'b1; sm_a <= SM_CFG | cnt; end
-                    if (ph == 2'd3) begin
+                // (CS_SEG), take CONFIG (CS_CPY), start; one CONFIG word per 5 clocks
+                CS_CHK, CS_CPY: begin // (the word is on sm_q at ph 2..4, sm_qr at 3..4; its check registered at 4)
+                    ph <= ph == 3'd4 ? 3'd0 : ph + 3'd1;
+                    if (ph == 3'd0) begin sm_re <= 1'b1; sm_a <= SM_CFG | cnt; end
+                    if (ph == 3'd4) begin
                         cnt <= cnt + 14'd1;
                         if (cs == CS_CHK) begin
                             if (wbad_q) bad <= 1'b1;
-                            if (cnt[3:0] == CI_SAMPLE_MOMENTUM) c_sm <= sm_q[0];
-                            if (cnt[3:0] == CI_INTEGRATOR) c_ud <= sm_q == 32'd2;
-                            if (cnt[3:0] == CI_N_SAMPLES) c_ns <= sm_q != 32'd0;
+                            if (cnt[3:0] == CI_SAMPLE_MOMENTUM) c_sm <= sm_qr[0];
+                            if (cnt[3:0] == CI_INTEGRATOR) c_ud <= sm_qr == 32'd2;
+                            if (cnt[3:0] == CI_N_SAMPLES) c_ns <= sm_qr != 32'd0;
                         end else begin
                             case (cnt[3:0])
-                                CI_INTEGRATOR:  a_int   <= sm_q[1:0];
-                                CI_DRIFT_SHIFT: a_drift <= sm_q[5:0];
-                                CI_NOISE_SHIFT: a_noise <= sm_q[4:0];
-                                CI_KA:          a_ka    <= sm_q[15:0];
-                                CI_KA_SHIFT:    a_kash  <= sm_q[5:0];
-                                CI_KO:          a_ko    <= sm_q[15:0];
-                                CI_KO_SHIFT:    a_kosh  <= sm_q[5:0];
-                                CI_BURNIN:      a_burnin <= sm_q;
-                                CI_THIN:        a_thin  <= sm_q;
-                                CI_N_SAMPLES:   a_nsamp <= sm_q;
-                                CI_N_SEGMENTS:  a_nseg  <= sm_q[4:0];
-                                CI_LAMBDA_INIT: a_linit <= sm_q;
-                                CI_SAMPLE_MOMENTUM: a_sm <= sm_q[0];
-                                CI_FIFO_STALL:  a_stall <= sm_q[0];
+                                CI_INTEGRATOR:  a_int   <= sm_qr[1:0];
+                                CI_DRIFT_SHIFT: a_drift <= sm_qr[5:0];
+                                CI_NOISE_SHIFT: a_noise <= sm_qr[4:0];
+                                CI_KA:          a_ka    <= sm_qr[15:0];
+                                CI_KA_SHIFT:    a_kash  <= sm_qr[5:0];
+                                CI_KO:          a_ko    <= sm_qr[15:0];
+                                CI_KO_SHIFT:    a_kosh  <= sm_qr[5:0];
+                                CI_BURNIN:      a_burnin <= sm_qr;
+                                CI_THIN:        a_thin  <= sm_qr;
+                                CI_N_SAMPLES:   a_nsamp <= sm_qr;
+                                CI_N_SEGMENTS:  a_nseg  <= sm_qr[4:0];
+                                CI_LAMBDA_INIT: a_linit <= sm_qr;
+                                CI_SAMPLE_MOMENTUM: a_sm <= sm_qr[0];
+                                CI_FIFO_STALL:  a_stall <= sm_qr[0];
                                 default: ;
                             endcase
                         end
@@ -833,43 +843,43 @@ module tspu_csr #(
                         end
                     end
                     // the last CONFIG word checked: refuse, or go on with the schedule
-                    if (cs == CS_CHK && ph == 2'd0 && cnt[3:0] == CI_LAST + 4'd1) begin
-                        ph <= 2'd0; cnt <= 14'd0;
+                    if (cs == CS_CHK && ph == 3'd0 && cnt[3:0] == CI_LAST + 4'd1) begin
+                        ph <= 3'd0; cnt <= 14'd0;
                         if (cfg_bad) begin rejected <= 1'b1; bus_ack <= 1'b1; cs <= CS_IDLE; end
                         else cs <= CS_SEG;
                         sm_re <= 1'b0;
                     end
                 end
                 CS_SEG: begin // word cnt of SCHEDULE: steps (even) into bus_rdata, then dlambda
-                    ph <= ph + 2'd1;
-                    if (ph == 2'd0) begin sm_re <= 1'b1; sm_a <= SM_SCHED | cnt; end
-                    if (ph == 2'd1 && cnt[0]) seg_we <= 1'b1; // with dlambda on sm_q
-                    if (ph == 2'd2) begin
-                        ph <= 2'd0; cnt <= cnt + 14'd1;
+                    ph <= ph + 3'd1;
+                    if (ph == 3'd0) begin sm_re <= 1'b1; sm_a <= SM_SCHED | cnt; end
+                    if (ph == 3'd1 && cnt[0]) seg_we <= 1'b1; // with dlambda on sm_q
+                    if (ph == 3'd2) begin
+                        ph <= 3'd0; cnt <= cnt + 14'd1;
                         if (!cnt[0]) bus_rdata <= sm_q;
                         if (cnt[4:0] == 5'd31) begin cnt <= 14'd0; cs <= CS_CPY; end
                     end
                 end
                 CS_FILL: begin // the lane's seed words from the core into the shadow
-                    ph <= ph + 2'd1;
+                    ph <= {1'b0, ph[1:0] + 2'd1};
                     if (cnt[2]) begin // then the word of the request
                         sm_we <= 1'b1; sm_src <= SRC_REQ; sm_a <= SM_SEED | {12'd0, o_sd[1:0]};
                         sh_valid <= 1'b1; sh_lane <= sd_lane[5:0];
                         bus_ack <= 1'b1; cs <= CS_IDLE;
                     end else begin
-                        if (ph == 2'd0) seed_re <= 1'b1;
-                        if (ph == 2'd2) bus_rdata <= seed_w;
-                        if (ph == 2'd3) begin
+                        if (ph == 3'd0) seed_re <= 1'b1;
+                        if (ph == 3'd2) bus_rdata <= seed_w;
+                        if (ph == 3'd3) begin
                             sm_we <= 1'b1; sm_src <= SRC_RD; sm_a <= SM_SEED | cnt;
                             cnt <= cnt + 14'd1;
                         end
                     end
                 end
                 CS_FLUSH: begin // take the shadowed lane (LFSR113 validity as the model)
-                    ph <= ph + 2'd1;
-                    if (ph == 2'd0) begin sm_re <= 1'b1; sm_a <= SM_SEED | cnt; end
-                    if (ph == 2'd1 && pass2) seed_we <= 1'b1; // with word cnt on sm_q
-                    if (ph == 2'd3) begin // (z_small of the word registered)
+                    ph <= ph == 3'd4 ? 3'd0 : ph + 3'd1;
+                    if (ph == 3'd0) begin sm_re <= 1'b1; sm_a <= SM_SEED | cnt; end
+                    if (ph == 3'd1 && pass2) seed_we <= 1'b1; // with word cnt on sm_q
+                    if (ph == 3'd4) begin // (z_small of the word registered)
                         cnt <= cnt + 14'd1;
                         if (z_q) bad <= 1'b1;
                         if (cnt[1:0] == 2'd3) begin

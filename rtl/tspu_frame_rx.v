@@ -38,7 +38,7 @@ module tspu_frame_rx #(
     endgenerate
 
     localparam [2:0] S_HUNT = 3'd0, S_HDR = 3'd1, S_PAY = 3'd2, S_CRC1 = 3'd3,
-                     S_CRC2 = 3'd4, S_FULL = 3'd5;
+                     S_CRC2 = 3'd4, S_FULL = 3'd5, S_HCHK = 3'd6;
     reg [2:0]  state;
     // h0..h3: the last four bytes taken while hunting or in a header, the
     // latest in h3 (a shift register): CMD, SEQ, LEN_LO, LEN_HI once a
@@ -57,21 +57,20 @@ module tspu_frame_rx #(
     // bytes come out in order, and the shift register still holds the last
     // four bytes taken.
     wire [7:0] b     = from_rp ? h0 : in_data;
-    assign in_ready  = state != S_FULL && !from_rp;
+    assign in_ready  = state != S_FULL && state != S_HCHK && !from_rp;
     wire       take  = from_rp || (in_valid && in_ready);
 
-    // the header whose LEN_HI is b: CMD h1, SEQ h2, LEN_LO h3 (h0 is SYNC);
-    // f_hdr_ok split so that the byte taken (b) meets only the last levels:
-    // the CMD and LEN_LO compares are of registers
+    // the header, checked in S_HCHK, the clock after its last byte (Fmax:
+    // the byte taken meets no compare): CMD h0, SEQ h1, LEN_LO h2, LEN_HI h3
     localparam [15:0] MAXP = TSPU_LINK_MAX_PAYLOAD[15:0];
-    wire        hi0    = b == 8'd0;
-    wire        len_ok = b < MAXP[15:8] || (b == MAXP[15:8] && h3 <= MAXP[7:0]); // LEN <= MAX_PAYLOAD
-    wire        len0   = hi0 && h3 == 8'd0;
-    wire        len4   = hi0 && h3 == 8'd4;
-    wire        lenw   = (!hi0 || h3 >= 8'd6) && h3[1:0] == 2'b10;              // >= 6, 2 mod 4
-    wire        c_pr   = h1 == TSPU_CMD_PING || h1 == TSPU_CMD_LINK_RESET;
-    wire        c_rd   = h1 == TSPU_CMD_READ || h1 == TSPU_CMD_READ_FIFO;
-    wire        c_wr   = h1 == TSPU_CMD_WRITE;
+    wire        hi0    = h3 == 8'd0;
+    wire        len_ok = h3 < MAXP[15:8] || (h3 == MAXP[15:8] && h2 <= MAXP[7:0]); // LEN <= MAX_PAYLOAD
+    wire        len0   = hi0 && h2 == 8'd0;
+    wire        len4   = hi0 && h2 == 8'd4;
+    wire        lenw   = (!hi0 || h2 >= 8'd6) && h2[1:0] == 2'b10;              // >= 6, 2 mod 4
+    wire        c_pr   = h0 == TSPU_CMD_PING || h0 == TSPU_CMD_LINK_RESET;
+    wire        c_rd   = h0 == TSPU_CMD_READ || h0 == TSPU_CMD_READ_FIFO;
+    wire        c_wr   = h0 == TSPU_CMD_WRITE;
     wire        hdr_ok = len_ok && ((c_pr && len0) || (c_rd && len4) || (c_wr && lenw));
     wire        h_sh   = take && (state == S_HUNT || state == S_HDR);
 
@@ -115,19 +114,7 @@ module tspu_frame_rx #(
                     S_HUNT: if (b == TSPU_LINK_SYNC) begin state <= S_HDR; hn <= 2'd0; end
                     S_HDR: begin
                         hn <= hn + 2'd1;
-                        case (hn)
-                            2'd3: begin
-                                if (hdr_ok) begin
-                                    got <= 11'd0; rem <= {b[2:0], h3};  // LEN (<= MAX_PAYLOAD)
-                                    state <= len0 ? S_CRC1 : S_PAY;
-                                end else begin
-                                    // the SYNC was data: scan the header bytes again
-                                    from_rp <= 1'b1; ri <= 2'd0;
-                                    state <= S_HUNT;
-                                end
-                            end
-                            default: ;
-                        endcase
+                        if (hn == 2'd3) state <= S_HCHK;
                     end
                     S_PAY: begin
                         got <= got + 11'd1; rem <= rem - 11'd1;
@@ -140,6 +127,16 @@ module tspu_frame_rx #(
                     end
                     default: ;
                 endcase
+            end
+            if (state == S_HCHK) begin   // (nothing is taken in S_HCHK)
+                if (hdr_ok) begin
+                    got <= 11'd0; rem <= frm_len;
+                    state <= len0 ? S_CRC1 : S_PAY;
+                end else begin
+                    // the SYNC was data: scan the header bytes again
+                    from_rp <= 1'b1; ri <= 2'd0;
+                    state <= S_HUNT;
+                end
             end
             if (state == S_FULL && frm_take) state <= S_HUNT;
         end
