@@ -74,10 +74,21 @@ module tspu_bridge (
     reg  [9:0]  pb_ra;         // read address
     reg         pb_re;
     wire [15:0] pb_q;
-    always @(posedge clk) if (pay_we && !pay_addr[0]) pay_lo <= pay_data;
+    // a pair is written a clock after its odd byte (Fmax: the byte's
+    // handshake does not reach the SPRAM; the frame is complete two CRC
+    // bytes later, so the bridge never reads a pair still being written)
+    reg         pw_we;
+    reg  [9:0]  pw_a;
+    reg  [15:0] pw_d;
+    always @(posedge clk) begin
+        if (pay_we && !pay_addr[0]) pay_lo <= pay_data;
+        pw_we <= pay_we && pay_addr[0];
+        pw_a  <= pay_addr[10:1];
+        pw_d  <= {pay_data, pay_lo};
+    end
     tspu_spram #(.DEPTH(PW), .AW(10)) u_pbuf (
-        .clk(clk), .we(pay_we && pay_addr[0]), .re(pb_re),
-        .addr(pay_we ? pay_addr[10:1] : pb_ra), .wdata({pay_data, pay_lo}), .rdata(pb_q));
+        .clk(clk), .we(pw_we), .re(pb_re),
+        .addr(pw_we ? pw_a : pb_ra), .wdata(pw_d), .rdata(pb_q));
 
     localparam [4:0] B_IDLE = 5'd0, B_DISP = 5'd1, B_COMMIT = 5'd2, B_EXEC = 5'd3,
                      B_CHK = 5'd4, B_WR = 5'd5, B_HDR = 5'd6, B_RD = 5'd7, B_SEND = 5'd8,

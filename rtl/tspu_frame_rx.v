@@ -38,7 +38,7 @@ module tspu_frame_rx #(
     endgenerate
 
     localparam [2:0] S_HUNT = 3'd0, S_HDR = 3'd1, S_PAY = 3'd2, S_CRC1 = 3'd3,
-                     S_CRC2 = 3'd4, S_FULL = 3'd5, S_HCHK = 3'd6;
+                     S_CRC2 = 3'd4, S_FULL = 3'd5, S_HREG = 3'd6, S_HCHK = 3'd7;
     reg [2:0]  state;
     // h0..h3: the last four bytes taken while hunting or in a header, the
     // latest in h3 (a shift register): CMD, SEQ, LEN_LO, LEN_HI once a
@@ -57,11 +57,12 @@ module tspu_frame_rx #(
     // bytes come out in order, and the shift register still holds the last
     // four bytes taken.
     wire [7:0] b     = from_rp ? h0 : in_data;
-    assign in_ready  = state != S_FULL && state != S_HCHK && !from_rp;
+    assign in_ready  = state != S_FULL && state != S_HREG && state != S_HCHK && !from_rp;
     wire       take  = from_rp || (in_valid && in_ready);
 
-    // the header, checked in S_HCHK, the clock after its last byte (Fmax:
-    // the byte taken meets no compare): CMD h0, SEQ h1, LEN_LO h2, LEN_HI h3
+    // the header, checked in the two clocks after its last byte (Fmax: the
+    // byte taken meets no compare; the compares are registered in S_HREG,
+    // acted on in S_HCHK): CMD h0, SEQ h1, LEN_LO h2, LEN_HI h3
     localparam [15:0] MAXP = TSPU_LINK_MAX_PAYLOAD[15:0];
     wire        hi0    = h3 == 8'd0;
     wire        len_ok = h3 < MAXP[15:8] || (h3 == MAXP[15:8] && h2 <= MAXP[7:0]); // LEN <= MAX_PAYLOAD
@@ -73,6 +74,11 @@ module tspu_frame_rx #(
     wire        c_wr   = h0 == TSPU_CMD_WRITE;
     wire        hdr_ok = len_ok && ((c_pr && len0) || (c_rd && len4) || (c_wr && lenw));
     wire        h_sh   = take && (state == S_HUNT || state == S_HDR);
+    reg         hdr_ok_q, len0_q;
+    always @(posedge clk) begin
+        hdr_ok_q <= hdr_ok;
+        len0_q   <= len0;
+    end
 
     wire [15:0] crc, crc_next;
     wire crc_init = take && state == S_HUNT && b == TSPU_LINK_SYNC;
@@ -114,7 +120,7 @@ module tspu_frame_rx #(
                     S_HUNT: if (b == TSPU_LINK_SYNC) begin state <= S_HDR; hn <= 2'd0; end
                     S_HDR: begin
                         hn <= hn + 2'd1;
-                        if (hn == 2'd3) state <= S_HCHK;
+                        if (hn == 2'd3) state <= S_HREG;
                     end
                     S_PAY: begin
                         got <= got + 11'd1; rem <= rem - 11'd1;
@@ -128,10 +134,11 @@ module tspu_frame_rx #(
                     default: ;
                 endcase
             end
-            if (state == S_HCHK) begin   // (nothing is taken in S_HCHK)
-                if (hdr_ok) begin
+            if (state == S_HREG) state <= S_HCHK;  // (nothing is taken in S_HREG, S_HCHK)
+            if (state == S_HCHK) begin
+                if (hdr_ok_q) begin
                     got <= 11'd0; rem <= frm_len;
-                    state <= len0 ? S_CRC1 : S_PAY;
+                    state <= len0_q ? S_CRC1 : S_PAY;
                 end else begin
                     // the SYNC was data: scan the header bytes again
                     from_rp <= 1'b1; ri <= 2'd0;

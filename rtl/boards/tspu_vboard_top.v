@@ -55,8 +55,7 @@ module tspu_vboard_top #(
         .core_busy(core_busy), .core_flags(core_flags));
 
     tspu_uart_tx u_utx (.clk(clk), .rst(rst), .div(div_now), .in_valid(out_valid), .in_data(out_data),
-                        .in_ready(tx_ready), .tx(uart_tx));
-    assign tx_busy = !tx_ready;
+                        .in_ready(tx_ready), .busy(tx_busy), .tx(uart_tx));
 
     // a new divisor is taken when nothing is on its way
     always @(posedge clk) begin
