@@ -342,11 +342,15 @@ module tspu_core #(
     wire [16*P-1:0] coef;
     genvar gk;
     generate
+        // read every clock but while the host writes (Fmax: the enable is
+        // not the issue decision; only the clock after an issue looks at
+        // the data, and the engine never issues while the host may write)
+        wire cpl_re = !(cpl_we && host_ok);
         for (gk = 0; gk < P; gk = gk + 1) begin : g_cpl
             tspu_ram #(.W(16), .DEPTH(CPLD), .AW(CAW)) u_cpl (
                 .clk(clk), .we(cpl_we && host_ok && cpl_wlane_w == gk),
                 .waddr(cpl_waddr), .wdata(cpl_data),
-                .re(iss_valid), .raddr(cpl_raddr), .rdata(coef[16*gk +: 16]));
+                .re(cpl_re), .raddr(cpl_raddr), .rdata(coef[16*gk +: 16]));
         end
     endgenerate
 
@@ -974,7 +978,9 @@ module tspu_core #(
     assign dp_start1    = do_next_slow && b_dpass;
     assign held = ctl == C_NEXT && hold && !next_keep;
 
-    wire last_iss = iss_row == LAST_LANE && iss_chunk == LAST_CHUNK;
+    // the last issue of a fast step, of the registers C_FAST issues from
+    // (Fmax: not of the issue multiplexer)
+    wire last_iss = cur_row == LAST_LANE && chunk_last;
     assign seq_commit = (ctl == C_FAST && last_iss) || (SLOW && ctl == C_SLOW_END);
     /* verilator lint_off UNUSEDSIGNAL */ // only the sign bit decides overflow
     wire [63:0] work_sum = work + mul_p64;

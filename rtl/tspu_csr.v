@@ -680,6 +680,35 @@ module tspu_csr #(
         d_pos   <= r_pos;
     end
 
+    // CS_CPY takes CONFIG word k in its ph 4 on cpy_k[k], decoded a clock
+    // ahead (Fmax: each register's enable is one flip-flop, not the
+    // controller's state, phase and word index)
+    reg [15:0] cpy_k;
+    always @(posedge clk)
+        cpy_k <= (cs == CS_CPY && ph == 3'd3) ? 16'd1 << cnt[3:0] : 16'd0;
+    always @(posedge clk) begin
+        if (r_all) begin
+            a_int <= 2'd1; a_drift <= 6'd0; a_noise <= 5'd0; a_ka <= 16'd0; a_kash <= 6'd0;
+            a_ko <= 16'd0; a_kosh <= 6'd0; a_burnin <= 32'd0; a_thin <= 32'd1; a_nsamp <= 32'd0;
+            a_nseg <= 5'd0; a_linit <= 32'd0; a_sm <= 1'b0; a_stall <= 1'b0;
+        end else begin
+            if (cpy_k[CI_INTEGRATOR])  a_int    <= sm_qr[1:0];
+            if (cpy_k[CI_DRIFT_SHIFT]) a_drift  <= sm_qr[5:0];
+            if (cpy_k[CI_NOISE_SHIFT]) a_noise  <= sm_qr[4:0];
+            if (cpy_k[CI_KA])          a_ka     <= sm_qr[15:0];
+            if (cpy_k[CI_KA_SHIFT])    a_kash   <= sm_qr[5:0];
+            if (cpy_k[CI_KO])          a_ko     <= sm_qr[15:0];
+            if (cpy_k[CI_KO_SHIFT])    a_kosh   <= sm_qr[5:0];
+            if (cpy_k[CI_BURNIN])      a_burnin <= sm_qr;
+            if (cpy_k[CI_THIN])        a_thin   <= sm_qr;
+            if (cpy_k[CI_N_SAMPLES])   a_nsamp  <= sm_qr;
+            if (cpy_k[CI_N_SEGMENTS])  a_nseg   <= sm_qr[4:0];
+            if (cpy_k[CI_LAMBDA_INIT]) a_linit  <= sm_qr;
+            if (cpy_k[CI_SAMPLE_MOMENTUM]) a_sm <= sm_qr[0];
+            if (cpy_k[CI_FIFO_STALL])  a_stall  <= sm_qr[0];
+        end
+    end
+
     always @(posedge clk) begin
         // single-cycle strobes
         bus_ack <= 1'b0; seg_we <= 1'b0; cpl_we <= 1'b0; bias_we <= 1'b0; seed_we <= 1'b0;
@@ -694,9 +723,6 @@ module tspu_csr #(
             uart_div <= UDIV_RESET; rejected <= 1'b0;
             sh_valid <= 1'b0; sh_lane <= 6'd0; s_head <= {SAW{1'b0}}; s_len <= {(SAW+1){1'b0}};
             s_tail <= {SAW{1'b0}};
-            a_int <= 2'd1; a_drift <= 6'd0; a_noise <= 5'd0; a_ka <= 16'd0; a_kash <= 6'd0;
-            a_ko <= 16'd0; a_kosh <= 6'd0; a_burnin <= 32'd0; a_thin <= 32'd1; a_nsamp <= 32'd0;
-            a_nseg <= 5'd0; a_linit <= 32'd0; a_sm <= 1'b0; a_stall <= 1'b0;
             w_dm <= 2'd0; w_k <= 11'd0; w_sr <= 6'd0; w_sg <= 6'd0; w_dd <= 6'd0;
             a_dm <= 2'd0; a_k <= 11'd0; a_sr <= 6'd0; a_sg <= 6'd0; a_dd <= 6'd0;
             w_bad_dm <= 1'b0; w_bad_k <= 1'b0; w_k0 <= 1'b1; w_bad_sr <= 1'b0; w_bad_sg <= 1'b0;
@@ -813,25 +839,7 @@ module tspu_csr #(
                             if (cnt[3:0] == CI_SAMPLE_MOMENTUM) c_sm <= sm_qr[0];
                             if (cnt[3:0] == CI_INTEGRATOR) c_ud <= sm_qr == 32'd2;
                             if (cnt[3:0] == CI_N_SAMPLES) c_ns <= sm_qr != 32'd0;
-                        end else begin
-                            case (cnt[3:0])
-                                CI_INTEGRATOR:  a_int   <= sm_qr[1:0];
-                                CI_DRIFT_SHIFT: a_drift <= sm_qr[5:0];
-                                CI_NOISE_SHIFT: a_noise <= sm_qr[4:0];
-                                CI_KA:          a_ka    <= sm_qr[15:0];
-                                CI_KA_SHIFT:    a_kash  <= sm_qr[5:0];
-                                CI_KO:          a_ko    <= sm_qr[15:0];
-                                CI_KO_SHIFT:    a_kosh  <= sm_qr[5:0];
-                                CI_BURNIN:      a_burnin <= sm_qr;
-                                CI_THIN:        a_thin  <= sm_qr;
-                                CI_N_SAMPLES:   a_nsamp <= sm_qr;
-                                CI_N_SEGMENTS:  a_nseg  <= sm_qr[4:0];
-                                CI_LAMBDA_INIT: a_linit <= sm_qr;
-                                CI_SAMPLE_MOMENTUM: a_sm <= sm_qr[0];
-                                CI_FIFO_STALL:  a_stall <= sm_qr[0];
-                                default: ;
-                            endcase
-                        end
+                        end   // (CS_CPY: the word is taken below, on cpy_k)
                         if (cs == CS_CPY && cnt[3:0] == CI_LAST) begin
                             cnt <= 14'd0;
                             rejected <= 1'b0;
