@@ -913,6 +913,11 @@ module tspu_core #(
                 end
             end
             wire rbank = swap ? !bank : bank;
+            // read every clock (Fmax: no enable of the issue decision; only
+            // the clock after an issue looks at the data): reads are of bank
+            // rbank, writes of !bank, and in the swap clock (read !bank) a
+            // read is of chunk 0 (or the issue's) while the write is of
+            // chunk C - 1 (C > 2)
             genvar go;
             for (go = 0; go < P; go = go + 1) begin : g_op
                 /* verilator lint_off WIDTH */
@@ -920,7 +925,7 @@ module tspu_core #(
                 /* verilator lint_on WIDTH */
                 tspu_ram #(.W(16), .DEPTH(2 << CW), .AW(CW + 1)) u_op (
                     .clk(clk), .we(op_wr && wk == K), .waddr({!bank, wc}), .wdata(op_in),
-                    .re(iss_valid), .raddr({rbank, iss_chunk}), .rdata(opw[16*go +: 16]));
+                    .re(1'b1), .raddr({rbank, iss_chunk}), .rdata(opw[16*go +: 16]));
             end
             assign ops_all = {16*N{1'b0}};
         end else begin : g_opff

@@ -37,9 +37,10 @@ module tspu_frame_rx #(
         end
     endgenerate
 
-    localparam [2:0] S_HUNT = 3'd0, S_HDR = 3'd1, S_PAY = 3'd2, S_CRC1 = 3'd3,
-                     S_CRC2 = 3'd4, S_FULL = 3'd5, S_HREG = 3'd6, S_HCHK = 3'd7;
-    reg [2:0]  state;
+    localparam [3:0] S_HUNT = 4'd0, S_HDR = 4'd1, S_PAY = 4'd2, S_CRC1 = 4'd3,
+                     S_CRC2 = 4'd4, S_FULL = 4'd5, S_HREG = 4'd6, S_HCHK = 4'd7,
+                     S_CCHK = 4'd8;
+    reg [3:0]  state;
     // h0..h3: the last four bytes taken while hunting or in a header, the
     // latest in h3 (a shift register): CMD, SEQ, LEN_LO, LEN_HI once a
     // header is complete (held with the frame)
@@ -57,7 +58,8 @@ module tspu_frame_rx #(
     // bytes come out in order, and the shift register still holds the last
     // four bytes taken.
     wire [7:0] b     = from_rp ? h0 : in_data;
-    assign in_ready  = state != S_FULL && state != S_HREG && state != S_HCHK && !from_rp;
+    assign in_ready  = (state == S_HUNT || state == S_HDR || state == S_PAY || state == S_CRC1 ||
+                        state == S_CRC2) && !from_rp;
     wire       take  = from_rp || (in_valid && in_ready);
 
     // the header, checked in the two clocks after its last byte (Fmax: the
@@ -82,9 +84,17 @@ module tspu_frame_rx #(
 
     wire [15:0] crc, crc_next;
     wire crc_init = take && state == S_HUNT && b == TSPU_LINK_SYNC;
-    wire crc_en   = take && state != S_HUNT && state != S_FULL; // the CRC bytes too
+    wire crc_en   = take && state != S_HUNT; // the CRC bytes too (nothing is taken in S_FULL)
+    // the CRC runs a clock behind the bytes (Fmax: the byte's handshake
+    // meets a flip-flop, not the CRC's enable); its check is in S_CCHK, the
+    // clock after the last CRC byte
+    reg       c_init, c_en;
+    reg [7:0] cb;
+    always @(posedge clk) begin
+        c_init <= crc_init; c_en <= crc_en; cb <= b;
+    end
     tspu_crc16 #(.POLY(TSPU_LINK_CRC_POLY), .INIT(TSPU_LINK_CRC_INIT)) u_crc (
-        .clk(clk), .rst(rst), .init(crc_init), .en(crc_en), .din(b),
+        .clk(clk), .rst(rst), .init(c_init), .en(c_en), .din(cb),
         .crc(crc), .crc_next(crc_next));
     /* verilator lint_off UNUSEDSIGNAL */ // the check is of crc_next (CRC_LO summed)
     wire unused_crc = ^crc;
@@ -127,12 +137,13 @@ module tspu_frame_rx #(
                         if (rem == 11'd1) state <= S_CRC1;
                     end
                     S_CRC1: state <= S_CRC2;
-                    S_CRC2: begin
-                        frm_crc_ok <= crc_next == 16'd0;
-                        state <= S_FULL;
-                    end
+                    S_CRC2: state <= S_CCHK;
                     default: ;
                 endcase
+            end
+            if (state == S_CCHK) begin   // the last CRC byte is in crc_next now
+                frm_crc_ok <= crc_next == 16'd0;
+                state <= S_FULL;
             end
             if (state == S_HREG) state <= S_HCHK;  // (nothing is taken in S_HREG, S_HCHK)
             if (state == S_HCHK) begin
