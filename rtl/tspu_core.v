@@ -550,14 +550,24 @@ module tspu_core #(
             // u = noise - sat32(F): the three candidates (F, or its clamp to
             // 2^31 - 1 or -2^31) are subtracted side by side and the clamp
             // selects after the adders
-            // (|u| < 2^32 + 2^31: 34 bits, the shortest carry chain)
+            // (|u| < 2^32 + 2^31: 34 bits.)  Fmax: nz - F is a carry select
+            // of two 17-bit halves (the high half with and without the low
+            // half's borrow); nz + 2^31 only adds to bits 33:31
             reg [32:0]    noise_r;
             reg [33:0]    u_r;
             reg [DW-1:0]  r_r;
             wire [33:0]   nz     = {noise_r[32], noise_r};
-            wire [33:0]   u_f    = nz - {{2{f_q[31]}}, f_q[31:0]};
-            wire [33:0]   u_fmax = nz - 34'h07FFFFFFF;
-            wire [33:0]   u_fmin = nz - 34'h380000000;
+            wire [33:0]   fx     = {{2{f_q[31]}}, f_q[31:0]};
+            localparam [33:0] FMAX = 34'h07FFFFFFF;
+            wire [17:0]   uf_lo  = {1'b0, nz[16:0]} - {1'b0, fx[16:0]};   // [17]: borrow
+            wire [16:0]   uf_hn  = nz[33:17] - fx[33:17];
+            wire [16:0]   uf_hb  = nz[33:17] + ~fx[33:17];                 // - 1 more
+            wire [33:0]   u_f    = {uf_lo[17] ? uf_hb : uf_hn, uf_lo[16:0]};
+            wire [17:0]   um_lo  = {1'b0, nz[16:0]} - {1'b0, FMAX[16:0]};
+            wire [16:0]   um_hn  = nz[33:17] - FMAX[33:17];
+            wire [16:0]   um_hb  = nz[33:17] + ~FMAX[33:17];
+            wire [33:0]   u_fmax = {um_lo[17] ? um_hb : um_hn, um_lo[16:0]};   // nz - (2^31 - 1)
+            wire [33:0]   u_fmin = {nz[33:31] + 3'd1, nz[30:0]};                // nz + 2^31
             wire          f_clamp = d_is_sat(f_q);
             always @(posedge clk) begin
                 noise_r <= noise_t;
