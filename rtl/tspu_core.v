@@ -877,8 +877,9 @@ module tspu_core #(
     reg  [3:0]  sat_inc_q;
     always @(posedge clk) sat_inc_q <= rst ? 4'd0 : sat_inc;
     wire [32:0] sat_sum = {1'b0, sat_count} + {29'd0, sat_inc_q};
-    wire [32:0] mom_inc  = {1'b0, mom_count} + 33'd1;
-    wire [32:0] drop_inc = {1'b0, fifo_dropped} + 33'd1;
+    wire [31:0] mom_inc  = mom_count + 32'd1;
+    wire [31:0] drop_inc = fifo_dropped + 32'd1;
+    reg         mom_full, drop_full;   // mom_count / fifo_dropped == 2^32 - 1
 
     // ---- operand buffers ---------------------------------------------------
     // Every producer (fast rows, slow lanes, the initial refresh; never two
@@ -1033,7 +1034,7 @@ module tspu_core #(
     always @(posedge clk) begin
         if (rst || seq_start) begin
             sat_count <= 32'd0; fifo_dropped <= 32'd0; steps <= 64'd0; steps_lo_ones <= 1'b0;
-            mom_count <= 32'd0;
+            mom_count <= 32'd0; mom_full <= 1'b0; drop_full <= 1'b0;
         end else begin
             if (sat_inc_q != 4'd0) sat_count <= sat_sum[32] ? 32'hFFFFFFFF : sat_sum[31:0];
             // two 32-bit incrementers (Fmax): the high word's carry is the
@@ -1043,9 +1044,14 @@ module tspu_core #(
                 if (steps_lo_ones) steps[63:32] <= steps[63:32] + 32'd1;
                 steps_lo_ones <= steps[31:0] == 32'hFFFFFFFE;
             end
-            // the incrementers' carry-out is "at 2^32 - 1"
-            if (keep_now && !mom_inc[32]) mom_count <= mom_inc[31:0];
-            if (keep_now && !fifo_room && !drop_inc[32]) fifo_dropped <= drop_inc[31:0];
+            // saturating at 2^32 - 1: *_full (the counter is there) is kept
+            // beside it, so no carry-out reaches the enables (Fmax)
+            if (keep_now && !mom_full) begin
+                mom_count <= mom_inc[31:0]; mom_full <= mom_count == 32'hFFFFFFFE;
+            end
+            if (keep_now && !fifo_room && !drop_full) begin
+                fifo_dropped <= drop_inc[31:0]; drop_full <= fifo_dropped == 32'hFFFFFFFE;
+            end
         end
     end
 
@@ -1291,9 +1297,9 @@ module tspu_core #(
                     // keep_sample: moments (unless at the limit) and FIFO (whole or dropped)
                     ctl <= C_KEEP; kmode <= K_SUM; ki <= {LW{1'b0}}; kj <= {LW{1'b0}};
                     kk <= {MAW{1'b0}};
-                    // saturating counts: the incrementer's carry-out is "at 2^32 - 1"
-                    mom_ok <= !mom_inc[32];
-                    if (mom_inc[32]) flags[3] <= 1'b1;
+                    // saturating counts: mom_full is "at 2^32 - 1"
+                    mom_ok <= !mom_full;
+                    if (mom_full) flags[3] <= 1'b1;
                     fifo_ok <= fifo_room;
                     if (!fifo_room) begin
                         flags[1] <= 1'b1;
