@@ -460,7 +460,7 @@ TEST_PROGS += $(B)/tests/plot_tests
 # ==== end plots ===============================================================
 
 # ==== fpga: board bitstreams and post-synthesis lockstep (issue 6) ==========
-# `make bitstream BOARD=icebreaker [N=8] [FPGA_MHZ=30] [FPGA_SEED=1 | "1 2 3"]`:
+# `make bitstream BOARD=icebreaker [N=8] [FPGA_MHZ=36] [FPGA_SEED=1 | "1 2 3"]`:
 # fpga/build.sh synthesizes rtl/boards/tspu_icebreaker_top.v (yosys
 # synth_ice40 -dsp), places and routes it (nextpnr-ice40 --up5k --package
 # sg48, constraints/icebreaker.pcf, timing-driven at FPGA_MHZ), packs
@@ -472,9 +472,11 @@ TEST_PROGS += $(B)/tests/plot_tests
 # -> ecppack, $(B)/ulx3s/tspu.bit; FPGA_MHZ 15, 30, 45 or 60.  See docs/boards.md.
 BOARD     ?= icebreaker
 FPGA_N    ?= $(if $(N),$(N),8)
-# the iCEBreaker holds N = 16 with 4 MACs (at P = 8 N = 16 needs ~5520 of its 5280 logic cells)
+# the iCEBreaker holds N = 16 with 4 MACs (at P = 8 N = 16 needs ~5740 of its 5280 logic cells)
 FPGA_P    ?= $(if $(filter icebreaker,$(BOARD)),$(shell [ $(FPGA_N) -gt 8 ] 2>/dev/null && echo 4 || echo 8),8)
-FPGA_MHZ  ?= $(if $(filter ulx3s,$(BOARD)),15,30)
+# the iCEBreaker's clock: the default of `make bitstream` and of the fit check
+ICEBREAKER_MHZ := 36
+FPGA_MHZ  ?= $(if $(filter ulx3s,$(BOARD)),15,$(ICEBREAKER_MHZ))
 FPGA_SEED ?= 1
 ICE40_DAT := $(shell yosys-config --datdir 2>/dev/null || echo /usr/share/yosys)/ice40
 FPGA_LINT := verilator --lint-only -Wall --timescale 1ns/1ps -Irtl -I$(B)/gen -DTSPU_ICE40 \
@@ -543,7 +545,7 @@ $(B)/fpga/postsynth_tests: fpga/postsynth_tests.sh $(PS_DIR)/obj/lockstep $(PSS_
 # twins (a claim above the achieved Fmax, an LC count over the device) are
 # judged by the same parser on the report text (fpga/fit_test.sh).  Two yosys
 # and two nextpnr runs, ~6 minutes; no fpga.json row (FPGA_JSON=0).
-FIT_MHZ ?= 30
+FIT_MHZ ?= $(ICEBREAKER_MHZ)
 FIT_DIR := $(B)/fpga/fit_icebreaker
 $(B)/fpga/fit_tests: fpga/fit_test.sh $(B)/gen/tspu_regs.vh
 	@mkdir -p $(dir $@)
@@ -568,7 +570,7 @@ TEST_PROGS += fpga/sta_test.py
 
 # In `make test` (FIT_TEST=0 skips it): the board top, built without UD and
 # the lambda schedule (HAVE_UD = HAVE_SCHEDULE = 0 in
-# rtl/boards/tspu_icebreaker_top.v), places in ~4900 (N = 8) and ~4760
+# rtl/boards/tspu_icebreaker_top.v), places in ~5120 (N = 8) and ~5000
 # (N = 16, P = 4) of the UP5K's 5280 cells.
 FIT_TEST ?= 1
 ifneq ($(FIT_TEST),0)

@@ -9,9 +9,9 @@
 // divisor at reset is CLOCK_HZ / BAUD.  CLOCK_HZ = 12 MHz uses the pin
 // directly (no PLL); CLOCK_HZ = 6 MHz divides the pin by two in a flip-flop
 // onto a global buffer (the PLL cannot go below 16 MHz); its UART then
-// starts at 1.5 Mbaud (UART_DIV 4).  The default, 30 MHz (PLL, 3 Mbaud,
-// UART_DIV 10), is what the small core with its deep pipeline meets
-// (docs/boards.md).
+// starts at 1.5 Mbaud (UART_DIV 4).  The default, 36 MHz (PLL, 3 Mbaud,
+// UART_DIV 12), is what the small core with its deep pipeline meets
+// (docs/boards.md; `make bitstream` sets it from the Makefile's ICEBREAKER_MHZ).
 //
 // Behind the clock: tspu_vboard_top, the very UART + tspu_top that the
 // Verilated board (sim/vboard.cpp, the "vboard" device) runs, on the FT2232H
@@ -30,7 +30,7 @@ module tspu_icebreaker_top #(
     parameter N = 8,                 // lanes
     parameter P = 8,                 // MACs (the UP5K has 8 SB_MAC16)
     parameter FIFO_AW = 9,           // sample FIFO of 2^FIFO_AW words
-    parameter CLOCK_HZ = 30000000,   // 6 or 12 MHz, or a PLL output: a multiple of 3 MHz in 18..132 MHz
+    parameter CLOCK_HZ = 36000000,   // 6 or 12 MHz, or a PLL output: a multiple of 3 MHz in 18..132 MHz
     parameter BAUD = CLOCK_HZ < 12000000 ? 1500000 : 3000000, // UART line rate at reset
     // The UP5K's 5280 logic cells do not hold the whole core with the link:
     // this board's gateware is built without the underdamped integrator and
