@@ -207,6 +207,20 @@ module tspu_core #(
             d_sat32 = d_is_sat(v) ? (v[DW-1] ? 32'h80000000 : 32'h7FFFFFFF) : v[31:0];
         end
     endfunction
+    // a - b in 34 bits as a carry select of two 17-bit halves (Fmax): the
+    // high half is formed with and without the low half's borrow side by
+    // side, and the borrow picks one
+    function [33:0] d_sub34_cs;
+        input [33:0] a, b;
+        reg   [17:0] lo;
+        reg   [16:0] hn, hb;
+        begin
+            lo = {1'b0, a[16:0]} - {1'b0, b[16:0]};   // [17]: borrow
+            hn = a[33:17] - b[33:17];
+            hb = a[33:17] + ~b[33:17];                 // - 1 more
+            d_sub34_cs = {lo[17] ? hb : hn, lo[16:0]};
+        end
+    endfunction
 
     localparam [1:0] INT_LM = 2'd1, INT_UD = 2'd2; // INT_EM = 0
     localparam [2:0] PH_IDLE = 3'd0, PH_SCHEDULE = 3'd2;
@@ -550,23 +564,16 @@ module tspu_core #(
             // u = noise - sat32(F): the three candidates (F, or its clamp to
             // 2^31 - 1 or -2^31) are subtracted side by side and the clamp
             // selects after the adders
-            // (|u| < 2^32 + 2^31: 34 bits.)  Fmax: nz - F is a carry select
-            // of two 17-bit halves (the high half with and without the low
-            // half's borrow); nz + 2^31 only adds to bits 33:31
+            // (|u| < 2^32 + 2^31: 34 bits.)  Fmax: the subtractions are
+            // carry selects (d_sub34_cs); nz + 2^31 only adds to bits 33:31
             reg [32:0]    noise_r;
             reg [33:0]    u_r;
             reg [DW-1:0]  r_r;
             wire [33:0]   nz     = {noise_r[32], noise_r};
             wire [33:0]   fx     = {{2{f_q[31]}}, f_q[31:0]};
             localparam [33:0] FMAX = 34'h07FFFFFFF;
-            wire [17:0]   uf_lo  = {1'b0, nz[16:0]} - {1'b0, fx[16:0]};   // [17]: borrow
-            wire [16:0]   uf_hn  = nz[33:17] - fx[33:17];
-            wire [16:0]   uf_hb  = nz[33:17] + ~fx[33:17];                 // - 1 more
-            wire [33:0]   u_f    = {uf_lo[17] ? uf_hb : uf_hn, uf_lo[16:0]};
-            wire [17:0]   um_lo  = {1'b0, nz[16:0]} - {1'b0, FMAX[16:0]};
-            wire [16:0]   um_hn  = nz[33:17] - FMAX[33:17];
-            wire [16:0]   um_hb  = nz[33:17] + ~FMAX[33:17];
-            wire [33:0]   u_fmax = {um_lo[17] ? um_hb : um_hn, um_lo[16:0]};   // nz - (2^31 - 1)
+            wire [33:0]   u_f    = d_sub34_cs(nz, fx);
+            wire [33:0]   u_fmax = d_sub34_cs(nz, FMAX);   // nz - (2^31 - 1)
             wire [33:0]   u_fmin = {nz[33:31] + 3'd1, nz[30:0]};                // nz + 2^31
             wire          f_clamp = d_is_sat(f_q);
             always @(posedge clk) begin

@@ -682,10 +682,12 @@ module tspu_csr #(
 
     // CS_CPY takes CONFIG word k in its ph 4 on cpy_k[k], decoded a clock
     // ahead (Fmax: each register's enable is one flip-flop, not the
-    // controller's state, phase and word index)
+    // controller's state, phase and word index); cleared by a reset, which
+    // would otherwise leave one enable standing into the reset's next clock
     reg [15:0] cpy_k;
     always @(posedge clk)
-        cpy_k <= (cs == CS_CPY && ph == 3'd3) ? 16'd1 << cnt[3:0] : 16'd0;
+        if (r_all) cpy_k <= 16'd0;
+        else       cpy_k <= (cs == CS_CPY && ph == 3'd3) ? 16'd1 << cnt[3:0] : 16'd0;
     always @(posedge clk) begin
         if (r_all) begin
             a_int <= 2'd1; a_drift <= 6'd0; a_noise <= 5'd0; a_ka <= 16'd0; a_kash <= 6'd0;
