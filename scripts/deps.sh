@@ -12,6 +12,7 @@ PKGS=(
   yosys nextpnr-ice40 fpga-icestorm  # synthesis, place and route, bitstreams
   z3                                 # formal checks (yosys-smtbmc)
   libftdi1-dev libusb-1.0-0-dev      # the FTDI link to a board
+  valgrind                           # memory checks of the CLI (tests/test_sanitize.sh)
 )
 missing=()
 for p in "${PKGS[@]}"; do
