@@ -651,8 +651,9 @@ $(B)/tests/sanitize_tests: tests/test_sanitize.sh $(B)/tests/sanitize_canary $(B
 	@chmod +x $@
 
 TEST_PROGS += $(B)/tests/sanitize_tests
+$(B)/tests/sanitize_tests: | $(B)/bin/tspu-vboard
 
-test-sanitize: deps $(B)/tests/sanitize_canary $(B)/bin/tspu
+test-sanitize: deps $(B)/tests/sanitize_canary $(B)/bin/tspu $(B)/bin/tspu-vboard
 	@$(SAN_MAKE) $(SAN_ALL:%=$(B)-san/tests/%) $(B)-san/tests/sanitize_canary
 	@bash tests/test_sanitize.sh $(B)-san/tests $(B)/tests $(B)/bin/tspu $(SAN_ALL:%=$(B)-san/tests/%)
 # ==== end sanitizers ==========================================================

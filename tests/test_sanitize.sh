@@ -7,8 +7,9 @@
 #     B=build-san): each TEST must pass there with no sanitizer report
 #     (AddressSanitizer, UndefinedBehaviorSanitizer, LeakSanitizer at exit);
 #   - TSPU (the plain CLI) runs solve / sample / inv / posterior / logreg on
-#     the model device, sample and info on the Verilated RTL ("sim"), and a
-#     bad input, under valgrind --leak-check=full: any error or a definite
+#     the model device, info and sample on the Verilated RTL ("sim") and on
+#     the Verilated board over a pty ("vboard"; valgrind watches the CLI, not
+#     tspu-vboard), and a bad input, under valgrind --leak-check=full: any error or a definite
 #     or indirect leak is exit status 99;
 #   - would-fail checks first: sanitize_canary (SANDIR and PLAINDIR builds)
 #     makes one heap overflow, signed overflow, leak and branch on
@@ -77,6 +78,8 @@ vg 0 "-d model logreg" -d model --seed 1 logreg --features "$ex/logreg_X.txt" --
    --prior-var 4 --predict "$ex/logreg_Xnew.txt"
 vg 0 "-d sim info (the Verilated RTL)" -d sim info
 vg 0 "-d sim sample (the Verilated RTL)" -d sim --seed 1 sample "$ex/A2.txt" --samples 200 -o "$w/y.npy"
+vg 0 "-d vboard info (the Verilated board over a pty)" -d vboard info
+vg 0 "-d vboard sample (the link: frames, CRC, FIFO reads)" -d vboard --seed 1 sample "$ex/A2.txt" --samples 100 -o "$w/z.npy"
 vg 2 "solve with a missing file (exit 2, nothing leaked)" -d model solve "$w/none.txt" "$ex/b4.txt"
 
 echo "sanitize: $passed passed, $failed failed"
