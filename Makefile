@@ -644,14 +644,13 @@ $(B)/tests/sanitize_canary: tests/sanitize_canary.c
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(CFLAGS) $< -o $@
 
-$(B)/tests/sanitize_tests: tests/test_sanitize.sh $(B)/tests/sanitize_canary $(B)/bin/tspu FORCE
+$(B)/tests/sanitize_tests: tests/test_sanitize.sh $(B)/tests/sanitize_canary $(B)/bin/tspu FORCE | $(B)/bin/tspu-vboard
 	@$(SAN_MAKE) $(SAN_FAST:%=$(B)-san/tests/%) $(B)-san/tests/sanitize_canary
 	@printf '#!/bin/sh\nexec bash %s/tests/test_sanitize.sh %s %s %s %s\n' "$(CURDIR)" "$(CURDIR)/$(B)-san/tests" \
 	  "$(CURDIR)/$(B)/tests" "$(CURDIR)/$(B)/bin/tspu" "$(SAN_FAST:%=$(CURDIR)/$(B)-san/tests/%)" > $@
 	@chmod +x $@
 
 TEST_PROGS += $(B)/tests/sanitize_tests
-$(B)/tests/sanitize_tests: | $(B)/bin/tspu-vboard
 
 test-sanitize: deps $(B)/tests/sanitize_canary $(B)/bin/tspu $(B)/bin/tspu-vboard
 	@$(SAN_MAKE) $(SAN_ALL:%=$(B)-san/tests/%) $(B)-san/tests/sanitize_canary
