@@ -9,8 +9,8 @@
 #   - TSPU (the plain CLI) runs solve / sample / inv / posterior / logreg on
 #     the model device, info and sample on the Verilated RTL ("sim") and on
 #     the Verilated board over a pty ("vboard"; valgrind watches the CLI, not
-#     tspu-vboard), and a bad input, under valgrind --leak-check=full: any error or a definite
-#     or indirect leak is exit status 99;
+#     tspu-vboard), and a bad input, under valgrind --leak-check=full: any
+#     error or a definite or indirect leak is exit status 99;
 #   - would-fail checks first: sanitize_canary (SANDIR and PLAINDIR builds)
 #     makes one heap overflow, signed overflow, leak and branch on
 #     uninitialised memory, and each must be caught, or the passes below
@@ -100,7 +100,7 @@ vg 0 "-d sim info (the Verilated RTL)" -d sim info
 vg 0 "-d sim sample (the Verilated RTL)" -d sim --seed 1 sample "$ex/A2.txt" --samples 200 -o "$w/y.npy"
 vg 0 "-d vboard info (the Verilated board over a pty)" -d vboard info
 vg 0 "-d vboard sample (the link: frames, CRC, FIFO reads)" -d vboard --seed 1 sample "$ex/A2.txt" --samples 100 -o "$w/z.npy"
-vg 2 "solve with a missing file (exit 2, nothing leaked)" -d model solve "$w/none.txt" "$ex/b4.txt"
+vg 2 "solve with a missing file" -d model solve "$w/none.txt" "$ex/b4.txt"
 
 echo "sanitize: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
